@@ -1,0 +1,200 @@
+import type { Kysely } from "kysely";
+import { VisitorPassConfigError } from "./errors.js";
+
+/** Options of `createVisitorPass()`. Each falls back to its environment variable, then its default. */
+export interface VisitorPassOptions {
+  /**
+   * Where passes are stored: `sqlite:<file>`, `sqlite::memory:`, `postgres://…`, `postgresql://…`,
+   * `mysql://…`, or a `Kysely` instance the app already has (the app then owns and closes it).
+   * @default process.env.VISITOR_PASS_DATABASE_URL ?? "sqlite:visitor-pass.sqlite3"
+   */
+  database?: string | Kysely<any>;
+  /**
+   * Session key that holds the stashed visitor uuid.
+   * @default process.env.VISITOR_SESSION_KEY ?? "visitor:session"
+   */
+  sessionKey?: string;
+  /**
+   * Seconds a visitor's session cookie lives, the default for new passes. `0` makes it a browser
+   * session cookie; `null` leaves the app's session policy alone.
+   * @default process.env.VISITOR_SESSION_EXPIRY ?? 0
+   */
+  sessionExpiry?: number | null;
+  /**
+   * Query-string parameter that carries the token.
+   * @default process.env.VISITOR_QUERYSTRING_KEY ?? "vuid"
+   */
+  querystringKey?: string;
+  /**
+   * Seconds from creation (or reactivation) after which a link can no longer be used.
+   * @default process.env.VISITOR_TOKEN_EXPIRY ?? 300
+   */
+  tokenExpiry?: number;
+  /**
+   * Where the self-service pages are mounted.
+   * @default "/visitors"
+   */
+  selfServicePath?: string;
+  /**
+   * Prefix of the table names, so the tables can live in the app's own database.
+   * @default "visitor_pass_"
+   */
+  tablePrefix?: string;
+  /** The clock; tests inject one. @default () => new Date() */
+  now?: () => Date;
+  /** Environment to read; tests inject one. @default process.env */
+  env?: Record<string, string | undefined>;
+}
+
+export type DatabaseTarget =
+  | { kind: "sqlite"; filename: string }
+  | { kind: "postgres"; url: string }
+  | { kind: "mysql"; url: string }
+  | { kind: "kysely"; db: Kysely<any> };
+
+export interface ResolvedConfig {
+  database: DatabaseTarget;
+  sessionKey: string;
+  sessionExpiry: number | null;
+  querystringKey: string;
+  tokenExpiry: number;
+  selfServicePath: string;
+  tablePrefix: string;
+  now: () => Date;
+}
+
+export const DEFAULT_DATABASE_URL = "sqlite:visitor-pass.sqlite3";
+
+export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig {
+  const env = options.env ?? process.env;
+  return {
+    database: resolveDatabase(
+      options.database ?? env.VISITOR_PASS_DATABASE_URL ?? DEFAULT_DATABASE_URL,
+    ),
+    sessionKey: nonEmpty(
+      "sessionKey",
+      options.sessionKey ?? env.VISITOR_SESSION_KEY ?? "visitor:session",
+    ),
+    sessionExpiry: resolveSessionExpiry(options.sessionExpiry, env.VISITOR_SESSION_EXPIRY),
+    querystringKey: queryKey(options.querystringKey ?? env.VISITOR_QUERYSTRING_KEY ?? "vuid"),
+    tokenExpiry: seconds("tokenExpiry", options.tokenExpiry ?? env.VISITOR_TOKEN_EXPIRY ?? 300),
+    selfServicePath: mountPath(options.selfServicePath ?? "/visitors"),
+    tablePrefix: tablePrefix(options.tablePrefix ?? "visitor_pass_"),
+    now: options.now ?? (() => new Date()),
+  };
+}
+
+function resolveDatabase(value: unknown): DatabaseTarget {
+  if (isKysely(value)) return { kind: "kysely", db: value };
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new VisitorPassConfigError(
+      "database",
+      value,
+      "expected a database URL or a Kysely instance",
+    );
+  }
+  const url = value.trim();
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  switch (scheme) {
+    case "sqlite": {
+      let filename = url.slice("sqlite:".length);
+      if (filename.startsWith("//")) filename = filename.slice(2);
+      if (filename === "") {
+        throw new VisitorPassConfigError(
+          "database",
+          url,
+          'expected "sqlite:<file>" or "sqlite::memory:"',
+        );
+      }
+      return { kind: "sqlite", filename };
+    }
+    case "postgres":
+    case "postgresql":
+      return { kind: "postgres", url: parseableUrl(url) };
+    case "mysql":
+    case "mariadb":
+      return { kind: "mysql", url: parseableUrl(url).replace(/^mariadb:/i, "mysql:") };
+    default:
+      throw new VisitorPassConfigError(
+        "database",
+        redact(url),
+        "unknown scheme; use sqlite:, postgres://, postgresql:// or mysql://",
+      );
+  }
+}
+
+function parseableUrl(url: string): string {
+  try {
+    new URL(url);
+  } catch {
+    throw new VisitorPassConfigError("database", redact(url), "not a valid URL");
+  }
+  return url;
+}
+
+/** Hides a password in a database URL so it never reaches an error message or a log. */
+export function redact(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, "$1:***@");
+}
+
+function isKysely(value: unknown): value is Kysely<any> {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Kysely<any>).selectFrom === "function" &&
+    typeof (value as Kysely<any>).getExecutor === "function"
+  );
+}
+
+function nonEmpty(option: string, value: unknown): string {
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new VisitorPassConfigError(option, value, "must be a non-empty string");
+  }
+  return value;
+}
+
+function queryKey(value: unknown): string {
+  const key = nonEmpty("querystringKey", value);
+  if (!/^[A-Za-z0-9_.~-]+$/.test(key)) {
+    throw new VisitorPassConfigError(
+      "querystringKey",
+      value,
+      "use letters, digits, '_', '-', '.' or '~'",
+    );
+  }
+  return key;
+}
+
+function seconds(option: string, value: unknown): number {
+  const number = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  if (typeof number !== "number" || !Number.isFinite(number) || number < 0) {
+    throw new VisitorPassConfigError(option, value, "must be a number of seconds, 0 or more");
+  }
+  return number;
+}
+
+function resolveSessionExpiry(
+  option: number | null | undefined,
+  env: string | undefined,
+): number | null {
+  if (option === null) return null;
+  if (option !== undefined) return seconds("sessionExpiry", option);
+  if (env === undefined) return 0;
+  if (env.trim().toLowerCase() === "null") return null;
+  return seconds("sessionExpiry", env);
+}
+
+function mountPath(value: unknown): string {
+  const path = nonEmpty("selfServicePath", value);
+  if (!path.startsWith("/")) {
+    throw new VisitorPassConfigError("selfServicePath", value, 'must start with "/"');
+  }
+  return path.length > 1 ? path.replace(/\/+$/, "") : path;
+}
+
+function tablePrefix(value: unknown): string {
+  if (typeof value !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$|^$/.test(value)) {
+    throw new VisitorPassConfigError("tablePrefix", value, "use letters, digits and '_'");
+  }
+  return value;
+}

@@ -1,0 +1,95 @@
+/** Base class of every error this package throws; `code` is stable and machine-readable. */
+export class VisitorPassError extends Error {
+  readonly code: string;
+
+  constructor(message: string, code: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An error that maps to an HTTP response: `status` (and `statusCode`, for Fastify) say which. */
+export class VisitorPassHttpError extends VisitorPassError {
+  readonly status: number;
+  readonly statusCode: number;
+  /** The message is safe to show to the client. */
+  readonly expose = true;
+
+  constructor(message: string, code: string, status: number, options?: ErrorOptions) {
+    super(message, code, options);
+    this.status = status;
+    this.statusCode = status;
+  }
+}
+
+export type InvalidReason = "inactive" | "expired" | "used-up";
+
+/** A pass exists but cannot be used; `reason` says why. Thrown by `Visitor#validate()`. */
+export class InvalidVisitorPass extends VisitorPassError {
+  readonly reason: InvalidReason;
+
+  constructor(reason: InvalidReason, message?: string) {
+    super(message ?? invalidMessages[reason], "INVALID_VISITOR_PASS");
+    this.reason = reason;
+  }
+}
+
+const invalidMessages: Record<InvalidReason, string> = {
+  inactive: "Visitor pass is no longer active.",
+  expired: "Visitor pass has expired.",
+  "used-up": "Visitor pass has been used as many times as it allows.",
+};
+
+/** A guarded route was reached without a pass for its scope (403). */
+export class VisitorAccessDenied extends VisitorPassHttpError {
+  readonly scope: string;
+
+  constructor(scope: string, message = "Visitor access denied.") {
+    super(message, "VISITOR_ACCESS_DENIED", 403);
+    this.scope = scope;
+  }
+}
+
+/** The token on a request or passed to the API is not a UUID (400). */
+export class MalformedVisitorToken extends VisitorPassHttpError {
+  constructor(message = "Malformed visitor token.") {
+    super(message, "MALFORMED_VISITOR_TOKEN", 400);
+  }
+}
+
+/** An option or environment variable has a value that cannot work; names both. */
+export class VisitorPassConfigError extends VisitorPassError {
+  readonly option: string;
+  readonly value: unknown;
+
+  constructor(option: string, value: unknown, problem: string) {
+    super(
+      `Invalid visitor-pass option "${option}" (${describe(value)}): ${problem}`,
+      "VISITOR_PASS_CONFIG",
+    );
+    this.option = option;
+    this.value = value;
+  }
+}
+
+/** Input to `create()` (or another write) failed validation; nothing was written. */
+export class VisitorPassValidationError extends VisitorPassError {
+  /** Messages per field, e.g. `{ email: ["Enter a valid email address."] }`. */
+  readonly fieldErrors: Record<string, string[]>;
+
+  constructor(fieldErrors: Record<string, string[]>) {
+    const summary = Object.entries(fieldErrors)
+      .map(([field, messages]) => `${field}: ${messages.join(" ")}`)
+      .join("; ");
+    super(`Invalid visitor pass: ${summary}`, "VISITOR_PASS_VALIDATION");
+    this.fieldErrors = fieldErrors;
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return typeof value;
+}

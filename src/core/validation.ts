@@ -1,0 +1,72 @@
+import { z } from "zod";
+import { VisitorPassValidationError } from "./errors.js";
+
+const name = z.string("Must be text.").trim().max(150, "At most 150 characters.");
+const seconds = z
+  .number("Must be a number of seconds.")
+  .int("Must be a whole number of seconds.")
+  .nonnegative("Must be 0 or more.");
+
+/** An email address as people type it; at most 254 characters, as RFC 5321 allows. */
+export const emailAddress = z
+  .string("Enter a valid email address.")
+  .trim()
+  .max(254, "At most 254 characters.")
+  .pipe(z.email("Enter a valid email address."));
+
+export const scopeName = z
+  .string("Scope must be text.")
+  .min(1, "Scope is required.")
+  .max(100, "At most 100 characters.")
+  .regex(/\S/, "Scope is required.");
+
+const date = z.preprocess(
+  (value) => (typeof value === "string" || typeof value === "number" ? new Date(value) : value),
+  z.date("Must be a date."),
+);
+
+export const createInput = z.object({
+  email: emailAddress,
+  scope: scopeName,
+  firstName: name.default(""),
+  lastName: name.default(""),
+  context: z.record(z.string(), z.json(), "Must be a JSON object.").nullable().default(null),
+  expiresAt: date.nullable().optional(),
+  sessionExpiry: seconds.nullable().optional(),
+  maxUses: z
+    .number("Must be a number.")
+    .int("Must be a whole number.")
+    .positive("Must be 1 or more.")
+    .nullable()
+    .default(null),
+});
+
+export type CreateVisitorInput = z.input<typeof createInput>;
+
+export const listInput = z.object({
+  scope: z.string("Must be text.").optional(),
+  search: z.string("Must be text.").max(200, "At most 200 characters.").optional(),
+  active: z.boolean("Must be true or false.").optional(),
+  limit: z.number().int().min(1, "Must be 1 or more.").max(1000, "At most 1000.").default(100),
+  offset: z.number().int().nonnegative("Must be 0 or more.").default(0),
+});
+
+export type ListVisitorsInput = z.input<typeof listInput>;
+
+/** Parses `input` with `schema`, or throws `VisitorPassValidationError` with messages per field. */
+export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  throw new VisitorPassValidationError(fieldErrors(result.error));
+}
+
+export function fieldErrors(error: z.ZodError): Record<string, string[]> {
+  const fields: Record<string, string[]> = {};
+  for (const issue of error.issues) {
+    const field = issue.path.length > 0 ? String(issue.path[0]) : "_";
+    const messages = fields[field] ?? [];
+    if (!messages.includes(issue.message)) messages.push(issue.message);
+    fields[field] = messages;
+  }
+  return fields;
+}

@@ -1,0 +1,147 @@
+import { InvalidVisitorPass } from "./errors.js";
+
+/** What the store keeps of a pass. */
+export interface VisitorRecord {
+  id: number;
+  uuid: string;
+  firstName: string;
+  lastName: string;
+  email: string;
+  scope: string;
+  context: Record<string, unknown> | null;
+  createdAt: Date;
+  lastUpdatedAt: Date;
+  expiresAt: Date | null;
+  isActive: boolean;
+  sessionExpiry: number | null;
+  maxUses: number | null;
+  uses: number;
+}
+
+/** A visitor log row: one guarded visit. */
+export interface VisitorLog {
+  id: number;
+  visitorId: number;
+  sessionKey: string | null;
+  httpMethod: string;
+  /** The path, without the query string. */
+  requestUri: string;
+  /** The query string without `?` and with the token removed. */
+  queryString: string;
+  httpUserAgent: string | null;
+  httpReferer: string | null;
+  remoteAddr: string | null;
+  statusCode: number | null;
+  timestamp: Date;
+}
+
+/** The JSON-safe form of a `Visitor`, as `serialize()` returns it. */
+export interface SerializedVisitor {
+  id: number;
+  uuid: string;
+  firstName: string;
+  lastName: string;
+  fullName: string;
+  email: string;
+  scope: string;
+  context: Record<string, unknown> | null;
+  createdAt: string;
+  lastUpdatedAt: string;
+  expiresAt: string | null;
+  isActive: boolean;
+  sessionExpiry: number | null;
+  maxUses: number | null;
+  uses: number;
+  hasExpired: boolean;
+  isValid: boolean;
+  isSelfService: boolean;
+}
+
+/** A visitor pass: someone known of, let into the routes guarded for `scope`. */
+export class Visitor implements VisitorRecord {
+  readonly id: number;
+  readonly uuid: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly email: string;
+  readonly scope: string;
+  readonly context: Record<string, unknown> | null;
+  readonly createdAt: Date;
+  readonly lastUpdatedAt: Date;
+  readonly expiresAt: Date | null;
+  readonly isActive: boolean;
+  readonly sessionExpiry: number | null;
+  readonly maxUses: number | null;
+  readonly uses: number;
+  readonly #now: () => Date;
+
+  constructor(record: VisitorRecord, now: () => Date = () => new Date()) {
+    this.id = record.id;
+    this.uuid = record.uuid;
+    this.firstName = record.firstName;
+    this.lastName = record.lastName;
+    this.email = record.email;
+    this.scope = record.scope;
+    this.context = record.context;
+    this.createdAt = record.createdAt;
+    this.lastUpdatedAt = record.lastUpdatedAt;
+    this.expiresAt = record.expiresAt;
+    this.isActive = record.isActive;
+    this.sessionExpiry = record.sessionExpiry;
+    this.maxUses = record.maxUses;
+    this.uses = record.uses;
+    this.#now = now;
+  }
+
+  get fullName(): string {
+    return `${this.firstName} ${this.lastName}`.trim();
+  }
+
+  /** The link can no longer be used: its `expiresAt` has passed. */
+  get hasExpired(): boolean {
+    return this.expiresAt !== null && this.expiresAt.getTime() <= this.#now().getTime();
+  }
+
+  /** Active and not expired: the link can admit. */
+  get isValid(): boolean {
+    return this.isActive && !this.hasExpired;
+  }
+
+  /** Created by a self-service guard rather than by the app. */
+  get isSelfService(): boolean {
+    return this.context?.selfService === true;
+  }
+
+  /** Throws `InvalidVisitorPass` saying why the link cannot admit; returns quietly otherwise. */
+  validate(): void {
+    if (!this.isActive) throw new InvalidVisitorPass("inactive");
+    if (this.hasExpired) throw new InvalidVisitorPass("expired");
+  }
+
+  serialize(): SerializedVisitor {
+    return {
+      id: this.id,
+      uuid: this.uuid,
+      firstName: this.firstName,
+      lastName: this.lastName,
+      fullName: this.fullName,
+      email: this.email,
+      scope: this.scope,
+      context: this.context,
+      createdAt: this.createdAt.toISOString(),
+      lastUpdatedAt: this.lastUpdatedAt.toISOString(),
+      expiresAt: this.expiresAt?.toISOString() ?? null,
+      isActive: this.isActive,
+      sessionExpiry: this.sessionExpiry,
+      maxUses: this.maxUses,
+      uses: this.uses,
+      hasExpired: this.hasExpired,
+      isValid: this.isValid,
+      isSelfService: this.isSelfService,
+    };
+  }
+
+  toJSON(): SerializedVisitor {
+    return this.serialize();
+  }
+}

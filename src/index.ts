@@ -1,0 +1,16 @@
+export type { VisitorPassOptions } from "./core/config.js";
+export {
+  InvalidVisitorPass,
+  MalformedVisitorToken,
+  VisitorAccessDenied,
+  VisitorPassConfigError,
+  VisitorPassError,
+  VisitorPassValidationError,
+} from "./core/errors.js";
+export type { GuardOptions, SessionPort, VisitRequest } from "./core/flow.js";
+export { SCOPE_ANY } from "./core/flow.js";
+export type { CreateVisitorInput, ListVisitorsInput } from "./core/validation.js";
+export type { SerializedVisitor, VisitorLog } from "./core/visitor.js";
+export { Visitor } from "./core/visitor.js";
+export type { PurgeOptions, VisitorPassEvents } from "./core/visitor-pass.js";
+export { createVisitorPass, VisitorPass } from "./core/visitor-pass.js";

@@ -1,0 +1,84 @@
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
+import type { DatabaseTarget } from "../../core/config.js";
+import type { Database } from "./kysely-schema.js";
+
+export type SqlFamily = "sqlite" | "postgres" | "mysql";
+
+export interface Connection {
+  db: Kysely<Database>;
+  family: SqlFamily;
+  /** Whether `close()` should destroy `db` (false when the app handed us its own instance). */
+  owned: boolean;
+}
+
+/**
+ * A Kysely instance for the configured database. Opens nothing yet: drivers are loaded and
+ * connections made on the first query, so an app that uses PostgreSQL never loads SQLite's
+ * native module, and `createVisitorPass()` does no I/O.
+ */
+export function connect(target: DatabaseTarget): Connection {
+  switch (target.kind) {
+    case "kysely":
+      return { db: target.db as Kysely<Database>, family: familyOf(target.db), owned: false };
+    case "sqlite":
+      return {
+        db: new Kysely<Database>({
+          dialect: new SqliteDialect({ database: () => openSqlite(target.filename) }),
+        }),
+        family: "sqlite",
+        owned: true,
+      };
+    case "postgres":
+      return {
+        db: new Kysely<Database>({
+          dialect: new PostgresDialect({ pool: () => openPostgres(target.url) }),
+        }),
+        family: "postgres",
+        owned: true,
+      };
+    case "mysql":
+      return {
+        db: new Kysely<Database>({
+          dialect: new MysqlDialect({ pool: () => openMysql(target.url) }),
+        }),
+        family: "mysql",
+        owned: true,
+      };
+  }
+}
+
+async function openSqlite(filename: string) {
+  const { default: Sqlite } = await import("better-sqlite3");
+  const memory = filename === ":memory:";
+  const database = new Sqlite(memory ? ":memory:" : filename);
+  if (!memory) {
+    database.pragma("journal_mode = WAL");
+    database.pragma("synchronous = NORMAL");
+  }
+  database.pragma("busy_timeout = 5000");
+  database.pragma("foreign_keys = ON");
+  return database;
+}
+
+async function openPostgres(url: string) {
+  const { default: pg } = await import("pg");
+  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 5000 });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on("error", () => {});
+  return pool;
+}
+
+async function openMysql(url: string) {
+  const { createPool } = await import("mysql2");
+  const pool = createPool({ uri: url, connectTimeout: 5000, supportBigNumbers: true });
+  pool.on("connection", (connection) => connection.on("error", () => {}));
+  return pool as never;
+}
+
+function familyOf(db: Kysely<any>): SqlFamily {
+  const adapter = db.getExecutor().adapter;
+  const name = adapter.constructor.name.toLowerCase();
+  if (name.includes("mysql")) return "mysql";
+  if (name.includes("sqlite") || name.includes("d1") || name.includes("libsql")) return "sqlite";
+  return "postgres";
+}

@@ -1,0 +1,131 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from "kysely";
+import type { SqlFamily } from "./kysely-connect.js";
+
+export interface TableNames {
+  visitors: "visitors";
+  logs: "visitor_logs";
+  migrations: string;
+  migrationLock: string;
+}
+
+/**
+ * Table names carrying the configured prefix. They are typed as the schema's unprefixed names so
+ * queries stay checked; at run time they are the prefixed ones.
+ */
+export function tableNames(prefix: string): TableNames {
+  return {
+    visitors: `${prefix}visitors` as "visitors",
+    logs: `${prefix}visitor_logs` as "visitor_logs",
+    migrations: `${prefix}migrations`,
+    migrationLock: `${prefix}migrations_lock`,
+  };
+}
+
+/**
+ * The versioned migrations, oldest first. Never edit one that has shipped: add the next.
+ * Column types differ by family only where the databases differ (identity columns, booleans).
+ */
+function migrations(family: SqlFamily, t: TableNames): Record<string, Migration> {
+  const idType = (big: boolean) =>
+    family === "postgres"
+      ? big
+        ? "bigserial"
+        : "serial"
+      : family === "mysql" && big
+        ? "bigint"
+        : "integer";
+
+  return {
+    "0001_create_visitors": {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable(t.visitors)
+          .addColumn("id", idType(false), (c) =>
+            family === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn("uuid", "varchar(36)", (c) => c.notNull())
+          .addColumn("first_name", "varchar(150)", (c) => c.notNull().defaultTo(""))
+          .addColumn("last_name", "varchar(150)", (c) => c.notNull().defaultTo(""))
+          .addColumn("email", "varchar(254)", (c) => c.notNull())
+          .addColumn("scope", "varchar(100)", (c) => c.notNull())
+          .addColumn("context", "text")
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addColumn("last_updated_at", "bigint", (c) => c.notNull())
+          .addColumn("expires_at", "bigint")
+          .addColumn("is_active", family === "sqlite" ? "integer" : "boolean", (c) => c.notNull())
+          .addColumn("session_expiry", "integer")
+          .addColumn("max_uses", "integer")
+          .addColumn("uses", "integer", (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .createIndex(`${t.visitors}_uuid_uq`)
+          .on(t.visitors)
+          .column("uuid")
+          .unique()
+          .execute();
+        await db.schema
+          .createIndex(`${t.visitors}_email_ix`)
+          .on(t.visitors)
+          .column("email")
+          .execute();
+        await db.schema
+          .createIndex(`${t.visitors}_scope_ix`)
+          .on(t.visitors)
+          .columns(["scope", "created_at"])
+          .execute();
+        await db.schema
+          .createIndex(`${t.visitors}_created_ix`)
+          .on(t.visitors)
+          .column("created_at")
+          .execute();
+        await db.schema
+          .createIndex(`${t.visitors}_expires_ix`)
+          .on(t.visitors)
+          .column("expires_at")
+          .execute();
+
+        await db.schema
+          .createTable(t.logs)
+          .addColumn("id", idType(true), (c) =>
+            family === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn("visitor_id", "integer", (c) =>
+            c.notNull().references(`${t.visitors}.id`).onDelete("cascade"),
+          )
+          .addColumn("session_key", "varchar(255)")
+          .addColumn("http_method", "varchar(16)", (c) => c.notNull())
+          .addColumn("request_uri", "text", (c) => c.notNull())
+          .addColumn("query_string", "text", (c) => c.notNull())
+          .addColumn("http_user_agent", "text")
+          .addColumn("http_referer", "text")
+          .addColumn("remote_addr", "varchar(64)")
+          .addColumn("status_code", "integer")
+          .addColumn("timestamp", "bigint", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex(`${t.logs}_visitor_time_ix`)
+          .on(t.logs)
+          .columns(["visitor_id", "timestamp"])
+          .execute();
+        await db.schema.createIndex(`${t.logs}_time_ix`).on(t.logs).column("timestamp").execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropTable(t.logs).execute();
+        await db.schema.dropTable(t.visitors).execute();
+      },
+    },
+  };
+}
+
+/** Brings the tables up to date. Idempotent; Kysely's migration lock serialises concurrent runs. */
+export async function migrateToLatest(db: Kysely<any>, family: SqlFamily, t: TableNames) {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(family, t) };
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: t.migrations,
+    migrationLockTableName: t.migrationLock,
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+}

@@ -1,0 +1,232 @@
+import { type Kysely, type Selectable, sql } from "kysely";
+import type { DatabaseTarget } from "../../core/config.js";
+import type { VisitorLog, VisitorRecord } from "../../core/visitor.js";
+import type {
+  NewVisitor,
+  NewVisitorLog,
+  VisitorChanges,
+  VisitorFilter,
+  VisitorStore,
+} from "../store.js";
+import { connect, type SqlFamily } from "./kysely-connect.js";
+import { migrateToLatest, type TableNames, tableNames } from "./kysely-migrations.js";
+import type { Database, VisitorLogRow, VisitorRow } from "./kysely-schema.js";
+
+const PURGE_BATCH = 1000;
+
+/** The storage port on Kysely: SQLite, PostgreSQL and MySQL/MariaDB with the same rows. */
+export class KyselyStore implements VisitorStore {
+  readonly db: Kysely<Database>;
+  readonly family: SqlFamily;
+  readonly #owned: boolean;
+  readonly #t: TableNames;
+
+  constructor(target: DatabaseTarget, tablePrefix: string) {
+    const connection = connect(target);
+    this.db = connection.db;
+    this.family = connection.family;
+    this.#owned = connection.owned;
+    this.#t = tableNames(tablePrefix);
+  }
+
+  migrate(): Promise<void> {
+    return migrateToLatest(this.db, this.family, this.#t);
+  }
+
+  async insert(visitor: NewVisitor): Promise<VisitorRecord> {
+    const row = {
+      uuid: visitor.uuid,
+      first_name: visitor.firstName,
+      last_name: visitor.lastName,
+      email: visitor.email,
+      scope: visitor.scope,
+      context: visitor.context === null ? null : JSON.stringify(visitor.context),
+      created_at: visitor.createdAt.getTime(),
+      last_updated_at: visitor.lastUpdatedAt.getTime(),
+      expires_at: visitor.expiresAt?.getTime() ?? null,
+      is_active: this.#bool(visitor.isActive),
+      session_expiry: visitor.sessionExpiry,
+      max_uses: visitor.maxUses,
+      uses: visitor.uses,
+    };
+    const insert = this.db.insertInto(this.#t.visitors).values(row);
+    if (this.family === "mysql") {
+      const result = await insert.executeTakeFirstOrThrow();
+      return { ...visitor, id: Number(result.insertId) };
+    }
+    const { id } = await insert.returning("id").executeTakeFirstOrThrow();
+    return { ...visitor, id: Number(id) };
+  }
+
+  async findByUuid(uuid: string): Promise<VisitorRecord | null> {
+    const row = await this.db
+      .selectFrom(this.#t.visitors)
+      .selectAll()
+      .where("uuid", "=", uuid)
+      .executeTakeFirst();
+    return row ? toVisitor(row) : null;
+  }
+
+  async update(uuid: string, changes: VisitorChanges): Promise<VisitorRecord | null> {
+    const set: Partial<Record<keyof VisitorRow, unknown>> = {};
+    if (changes.firstName !== undefined) set.first_name = changes.firstName;
+    if (changes.lastName !== undefined) set.last_name = changes.lastName;
+    if (changes.email !== undefined) set.email = changes.email;
+    if (changes.context !== undefined) {
+      set.context = changes.context === null ? null : JSON.stringify(changes.context);
+    }
+    if (changes.expiresAt !== undefined) set.expires_at = changes.expiresAt?.getTime() ?? null;
+    if (changes.isActive !== undefined) set.is_active = this.#bool(changes.isActive);
+    if (changes.sessionExpiry !== undefined) set.session_expiry = changes.sessionExpiry;
+    if (changes.maxUses !== undefined) set.max_uses = changes.maxUses;
+    if (changes.lastUpdatedAt !== undefined) set.last_updated_at = changes.lastUpdatedAt.getTime();
+    if (Object.keys(set).length === 0) return this.findByUuid(uuid);
+    await this.db
+      .updateTable(this.#t.visitors)
+      .set(set as never)
+      .where("uuid", "=", uuid)
+      .execute();
+    return this.findByUuid(uuid);
+  }
+
+  async admit(uuid: string, now: Date): Promise<VisitorRecord | null> {
+    const at = now.getTime();
+    const update = this.db
+      .updateTable(this.#t.visitors)
+      .set((eb) => ({ uses: eb("uses", "+", 1) }))
+      .where("uuid", "=", uuid)
+      .where("is_active", "=", this.#bool(true))
+      .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", at)]))
+      .where((eb) => eb.or([eb("max_uses", "is", null), eb("uses", "<", eb.ref("max_uses"))]));
+    if (this.family === "mysql") {
+      const result = await update.executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1 ? this.findByUuid(uuid) : null;
+    }
+    const row = await update.returningAll().executeTakeFirst();
+    return row ? toVisitor(row) : null;
+  }
+
+  async list(filter: VisitorFilter): Promise<VisitorRecord[]> {
+    let query = this.db.selectFrom(this.#t.visitors).selectAll();
+    if (filter.scope !== undefined) query = query.where("scope", "=", filter.scope);
+    if (filter.active !== undefined)
+      query = query.where("is_active", "=", this.#bool(filter.active));
+    if (filter.search) {
+      const pattern = `%${filter.search.toLowerCase().replace(/[!%_]/g, "!$&")}%`;
+      query = query.where((eb) =>
+        eb.or(
+          (["first_name", "last_name", "email", "scope"] as const).map(
+            (column) => sql<boolean>`lower(${eb.ref(column)}) like ${pattern} escape '!'`,
+          ),
+        ),
+      );
+    }
+    const rows = await query
+      .orderBy("created_at", "desc")
+      .orderBy("id", "desc")
+      .limit(filter.limit)
+      .offset(filter.offset)
+      .execute();
+    return rows.map(toVisitor);
+  }
+
+  async insertLog(log: NewVisitorLog): Promise<void> {
+    await this.db
+      .insertInto(this.#t.logs)
+      .values({
+        visitor_id: log.visitorId,
+        session_key: log.sessionKey,
+        http_method: log.httpMethod,
+        request_uri: log.requestUri,
+        query_string: log.queryString,
+        http_user_agent: log.httpUserAgent,
+        http_referer: log.httpReferer,
+        remote_addr: log.remoteAddr,
+        status_code: log.statusCode,
+        timestamp: log.timestamp.getTime(),
+      })
+      .execute();
+  }
+
+  async logs(visitorId: number): Promise<VisitorLog[]> {
+    const rows = await this.db
+      .selectFrom(this.#t.logs)
+      .selectAll()
+      .where("visitor_id", "=", visitorId)
+      .orderBy("timestamp", "desc")
+      .orderBy("id", "desc")
+      .execute();
+    return rows.map(toLog);
+  }
+
+  async purge(before: Date, batchSize = PURGE_BATCH): Promise<number> {
+    const cutoff = before.getTime();
+    let purged = 0;
+    for (;;) {
+      const deleted = await this.db.transaction().execute(async (trx) => {
+        const ids = (
+          await trx
+            .selectFrom(this.#t.visitors)
+            .select("id")
+            .where("expires_at", "<", cutoff)
+            .orderBy("id")
+            .limit(batchSize)
+            .execute()
+        ).map((row) => Number(row.id));
+        if (ids.length === 0) return 0;
+        await trx.deleteFrom(this.#t.logs).where("visitor_id", "in", ids).execute();
+        await trx.deleteFrom(this.#t.visitors).where("id", "in", ids).execute();
+        return ids.length;
+      });
+      purged += deleted;
+      if (deleted < batchSize) return purged;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#owned) await this.db.destroy();
+  }
+
+  #bool(value: boolean): number | boolean {
+    return this.family === "sqlite" ? (value ? 1 : 0) : value;
+  }
+}
+
+function toDate(value: number | string | bigint): Date {
+  return new Date(Number(value));
+}
+
+function toVisitor(row: Selectable<VisitorRow>): VisitorRecord {
+  return {
+    id: Number(row.id),
+    uuid: row.uuid,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    email: row.email,
+    scope: row.scope,
+    context: row.context === null ? null : JSON.parse(row.context),
+    createdAt: toDate(row.created_at),
+    lastUpdatedAt: toDate(row.last_updated_at),
+    expiresAt: row.expires_at === null ? null : toDate(row.expires_at),
+    isActive: Boolean(Number(row.is_active)),
+    sessionExpiry: row.session_expiry === null ? null : Number(row.session_expiry),
+    maxUses: row.max_uses === null ? null : Number(row.max_uses),
+    uses: Number(row.uses),
+  };
+}
+
+function toLog(row: Selectable<VisitorLogRow>): VisitorLog {
+  return {
+    id: Number(row.id),
+    visitorId: Number(row.visitor_id),
+    sessionKey: row.session_key,
+    httpMethod: row.http_method,
+    requestUri: row.request_uri,
+    queryString: row.query_string,
+    httpUserAgent: row.http_user_agent,
+    httpReferer: row.http_referer,
+    remoteAddr: row.remote_addr,
+    statusCode: row.status_code === null ? null : Number(row.status_code),
+    timestamp: toDate(row.timestamp),
+  };
+}
