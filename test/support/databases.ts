@@ -1,0 +1,70 @@
+import { randomBytes } from "node:crypto";
+import { sql } from "kysely";
+import { createVisitorPass, type VisitorPass, type VisitorPassOptions } from "../../src/index.js";
+
+/** A database the suites run against; `url` is null when it is not configured here. */
+export interface TestDatabase {
+  name: "sqlite" | "postgres" | "mysql";
+  url: string | null;
+  /** Why it is skipped, when `url` is null. */
+  skipped: string | null;
+}
+
+const required = process.env.VISITOR_PASS_REQUIRE_SERVICES === "1";
+
+function service(name: "postgres" | "mysql", variable: string): TestDatabase {
+  const url = process.env[variable]?.trim() || null;
+  if (!url && required) {
+    throw new Error(
+      `${variable} is not set, and VISITOR_PASS_REQUIRE_SERVICES=1 forbids skipping ${name}.`,
+    );
+  }
+  return { name, url, skipped: url ? null : `${variable} is not set` };
+}
+
+/** SQLite always; PostgreSQL and MySQL/MariaDB when their URLs are set. */
+export const DATABASES: TestDatabase[] = [
+  { name: "sqlite", url: "sqlite::memory:", skipped: null },
+  service("postgres", "VISITOR_PASS_TEST_POSTGRES_URL"),
+  service("mysql", "VISITOR_PASS_TEST_MYSQL_URL"),
+];
+
+/**
+ * A migrated pass service on `database`, in tables of its own (a random prefix), so that test
+ * files can share one server in parallel. `cleanup()` drops the tables and closes it.
+ */
+export async function openPasses(
+  database: TestDatabase,
+  options: VisitorPassOptions = {},
+): Promise<{ passes: VisitorPass; prefix: string; cleanup: () => Promise<void> }> {
+  if (!database.url) throw new Error(`${database.name} is not configured: ${database.skipped}`);
+  const prefix = options.tablePrefix ?? `t${randomBytes(4).toString("hex")}_`;
+  const passes = createVisitorPass({
+    database: database.url,
+    env: {},
+    ...options,
+    tablePrefix: prefix,
+  });
+  await passes.migrate();
+  return {
+    passes,
+    prefix,
+    cleanup: async () => {
+      await dropTables(passes, prefix);
+      await passes.close();
+    },
+  };
+}
+
+async function dropTables(passes: VisitorPass, prefix: string): Promise<void> {
+  if (passes.config.database.kind === "sqlite") return;
+  const { KyselyStore } = await import("../../src/store/kysely/kysely-store.js");
+  const store = new KyselyStore(passes.config.database, prefix);
+  try {
+    for (const table of ["visitor_logs", "visitors", "migrations", "migrations_lock"]) {
+      await sql`drop table if exists ${sql.table(`${prefix}${table}`)}`.execute(store.db);
+    }
+  } finally {
+    await store.close();
+  }
+}
