@@ -5,9 +5,11 @@ export {
   VisitorAccessDenied,
   VisitorPassConfigError,
   VisitorPassError,
+  VisitorPassUnavailable,
   VisitorPassValidationError,
 } from "./core/errors.js";
 export type { GuardOptions, SessionPort, VisitRequest } from "./core/flow.js";
+export { networkOf } from "./core/network.js";
 export { SCOPE_ANY } from "./core/flow.js";
 export type { CreateVisitorInput, ListVisitorsInput } from "./core/validation.js";
 export type { SerializedVisitor, VisitorLog } from "./core/visitor.js";

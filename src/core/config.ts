@@ -40,6 +40,25 @@ export interface VisitorPassOptions {
    * @default "visitor_pass_"
    */
   tablePrefix?: string;
+  /**
+   * Answer a GET that admits a visitor with a redirect to the same URL without the token, so the
+   * token leaves the address bar, history and Referer headers. Turn off only for apps that need
+   * the landing page itself to render (see SECURITY.md for the trade-off).
+   * @default true
+   */
+  landingRedirect?: boolean;
+  /**
+   * What a token does in a session that already holds a different active visitor, or a signed-in
+   * user: `"keep"` ignores the token (safe against planted links), `"replace"` admits the new pass.
+   * @default "keep"
+   */
+  onConflict?: "keep" | "replace";
+  /**
+   * Client addresses in visit logs: `false` keeps them, `"truncate"` keeps the network only (/24 for
+   * IPv4, /48 for IPv6), `"drop"` stores none.
+   * @default false
+   */
+  anonymizeIp?: false | "truncate" | "drop";
   /** The clock; tests inject one. @default () => new Date() */
   now?: () => Date;
   /** Environment to read; tests inject one. @default process.env */
@@ -60,6 +79,9 @@ export interface ResolvedConfig {
   tokenExpiry: number;
   selfServicePath: string;
   tablePrefix: string;
+  landingRedirect: boolean;
+  onConflict: "keep" | "replace";
+  anonymizeIp: false | "truncate" | "drop";
   now: () => Date;
 }
 
@@ -80,8 +102,22 @@ export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig 
     tokenExpiry: seconds("tokenExpiry", options.tokenExpiry ?? env.VISITOR_TOKEN_EXPIRY ?? 300),
     selfServicePath: mountPath(options.selfServicePath ?? "/visitors"),
     tablePrefix: tablePrefix(options.tablePrefix ?? "visitor_pass_"),
+    landingRedirect: oneOf("landingRedirect", options.landingRedirect ?? true, [true, false]),
+    onConflict: oneOf("onConflict", options.onConflict ?? "keep", ["keep", "replace"]),
+    anonymizeIp: oneOf("anonymizeIp", options.anonymizeIp ?? false, [false, "truncate", "drop"]),
     now: options.now ?? (() => new Date()),
   };
+}
+
+function oneOf<T>(option: string, value: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) {
+    throw new VisitorPassConfigError(
+      option,
+      value,
+      `expected one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`,
+    );
+  }
+  return value as T;
 }
 
 function resolveDatabase(value: unknown): DatabaseTarget {

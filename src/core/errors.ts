@@ -93,3 +93,18 @@ function describe(value: unknown): string {
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   return typeof value;
 }
+
+/**
+ * The pass store cannot be reached or failed: no pass is honoured until it recovers (503).
+ * Guarded routes answer with it; routes that need no pass keep working.
+ */
+export class VisitorPassUnavailable extends VisitorPassHttpError {
+  constructor(options?: ErrorOptions) {
+    super(
+      "Visitor passes are unavailable right now; please try again shortly.",
+      "VISITOR_PASS_UNAVAILABLE",
+      503,
+      options,
+    );
+  }
+}

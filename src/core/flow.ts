@@ -1,6 +1,12 @@
 import type { ResolvedConfig } from "./config.js";
-import { VisitorAccessDenied, VisitorPassConfigError } from "./errors.js";
-import { isUuid, pathOf, queryWithout, readToken } from "./tokens.js";
+import {
+  MalformedVisitorToken,
+  VisitorAccessDenied,
+  VisitorPassConfigError,
+  VisitorPassError,
+  VisitorPassUnavailable,
+} from "./errors.js";
+import { isUuid, pathOf, queryWithout, readToken, stripToken } from "./tokens.js";
 import type { Visitor } from "./visitor.js";
 
 /** `"*"`: a guard with this scope admits a visitor of any scope. */
@@ -26,6 +32,38 @@ export interface SessionPort {
   delete(key: string): void;
   /** Makes the session cookie live `seconds` from now; `0` makes it end with the browser. */
   setCookieLifetime(seconds: number): void;
+  /** Gives the session a new id, keeping its data; the old id must grant nothing afterwards. */
+  regenerate(): Promise<void>;
+}
+
+/** Methods that fetch without acting (link scanners, previews): they never admit. */
+const NEVER_ADMIT = new Set(["HEAD", "OPTIONS", "TRACE"]);
+
+/** What a token on a request came to. */
+export type Recognition =
+  /** No token, or a method that never admits. */
+  | { kind: "none" }
+  | { kind: "malformed"; error: MalformedVisitorToken }
+  /** Admitted: `spent` tells whether a use was spent (not when the session already held it). */
+  | { kind: "admitted"; visitor: Visitor; spent: boolean }
+  /** Unknown, inactive, expired or used up: the request goes on as anonymous. */
+  | { kind: "refused" }
+  /** Ignored: the session already holds a different visitor or a user (`onConflict: "keep"`). */
+  | { kind: "kept" }
+  | { kind: "unavailable"; error: VisitorPassUnavailable };
+
+/** Where the request stands once the session has been consulted. */
+export interface Settlement {
+  visitor: Visitor | null;
+  /** Answer with a redirect here (the URL without its token) instead of going on. */
+  redirectTo: string | null;
+  /** The store failed: no pass is honoured, guarded routes answer 503 with this. */
+  unavailable: VisitorPassUnavailable | null;
+}
+
+export interface RequestContext {
+  /** Whether a user is signed in (then the cookie lifetime of a pass does not apply). */
+  authenticated: boolean;
 }
 
 /** What the request flow asks of the pass service (implemented by `VisitorPass`). */
@@ -97,30 +135,129 @@ export class VisitorFlow {
     return this.#backend.spendUse(token);
   }
 
-  /** Keeps a newly admitted visitor in the session, with the pass's cookie lifetime. */
-  stash(session: SessionPort, visitor: Visitor, options: { authenticated: boolean }): void {
+  /**
+   * The first half of a request: what the token on it (if any) comes to. Never throws: a bad
+   * token and a failing store are outcomes the adapter renders.
+   */
+  async recognise(
+    request: VisitRequest,
+    session: SessionPort | null,
+    context: RequestContext,
+  ): Promise<Recognition> {
+    let token: string | null;
+    try {
+      token = this.tokenFrom(request.url);
+    } catch (error) {
+      if (error instanceof MalformedVisitorToken) return { kind: "malformed", error };
+      throw error;
+    }
+    if (token === null || NEVER_ADMIT.has(request.method.toUpperCase())) return { kind: "none" };
+    try {
+      const held = session?.get(this.config.sessionKey);
+      if (held === token) {
+        const visitor = await this.#backend.find(token);
+        if (visitor?.isActive) return { kind: "admitted", visitor, spent: false };
+      } else if (this.config.onConflict === "keep") {
+        if (context.authenticated) return { kind: "kept" };
+        if (isUuid(held) && (await this.#backend.find(held.toLowerCase()))?.isActive) {
+          return { kind: "kept" };
+        }
+      }
+      const visitor = await this.#backend.spendUse(token);
+      return visitor ? { kind: "admitted", visitor, spent: true } : { kind: "refused" };
+    } catch (error) {
+      return { kind: "unavailable", error: unavailable(error) };
+    }
+  }
+
+  /**
+   * The second half: a newly admitted visitor is stashed in the session (rotating its id) and,
+   * on a GET, sent on to the URL without its token; otherwise a visitor the session holds is
+   * restored. Never throws for a failing store: it settles as unavailable, the session untouched.
+   */
+  async settle(
+    request: VisitRequest,
+    session: SessionPort,
+    recognition: Recognition,
+    context: RequestContext,
+  ): Promise<Settlement> {
+    const settled = (visitor: Visitor | null, redirectTo: string | null = null) => ({
+      visitor,
+      redirectTo,
+      unavailable: null,
+    });
+    if (recognition.kind === "unavailable") {
+      return { visitor: null, redirectTo: null, unavailable: recognition.error };
+    }
+    if (recognition.kind === "admitted") {
+      const { visitor } = recognition;
+      await this.stash(session, visitor, context);
+      if (!this.config.landingRedirect || request.method.toUpperCase() !== "GET") {
+        return settled(visitor);
+      }
+      if (request.referer) session.set(this.#refererKey, request.referer);
+      return settled(visitor, stripToken(request.url, this.config.querystringKey));
+    }
+    try {
+      return settled(await this.restore(session));
+    } catch (error) {
+      return { visitor: null, redirectTo: null, unavailable: unavailable(error) };
+    }
+  }
+
+  /**
+   * Keeps a newly admitted visitor in the session, with the pass's cookie lifetime. The session
+   * gets a new id first unless it already held this pass: a change of privilege renews the id.
+   */
+  async stash(session: SessionPort, visitor: Visitor, context: RequestContext): Promise<void> {
+    if (session.get(this.config.sessionKey) !== visitor.uuid) await session.regenerate();
     session.set(this.config.sessionKey, visitor.uuid);
-    if (!options.authenticated && visitor.sessionExpiry !== null) {
+    if (!context.authenticated && visitor.sessionExpiry !== null) {
       session.setCookieLifetime(visitor.sessionExpiry);
     }
   }
 
   /**
    * The visitor held by the session while the pass stays active (even after the link expired);
-   * a held uuid whose pass is gone, inactive or that was tampered with is removed.
+   * a held uuid whose pass is gone, inactive or that was tampered with is removed. Throws
+   * `VisitorPassUnavailable`, leaving the session as it was, when the store fails.
    */
   async restore(session: SessionPort): Promise<Visitor | null> {
     const held = session.get(this.config.sessionKey);
     if (held === undefined || held === null) return null;
-    const visitor = isUuid(held) ? await this.#backend.find(held.toLowerCase()) : null;
+    let visitor: Visitor | null = null;
+    if (isUuid(held)) {
+      try {
+        visitor = await this.#backend.find(held.toLowerCase());
+      } catch (error) {
+        throw unavailable(error);
+      }
+    }
     if (visitor?.isActive) return visitor;
     session.delete(this.config.sessionKey);
+    session.delete(this.#refererKey);
     return null;
+  }
+
+  /**
+   * The request as its visit log should record it: the Referer of the landing that redirected
+   * here (which the browser no longer sends) is carried over once, to the first logged visit.
+   */
+  visitOf(request: VisitRequest, session: SessionPort | null): VisitRequest {
+    const carried = session?.get(this.#refererKey);
+    if (typeof carried !== "string") return request;
+    session!.delete(this.#refererKey);
+    return { ...request, referer: carried };
+  }
+
+  get #refererKey(): string {
+    return `${this.config.sessionKey}:referer`;
   }
 
   /** Ends visitor access for this session. */
   clear(session: SessionPort): void {
     session.delete(this.config.sessionKey);
+    session.delete(this.#refererKey);
   }
 
   /** A guard for `options`; throws `VisitorPassConfigError` at setup for an empty scope. */
@@ -166,6 +303,13 @@ export function createGuard<Req>(options: GuardOptions<Req>): Guard<Req> {
       return { allow: false, selfService, error: new VisitorAccessDenied(scope) };
     },
   };
+}
+
+/** Store failures become `VisitorPassUnavailable`; the package's own errors pass through. */
+function unavailable(error: unknown): VisitorPassUnavailable {
+  if (error instanceof VisitorPassUnavailable) return error;
+  if (error instanceof VisitorPassError) throw error;
+  return new VisitorPassUnavailable({ cause: error });
 }
 
 export function clip(value: string, length: number): string {

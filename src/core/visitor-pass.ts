@@ -4,6 +4,7 @@ import type { VisitorStore } from "../store/store.js";
 import { type ResolvedConfig, resolveConfig, type VisitorPassOptions } from "./config.js";
 import { VisitorPassError, VisitorPassValidationError } from "./errors.js";
 import { clip, type FlowBackend, VisitorFlow, type VisitRequest } from "./flow.js";
+import { loggedAddress } from "./network.js";
 import { addToken, parseToken } from "./tokens.js";
 import {
   type CreateVisitorInput,
@@ -183,9 +184,9 @@ export class VisitorPass {
         httpMethod: clip(request.method.toUpperCase(), 16),
         requestUri: path,
         queryString: query,
-        httpUserAgent: request.userAgent === null ? null : clip(request.userAgent, 1000),
-        httpReferer: request.referer === null ? null : clip(request.referer, 2000),
-        remoteAddr: request.ip === null ? null : clip(request.ip, 64),
+        httpUserAgent: clipped(request.userAgent, 1000),
+        httpReferer: clipped(request.referer, 2000),
+        remoteAddr: clipped(loggedAddress(request.ip, this.config.anonymizeIp), 64),
         statusCode: status,
         timestamp: this.config.now(),
       })
@@ -195,6 +196,10 @@ export class VisitorPass {
       .finally(() => this.#pending.delete(write));
     this.#pending.add(write);
   }
+}
+
+function clipped(value: string | null, length: number): string | null {
+  return value === null ? null : clip(value, length);
 }
 
 /** The request flow of `passes`, for adapters; a clear error when `passes` is something else. */

@@ -1,8 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import onHeaders from "on-headers";
-import { MalformedVisitorToken, VisitorPassError } from "../../core/errors.js";
-import type { GuardOptions, VisitorFlow, VisitRequest } from "../../core/flow.js";
+import { VisitorPassError, type VisitorPassUnavailable } from "../../core/errors.js";
+import type { GuardOptions, Recognition, VisitorFlow, VisitRequest } from "../../core/flow.js";
 import { createGuard } from "../../core/flow.js";
+import { stripToken } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
 import { sessionPort } from "./express-session-port.js";
@@ -32,8 +33,9 @@ export type VisitorPassMiddlewareOptions = VisitorSessionOptions;
 
 interface RequestState {
   flow: VisitorFlow;
-  /** Admitted by a token on this very request (as opposed to restored from the session). */
-  admitted: boolean;
+  recognition: Recognition;
+  /** The store failed while this request was looked at: guarded routes answer 503. */
+  unavailable: VisitorPassUnavailable | null;
 }
 
 const STATE = Symbol("visitor-pass.request");
@@ -66,30 +68,32 @@ function visitRequest(req: Request): VisitRequest {
 /**
  * Recognises a token on the query string: sets `req.visitor` and `req.isVisitor`. No token: nothing
  * happens; an unknown, inactive or expired one: the request goes on as anonymous; a malformed one:
- * 400 "Malformed visitor token.".
+ * 400 "Malformed visitor token.". The token is then removed from `req.url` and `req.originalUrl`,
+ * so the app's own request logs never show it.
  */
-export function visitorRequest(passes: VisitorPass): RequestHandler {
+export function visitorRequest(
+  passes: VisitorPass,
+  options: VisitorSessionOptions = {},
+): RequestHandler {
   const flow = flowOf(passes, "visitorRequest()");
+  const isAuthenticated = options.isAuthenticated ?? defaultIsAuthenticated;
   return async (req, res, next) => {
     req.visitor = null;
     req.isVisitor = false;
-    const state: RequestState = { flow, admitted: false };
-    (req as StatefulRequest)[STATE] = state;
-    let token: string | null;
     try {
-      token = flow.tokenFrom(req.originalUrl);
-    } catch (error) {
-      if (!(error instanceof MalformedVisitorToken)) return next(error);
-      res.status(error.status).type("text/plain").send(error.message);
-      return;
-    }
-    if (token === null) return next();
-    try {
-      const visitor = await flow.admit(token, sessionPort(req));
-      if (visitor) {
-        req.visitor = visitor;
+      const recognition = await flow.recognise(visitRequest(req), sessionPort(req), {
+        authenticated: isAuthenticated(req),
+      });
+      const unavailable = recognition.kind === "unavailable" ? recognition.error : null;
+      (req as StatefulRequest)[STATE] = { flow, recognition, unavailable };
+      if (recognition.kind === "malformed") {
+        res.status(recognition.error.status).type("text/plain").send(recognition.error.message);
+        return;
+      }
+      if (recognition.kind !== "none") hideToken(req, flow);
+      if (recognition.kind === "admitted") {
+        req.visitor = recognition.visitor;
         req.isVisitor = true;
-        state.admitted = true;
       }
       next();
     } catch (error) {
@@ -99,8 +103,9 @@ export function visitorRequest(passes: VisitorPass): RequestHandler {
 }
 
 /**
- * Stashes a newly admitted visitor in `req.session`, or restores one already stashed there.
- * Needs express-session (or a compatible session middleware) and `visitorRequest` before it.
+ * Stashes a newly admitted visitor in `req.session` (with a new session id, then a redirect off
+ * the token's URL on a GET), or restores one already stashed there. Needs express-session (or a
+ * compatible session middleware) and `visitorRequest` before it.
  */
 export function visitorSession(
   passes: VisitorPass,
@@ -108,22 +113,28 @@ export function visitorSession(
 ): RequestHandler {
   const flow = flowOf(passes, "visitorSession()");
   const isAuthenticated = options.isAuthenticated ?? defaultIsAuthenticated;
-  return async (req, _res, next) => {
+  return async (req, res, next) => {
     try {
       const state = stateOf(req, "visitorSession()");
-      if (state.flow !== flow)
+      if (state.flow !== flow) {
         throw setupError("visitorSession() and visitorRequest() were given different passes.");
+      }
       const session = sessionPort(req);
       if (!session) {
         throw setupError(
           "visitorSession() needs req.session: mount express-session (or a compatible session middleware) before it.",
         );
       }
-      if (state.admitted && req.visitor) {
-        flow.stash(session, req.visitor, { authenticated: isAuthenticated(req) });
-      } else if (!req.visitor) {
-        req.visitor = await flow.restore(session);
-        req.isVisitor = req.visitor !== null;
+      const settlement = await flow.settle(visitRequest(req), session, state.recognition, {
+        authenticated: isAuthenticated(req),
+      });
+      state.unavailable = settlement.unavailable;
+      req.visitor = settlement.visitor;
+      req.isVisitor = settlement.visitor !== null;
+      if (settlement.redirectTo !== null) {
+        res.set({ "Referrer-Policy": "no-referrer", "Cache-Control": "no-store" });
+        res.redirect(302, settlement.redirectTo);
+        return;
       }
       next();
     } catch (error) {
@@ -137,7 +148,7 @@ export function visitorPass(
   passes: VisitorPass,
   options: VisitorPassMiddlewareOptions = {},
 ): RequestHandler {
-  const request = visitorRequest(passes);
+  const request = visitorRequest(passes, options);
   const session = visitorSession(passes, options);
   return (req, res, next) => {
     request(req, res, (error?: unknown) => {
@@ -149,8 +160,9 @@ export function visitorPass(
 
 /**
  * Guards a route: admits visitors whose pass has `scope` (any scope with `SCOPE_ANY`), or anyone
- * `bypass(req)` lets through; otherwise passes `VisitorAccessDenied` (403) to `next`. Each admitted
- * visitor's visit is logged with the final status code unless `logVisit` is false.
+ * `bypass(req)` lets through; otherwise passes `VisitorAccessDenied` (403) to `next`, or
+ * `VisitorPassUnavailable` (503) while the store is failing. Each admitted visitor's visit is
+ * logged with the final status code unless `logVisit` is false.
  */
 export function userIsVisitor(options: GuardOptions<Request>): RequestHandler {
   const guard = createGuard(options);
@@ -159,10 +171,10 @@ export function userIsVisitor(options: GuardOptions<Request>): RequestHandler {
       const state = stateOf(req, "userIsVisitor()");
       const visitor = req.visitor;
       const decision = await guard.decide(req, visitor);
-      if (!decision.allow) return next(decision.error);
+      if (!decision.allow) return next(state.unavailable ?? decision.error);
       if (decision.log && visitor) {
-        const visit = visitRequest(req);
         const session = sessionPort(req);
+        const visit = state.flow.visitOf(visitRequest(req), session);
         onHeaders(res, () => state.flow.recordVisit(visitor, visit, session, res.statusCode));
       }
       next();
@@ -179,6 +191,11 @@ export function clearVisitor(req: Request): void {
   if (session) state.flow.clear(session);
   req.visitor = null;
   req.isVisitor = false;
+}
+
+function hideToken(req: Request, flow: VisitorFlow): void {
+  req.url = stripToken(req.url, flow.config.querystringKey);
+  req.originalUrl = stripToken(req.originalUrl, flow.config.querystringKey);
 }
 
 function defaultIsAuthenticated(req: Request): boolean {

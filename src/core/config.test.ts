@@ -1,0 +1,297 @@
+import { describe, expect, it } from "vitest";
+import {
+  createVisitorPass,
+  VisitorPassConfigError,
+  VisitorPassError,
+  type VisitorPassOptions,
+} from "../index.js";
+import { resolveConfig } from "./config.js";
+
+/** The config error thrown by `options`, or a failure when nothing (or something else) is thrown. */
+function configError(options: VisitorPassOptions): VisitorPassConfigError {
+  try {
+    createVisitorPass(options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(VisitorPassConfigError);
+    return error as VisitorPassConfigError;
+  }
+  throw new Error(`expected ${JSON.stringify(options)} to be refused`);
+}
+
+describe("defaults", () => {
+  it("uses the documented defaults when neither option nor environment is set", () => {
+    const config = createVisitorPass({ env: {} }).config;
+    expect(config.database).toEqual({ kind: "sqlite", filename: "visitor-pass.sqlite3" });
+    expect(config.sessionKey).toBe("visitor:session");
+    expect(config.sessionExpiry).toBe(0);
+    expect(config.querystringKey).toBe("vuid");
+    expect(config.tokenExpiry).toBe(300);
+    expect(config.selfServicePath).toBe("/visitors");
+    expect(config.tablePrefix).toBe("visitor_pass_");
+  });
+
+  it("reads the real clock unless `now` is given", () => {
+    const fixed = new Date("2030-06-01T12:00:00Z");
+    expect(createVisitorPass({ env: {}, now: () => fixed }).config.now()).toBe(fixed);
+    const before = Date.now();
+    const seen = createVisitorPass({ env: {} }).config.now().getTime();
+    expect(seen).toBeGreaterThanOrEqual(before);
+    expect(seen).toBeLessThanOrEqual(Date.now());
+  });
+});
+
+describe("option > environment variable > default", () => {
+  const env = {
+    VISITOR_PASS_DATABASE_URL: "sqlite:from-env.sqlite3",
+    VISITOR_SESSION_KEY: "env:key",
+    VISITOR_SESSION_EXPIRY: "600",
+    VISITOR_QUERYSTRING_KEY: "envtoken",
+    VISITOR_TOKEN_EXPIRY: "900",
+  };
+
+  it("takes each value from its environment variable when no option is given", () => {
+    const config = createVisitorPass({ env }).config;
+    expect(config.database).toEqual({ kind: "sqlite", filename: "from-env.sqlite3" });
+    expect(config.sessionKey).toBe("env:key");
+    expect(config.sessionExpiry).toBe(600);
+    expect(config.querystringKey).toBe("envtoken");
+    expect(config.tokenExpiry).toBe(900);
+  });
+
+  it("prefers each option to its environment variable", () => {
+    const config = createVisitorPass({
+      env,
+      database: "sqlite::memory:",
+      sessionKey: "opt:key",
+      sessionExpiry: 60,
+      querystringKey: "opttoken",
+      tokenExpiry: 30,
+    }).config;
+    expect(config.database).toEqual({ kind: "sqlite", filename: ":memory:" });
+    expect(config.sessionKey).toBe("opt:key");
+    expect(config.sessionExpiry).toBe(60);
+    expect(config.querystringKey).toBe("opttoken");
+    expect(config.tokenExpiry).toBe(30);
+  });
+
+  it("an option of 0 wins over the environment (0 is a value, not a missing option)", () => {
+    const config = createVisitorPass({ env, sessionExpiry: 0, tokenExpiry: 0 }).config;
+    expect(config.sessionExpiry).toBe(0);
+    expect(config.tokenExpiry).toBe(0);
+  });
+
+  it("sessionExpiry: null as an option wins over the environment", () => {
+    expect(createVisitorPass({ env, sessionExpiry: null }).config.sessionExpiry).toBeNull();
+  });
+
+  it("ignores a bad environment value when the option is given", () => {
+    const bad = {
+      VISITOR_PASS_DATABASE_URL: "redis://nowhere",
+      VISITOR_SESSION_KEY: "",
+      VISITOR_SESSION_EXPIRY: "soon",
+      VISITOR_QUERYSTRING_KEY: "a&b",
+      VISITOR_TOKEN_EXPIRY: "-1",
+    };
+    const config = createVisitorPass({
+      env: bad,
+      database: "sqlite::memory:",
+      sessionKey: "k",
+      sessionExpiry: 5,
+      querystringKey: "t",
+      tokenExpiry: 10,
+    }).config;
+    expect(config).toMatchObject({ sessionKey: "k", sessionExpiry: 5, querystringKey: "t" });
+    expect(config.tokenExpiry).toBe(10);
+  });
+
+  it('VISITOR_SESSION_EXPIRY=null (any case, spaces around) means "leave the session alone"', () => {
+    for (const value of ["null", "NULL", " Null "]) {
+      expect(
+        createVisitorPass({ env: { VISITOR_SESSION_EXPIRY: value } }).config.sessionExpiry,
+      ).toBeNull();
+    }
+  });
+
+  it("VISITOR_SESSION_EXPIRY=0 gives 0 (browser-session cookie)", () => {
+    expect(createVisitorPass({ env: { VISITOR_SESSION_EXPIRY: "0" } }).config.sessionExpiry).toBe(
+      0,
+    );
+  });
+
+  it("reads process.env when no env is injected", () => {
+    const name = "VISITOR_QUERYSTRING_KEY";
+    const saved = process.env[name];
+    process.env[name] = "fromprocess";
+    try {
+      expect(createVisitorPass({ database: "sqlite::memory:" }).config.querystringKey).toBe(
+        "fromprocess",
+      );
+    } finally {
+      if (saved === undefined) delete process.env[name];
+      else process.env[name] = saved;
+    }
+  });
+
+  it("does not read process.env when env is injected", () => {
+    const name = "VISITOR_SESSION_KEY";
+    const saved = process.env[name];
+    process.env[name] = "leaked:key";
+    try {
+      expect(createVisitorPass({ env: {} }).config.sessionKey).toBe("visitor:session");
+    } finally {
+      if (saved === undefined) delete process.env[name];
+      else process.env[name] = saved;
+    }
+  });
+});
+
+describe("database URLs", () => {
+  it.each([
+    ["sqlite:data/app.sqlite3", { kind: "sqlite", filename: "data/app.sqlite3" }],
+    ["sqlite::memory:", { kind: "sqlite", filename: ":memory:" }],
+    ["sqlite:///tmp/app.sqlite3", { kind: "sqlite", filename: "/tmp/app.sqlite3" }],
+    ["postgres://u:p@db.example/app", { kind: "postgres", url: "postgres://u:p@db.example/app" }],
+    ["postgresql://db.example/app", { kind: "postgres", url: "postgresql://db.example/app" }],
+    ["mysql://u:p@db.example/app", { kind: "mysql", url: "mysql://u:p@db.example/app" }],
+  ])("accepts %s", (database, expected) => {
+    expect(createVisitorPass({ env: {}, database }).config.database).toEqual(expected);
+  });
+
+  it("takes an existing Kysely instance as it is", async () => {
+    const { Kysely, SqliteDialect } = await import("kysely");
+    const { default: Sqlite } = await import("better-sqlite3");
+    const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Sqlite(":memory:") }) });
+    try {
+      expect(createVisitorPass({ env: {}, database: db }).config.database).toEqual({
+        kind: "kysely",
+        db,
+      });
+    } finally {
+      await db.destroy();
+    }
+  });
+});
+
+describe("bad values throw VisitorPassConfigError naming the option and the value", () => {
+  it.each<[string, VisitorPassOptions, string, string]>([
+    ["unknown URL scheme", { database: "redis://cache.example/0" }, "database", "redis:"],
+    ["no scheme at all", { database: "visitor.sqlite3" }, "database", "visitor.sqlite3"],
+    ["empty database", { database: "" }, "database", '""'],
+    ["sqlite: with no file", { database: "sqlite:" }, "database", "sqlite:"],
+    ["sqlite:// with no file", { database: "sqlite://" }, "database", "sqlite://"],
+    ["postgres URL with a bad port", { database: "postgres://db:port/x" }, "database", "db:port"],
+    ["postgres URL with a space in the host", { database: "postgres://d b/x" }, "database", "d b"],
+    ["negative tokenExpiry", { tokenExpiry: -1 }, "tokenExpiry", "-1"],
+    ["NaN tokenExpiry", { tokenExpiry: Number.NaN }, "tokenExpiry", "NaN"],
+    ["infinite tokenExpiry", { tokenExpiry: Number.POSITIVE_INFINITY }, "tokenExpiry", "Infinity"],
+    ["non-numeric tokenExpiry", { tokenExpiry: "soon" as never }, "tokenExpiry", '"soon"'],
+    ["negative sessionExpiry", { sessionExpiry: -5 }, "sessionExpiry", "-5"],
+    ["non-numeric sessionExpiry", { sessionExpiry: "x" as never }, "sessionExpiry", '"x"'],
+    ["empty sessionKey", { sessionKey: "" }, "sessionKey", '""'],
+    ["blank sessionKey", { sessionKey: "   " }, "sessionKey", '"   "'],
+    ["empty querystringKey", { querystringKey: "" }, "querystringKey", '""'],
+    ["querystringKey with &", { querystringKey: "a&b" }, "querystringKey", '"a&b"'],
+    ["querystringKey with a space", { querystringKey: "my key" }, "querystringKey", '"my key"'],
+    ["querystringKey with =", { querystringKey: "a=b" }, "querystringKey", '"a=b"'],
+    ["querystringKey with #", { querystringKey: "a#" }, "querystringKey", '"a#"'],
+    ["selfServicePath without /", { selfServicePath: "visitors" }, "selfServicePath", "visitors"],
+    ["empty selfServicePath", { selfServicePath: "" }, "selfServicePath", '""'],
+    ["tablePrefix with -", { tablePrefix: "my-app_" }, "tablePrefix", '"my-app_"'],
+    ["tablePrefix with a digit first", { tablePrefix: "1app_" }, "tablePrefix", '"1app_"'],
+    ["tablePrefix with SQL in it", { tablePrefix: "x; drop table y;" }, "tablePrefix", "drop"],
+  ])("%s", (_label, options, option, value) => {
+    const error = configError({ env: {}, ...options });
+    expect(error.option).toBe(option);
+    expect(error.message).toContain(`"${option}"`);
+    expect(error.message).toContain(value);
+    expect(error.code).toBe("VISITOR_PASS_CONFIG");
+    expect(error).toBeInstanceOf(VisitorPassError);
+    expect(error).toBeInstanceOf(Error);
+  });
+
+  it.each<[string, Record<string, string>, string, string]>([
+    ["VISITOR_PASS_DATABASE_URL", { VISITOR_PASS_DATABASE_URL: "ftp://x" }, "database", "ftp:"],
+    ["VISITOR_SESSION_KEY", { VISITOR_SESSION_KEY: " " }, "sessionKey", '" "'],
+    ["VISITOR_SESSION_EXPIRY", { VISITOR_SESSION_EXPIRY: "later" }, "sessionExpiry", '"later"'],
+    ["VISITOR_SESSION_EXPIRY negative", { VISITOR_SESSION_EXPIRY: "-1" }, "sessionExpiry", "-1"],
+    ["VISITOR_SESSION_EXPIRY empty", { VISITOR_SESSION_EXPIRY: "" }, "sessionExpiry", '""'],
+    ["VISITOR_QUERYSTRING_KEY", { VISITOR_QUERYSTRING_KEY: "a b" }, "querystringKey", '"a b"'],
+    ["VISITOR_TOKEN_EXPIRY", { VISITOR_TOKEN_EXPIRY: "5 minutes" }, "tokenExpiry", "5 minutes"],
+    ["VISITOR_TOKEN_EXPIRY negative", { VISITOR_TOKEN_EXPIRY: "-300" }, "tokenExpiry", "-300"],
+  ])("from the environment: %s", (_label, env, option, value) => {
+    const error = configError({ env });
+    expect(error.option).toBe(option);
+    expect(error.message).toContain(`"${option}"`);
+    expect(error.message).toContain(value);
+  });
+
+  it("refuses a postgres string that is not a URL with a host part", () => {
+    for (const database of ["postgres:not a url", "postgresql:db.example", "mysql:nothing"]) {
+      const error = configError({ env: {}, database });
+      expect(error.option).toBe("database");
+      expect(error.message).toContain(database);
+    }
+  });
+
+  it("refuses a database value that is neither a string nor a Kysely instance", () => {
+    const error = configError({ env: {}, database: { host: "db" } as never });
+    expect(error.option).toBe("database");
+  });
+});
+
+describe("passwords in a bad database URL never reach the error", () => {
+  it.each([
+    ["unknown scheme", "redis://admin:Sup3rS3cret@cache.example/0"],
+    ["typo in scheme", "postgress://admin:Sup3rS3cret@db.example/app"],
+    ["bad port", "postgres://admin:Sup3rS3cret@db.example:port/app"],
+    ["bad host", "mysql://admin:Sup3rS3cret@db example/app"],
+  ])("%s", (_label, database) => {
+    const error = configError({ env: {}, database });
+    expect(error.message).not.toContain("Sup3rS3cret");
+    expect(String(error.value)).not.toContain("Sup3rS3cret");
+    expect(error.message).toContain("admin");
+    expect(error.stack ?? "").not.toContain("Sup3rS3cret");
+  });
+
+  it("nor a password that has an @ in it", () => {
+    const error = configError({ env: {}, database: "postgres://admin:Sup3r@S3cret@db:port/app" });
+    expect(error.message).not.toContain("S3cret");
+    expect(String(error.value)).not.toContain("S3cret");
+  });
+
+  it("the same from the environment variable", () => {
+    const error = configError({ env: { VISITOR_PASS_DATABASE_URL: "ldap://root:hunter2@x" } });
+    expect(error.message).not.toContain("hunter2");
+  });
+});
+
+describe("createVisitorPass does no I/O", () => {
+  it("constructs on a path that cannot be opened, and fails only on the first query", async () => {
+    const passes = createVisitorPass({
+      env: {},
+      database: "sqlite:/nonexistent-dir-visitor-pass/x.sqlite3",
+    });
+    await expect(passes.migrate()).rejects.toThrow(/directory does not exist|unable to open/i);
+    await passes.close();
+  });
+
+  it("constructs on a postgres URL nobody listens on without touching the network", () => {
+    const started = Date.now();
+    const passes = createVisitorPass({ env: {}, database: "postgres://u:p@127.0.0.1:1/none" });
+    expect(passes.config.database.kind).toBe("postgres");
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe("resolveConfig", () => {
+  it("trims a trailing slash off selfServicePath but keeps a bare /", () => {
+    expect(resolveConfig({ env: {}, selfServicePath: "/visitors/" }).selfServicePath).toBe(
+      "/visitors",
+    );
+    expect(resolveConfig({ env: {}, selfServicePath: "/" }).selfServicePath).toBe("/");
+  });
+
+  it("accepts an empty table prefix", () => {
+    expect(resolveConfig({ env: {}, tablePrefix: "" }).tablePrefix).toBe("");
+  });
+});
