@@ -160,7 +160,9 @@ describe("database URLs", () => {
   it("takes an existing Kysely instance as it is", async () => {
     const { Kysely, SqliteDialect } = await import("kysely");
     const { default: Sqlite } = await import("better-sqlite3");
-    const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Sqlite(":memory:") }) });
+    const db = new Kysely<any>({
+      dialect: new SqliteDialect({ database: new Sqlite(":memory:") }),
+    });
     try {
       expect(createVisitorPass({ env: {}, database: db }).config.database).toEqual({
         kind: "kysely",

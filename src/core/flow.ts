@@ -77,6 +77,12 @@ export interface FlowBackend {
     sessionId: string | null,
     status: number,
   ): void;
+  /** Creates an inactive self-service pass; the visitor completes it through the form. */
+  createPending(
+    scope: string,
+    redirectTo: string,
+    sessionExpiry: number | null | undefined,
+  ): Promise<Visitor>;
 }
 
 export interface GuardOptions<Req> {
@@ -254,6 +260,28 @@ export class VisitorFlow {
     return `${this.config.sessionKey}:referer`;
   }
 
+  /**
+   * For a guard with `selfService`: an inactive pass remembering where the visitor was going,
+   * and the path of its form to redirect to. `null` for methods that never admit (a link
+   * scanner's HEAD must not fill the table).
+   */
+  async startSelfService<Req>(request: VisitRequest, guard: Guard<Req>): Promise<string | null> {
+    if (NEVER_ADMIT.has(request.method.toUpperCase())) return null;
+    const redirectTo = stripToken(request.url, this.config.querystringKey);
+    let visitor: Visitor;
+    try {
+      visitor = await this.#backend.createPending(
+        guard.scope,
+        redirectTo,
+        guard.options.selfServiceSessionExpiry,
+      );
+    } catch (error) {
+      throw unavailable(error);
+    }
+    const base = this.config.selfServicePath === "/" ? "" : this.config.selfServicePath;
+    return `${base}/self-service/${visitor.uuid}`;
+  }
+
   /** Ends visitor access for this session. */
   clear(session: SessionPort): void {
     session.delete(this.config.sessionKey);
@@ -294,6 +322,9 @@ export function createGuard<Req>(options: GuardOptions<Req>): Guard<Req> {
   }
   const log = options.logVisit !== false;
   const selfService = options.selfService === true;
+  if (selfService && scope === SCOPE_ANY) {
+    throw new VisitorPassConfigError("scope", scope, "a self-service guard needs a specific scope");
+  }
   return {
     scope,
     options,

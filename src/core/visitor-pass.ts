@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import type { SelfServiceBackend } from "../self-service/self-service.js";
+import type { SelfServiceFields } from "../self-service/self-service-schema.js";
 import { KyselyStore } from "../store/kysely/kysely-store.js";
 import type { VisitorStore } from "../store/store.js";
 import { type ResolvedConfig, resolveConfig, type VisitorPassOptions } from "./config.js";
@@ -26,11 +28,13 @@ export interface PurgeOptions {
 }
 
 const FLOW = Symbol("visitor-pass.flow");
+const SELF_SERVICE = Symbol("visitor-pass.self-service");
 
 /** The pass service: create, look up and manage passes; the flow adapters run requests through. */
 export class VisitorPass {
   readonly config: ResolvedConfig;
   readonly [FLOW]: VisitorFlow;
+  readonly [SELF_SERVICE]: SelfServiceBackend;
   readonly #store: VisitorStore;
   readonly #listeners = new Map<keyof VisitorPassEvents, Set<(...args: never[]) => unknown>>();
   readonly #pending = new Set<Promise<void>>();
@@ -44,8 +48,16 @@ export class VisitorPass {
       spendUse: async (uuid) => this.#wrap(await this.#store.admit(uuid, this.config.now())),
       recordVisit: (visitor, request, sessionId, status) =>
         this.#recordVisit(visitor, request, sessionId, status),
+      createPending: (scope, redirectTo, sessionExpiry) =>
+        this.#createPending(scope, redirectTo, sessionExpiry),
     };
     this[FLOW] = new VisitorFlow(backend);
+    this[SELF_SERVICE] = {
+      config: this.config,
+      find: (uuid) => this.#find(uuid),
+      claim: (pending, fields) => this.#claim(pending, fields),
+      created: (visitor) => this.emit("selfServiceVisitorCreated", visitor),
+    };
   }
 
   /** Creates or updates the tables. Idempotent; safe to run at every start. */
@@ -171,6 +183,41 @@ export class VisitorPass {
     return record ? new Visitor(record, this.config.now) : null;
   }
 
+  async #createPending(
+    scope: string,
+    redirectTo: string,
+    sessionExpiry: number | null | undefined,
+  ): Promise<Visitor> {
+    const now = this.config.now();
+    const record = await this.#store.insert({
+      uuid: randomUUID(),
+      firstName: "",
+      lastName: "",
+      email: "",
+      scope,
+      context: { selfService: true, redirectTo },
+      createdAt: now,
+      lastUpdatedAt: now,
+      expiresAt: this.#linkExpiry(now),
+      isActive: false,
+      sessionExpiry: sessionExpiry === undefined ? this.config.sessionExpiry : sessionExpiry,
+      maxUses: null,
+      uses: 0,
+    });
+    return this.#wrap(record)!;
+  }
+
+  async #claim(pending: Visitor, fields: SelfServiceFields): Promise<Visitor | null> {
+    const now = this.config.now();
+    const record = await this.#store.claim(pending.uuid, randomUUID(), {
+      ...fields,
+      context: { ...pending.context, claimedAt: now.toISOString() },
+      expiresAt: this.#linkExpiry(now),
+      lastUpdatedAt: now,
+    });
+    return this.#wrap(record);
+  }
+
   #linkExpiry(from: Date): Date {
     return new Date(from.getTime() + this.config.tokenExpiry * 1000);
   }
@@ -212,6 +259,12 @@ export function flowOf(passes: VisitorPass, caller: string): VisitorFlow {
     );
   }
   return flow;
+}
+
+/** The self-service backend of `passes`, for the self-service pages of each adapter. */
+export function selfServiceOf(passes: VisitorPass, caller: string): SelfServiceBackend {
+  flowOf(passes, caller);
+  return passes[SELF_SERVICE];
 }
 
 /** Creates the pass service. Does no I/O: the database is opened on first use. */

@@ -44,6 +44,12 @@ export interface VisitorStore {
    * use limits: of N concurrent calls on a one-use pass exactly one gets the pass back.
    */
   admit(uuid: string, now: Date): Promise<VisitorRecord | null>;
+  /**
+   * Activates an inactive pass under a new token, atomically: one conditional update that only
+   * succeeds while the pass with `uuid` is still inactive, so of concurrent claims one wins.
+   * The claimed pass, or `null` when the pass is gone or already active.
+   */
+  claim(uuid: string, newUuid: string, changes: VisitorChanges): Promise<VisitorRecord | null>;
   list(filter: VisitorFilter): Promise<VisitorRecord[]>;
   insertLog(log: NewVisitorLog): Promise<void>;
   /** The logs of one pass, newest first. */

@@ -20,6 +20,7 @@ declare global {
 }
 
 export type { GuardOptions } from "../../core/flow.js";
+export { selfService } from "./express-self-service.js";
 
 export interface VisitorSessionOptions {
   /**
@@ -171,7 +172,14 @@ export function userIsVisitor(options: GuardOptions<Request>): RequestHandler {
       const state = stateOf(req, "userIsVisitor()");
       const visitor = req.visitor;
       const decision = await guard.decide(req, visitor);
-      if (!decision.allow) return next(state.unavailable ?? decision.error);
+      if (!decision.allow) {
+        if (state.unavailable) return next(state.unavailable);
+        const form = decision.selfService
+          ? await state.flow.startSelfService(visitRequest(req), guard)
+          : null;
+        if (form !== null) return res.redirect(302, form);
+        return next(decision.error);
+      }
       if (decision.log && visitor) {
         const session = sessionPort(req);
         const visit = state.flow.visitOf(visitRequest(req), session);

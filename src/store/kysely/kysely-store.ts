@@ -68,6 +68,31 @@ export class KyselyStore implements VisitorStore {
   }
 
   async update(uuid: string, changes: VisitorChanges): Promise<VisitorRecord | null> {
+    const set = this.#columns(changes);
+    if (Object.keys(set).length === 0) return this.findByUuid(uuid);
+    await this.db
+      .updateTable(this.#t.visitors)
+      .set(set as never)
+      .where("uuid", "=", uuid)
+      .execute();
+    return this.findByUuid(uuid);
+  }
+
+  async claim(
+    uuid: string,
+    newUuid: string,
+    changes: VisitorChanges,
+  ): Promise<VisitorRecord | null> {
+    const result = await this.db
+      .updateTable(this.#t.visitors)
+      .set({ ...this.#columns(changes), uuid: newUuid, is_active: this.#bool(true) } as never)
+      .where("uuid", "=", uuid)
+      .where("is_active", "=", this.#bool(false))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1 ? this.findByUuid(newUuid) : null;
+  }
+
+  #columns(changes: VisitorChanges): Partial<Record<keyof VisitorRow, unknown>> {
     const set: Partial<Record<keyof VisitorRow, unknown>> = {};
     if (changes.firstName !== undefined) set.first_name = changes.firstName;
     if (changes.lastName !== undefined) set.last_name = changes.lastName;
@@ -80,13 +105,7 @@ export class KyselyStore implements VisitorStore {
     if (changes.sessionExpiry !== undefined) set.session_expiry = changes.sessionExpiry;
     if (changes.maxUses !== undefined) set.max_uses = changes.maxUses;
     if (changes.lastUpdatedAt !== undefined) set.last_updated_at = changes.lastUpdatedAt.getTime();
-    if (Object.keys(set).length === 0) return this.findByUuid(uuid);
-    await this.db
-      .updateTable(this.#t.visitors)
-      .set(set as never)
-      .where("uuid", "=", uuid)
-      .execute();
-    return this.findByUuid(uuid);
+    return set;
   }
 
   async admit(uuid: string, now: Date): Promise<VisitorRecord | null> {

@@ -1,0 +1,565 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  type CreateVisitorInput,
+  createVisitorPass,
+  MalformedVisitorToken,
+  SCOPE_ANY,
+  type SessionPort,
+  type Visitor,
+  VisitorAccessDenied,
+  type VisitorPass,
+  VisitorPassConfigError,
+  type VisitRequest,
+} from "../index.js";
+import type { VisitorFlow } from "./flow.js";
+import { flowOf } from "./visitor-pass.js";
+
+const T0 = new Date("2025-03-01T10:00:00.000Z");
+const KEY = "test:visitor";
+const UNKNOWN = "0b6e1e2a-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+
+/** An in-memory session, recording what the flow did to it. */
+class FakeSession implements SessionPort {
+  readonly data = new Map<string, unknown>();
+  readonly lifetimes: number[] = [];
+  constructor(readonly id: string | null = "session-1") {}
+  get(key: string): unknown {
+    return this.data.get(key);
+  }
+  set(key: string, value: string): void {
+    this.data.set(key, value);
+  }
+  delete(key: string): void {
+    this.data.delete(key);
+  }
+  setCookieLifetime(seconds: number): void {
+    this.lifetimes.push(seconds);
+  }
+}
+
+let now: Date;
+let passes: VisitorPass;
+let flow: VisitorFlow;
+
+function at(seconds: number): Date {
+  return new Date(T0.getTime() + seconds * 1000);
+}
+
+beforeEach(async () => {
+  now = T0;
+  passes = createVisitorPass({
+    env: {},
+    database: "sqlite::memory:",
+    now: () => now,
+    sessionKey: KEY,
+    tokenExpiry: 300,
+    sessionExpiry: 0,
+  });
+  await passes.migrate();
+  flow = flowOf(passes, "test()");
+});
+
+afterEach(async () => {
+  await passes.close();
+});
+
+function create(input: Partial<CreateVisitorInput> = {}): Promise<Visitor> {
+  return passes.create({ email: "ada@example.org", scope: "REFERENCE", ...input });
+}
+
+async function usesOf(visitor: Visitor): Promise<number | undefined> {
+  return (await passes.get(visitor.uuid))?.uses;
+}
+
+function visit(url: string, changes: Partial<VisitRequest> = {}): VisitRequest {
+  return { method: "GET", url, userAgent: "UA/1.0", referer: null, ip: "203.0.113.9", ...changes };
+}
+
+describe("tokenFrom", () => {
+  it("reads the configured key, null without one, MalformedVisitorToken for a bad one", () => {
+    expect(flow.tokenFrom(`/p?vuid=${UNKNOWN}`)).toBe(UNKNOWN);
+    expect(flow.tokenFrom("/p")).toBeNull();
+    expect(() => flow.tokenFrom("/p?vuid=bad")).toThrow(MalformedVisitorToken);
+  });
+});
+
+describe("admit", () => {
+  it("admits a valid pass and spends one use", async () => {
+    const visitor = await create();
+    const admitted = await flow.admit(visitor.uuid);
+    expect(admitted?.uuid).toBe(visitor.uuid);
+    expect(admitted?.uses).toBe(1);
+    expect(await usesOf(visitor)).toBe(1);
+    await flow.admit(visitor.uuid);
+    expect(await usesOf(visitor)).toBe(2);
+  });
+
+  it("returns null for an unknown pass", async () => {
+    expect(await flow.admit(UNKNOWN)).toBeNull();
+  });
+
+  it("returns null for an inactive pass, spending nothing", async () => {
+    const visitor = await create();
+    await passes.deactivate(visitor.uuid);
+    expect(await flow.admit(visitor.uuid)).toBeNull();
+    expect(await usesOf(visitor)).toBe(0);
+  });
+
+  it("admits up to the last millisecond before expiresAt, and not at it", async () => {
+    const visitor = await create();
+    now = new Date(at(300).getTime() - 1);
+    expect(await flow.admit(visitor.uuid)).not.toBeNull();
+    now = at(300);
+    expect(await flow.admit(visitor.uuid)).toBeNull();
+    expect(await usesOf(visitor)).toBe(1);
+  });
+
+  it("admits a pass without expiry at any time", async () => {
+    const visitor = await create({ expiresAt: null });
+    now = new Date("2999-01-01T00:00:00Z");
+    expect(await flow.admit(visitor.uuid)).not.toBeNull();
+  });
+
+  it("returns null once maxUses are spent", async () => {
+    const visitor = await create({ maxUses: 2 });
+    expect(await flow.admit(visitor.uuid)).not.toBeNull();
+    expect(await flow.admit(visitor.uuid)).not.toBeNull();
+    expect(await flow.admit(visitor.uuid)).toBeNull();
+    expect(await usesOf(visitor)).toBe(2);
+  });
+
+  it("lets exactly one of many concurrent admits spend a one-use pass", async () => {
+    const visitor = await create({ maxUses: 1 });
+    const results = await Promise.all(Array.from({ length: 10 }, () => flow.admit(visitor.uuid)));
+    expect(results.filter((result) => result !== null)).toHaveLength(1);
+    expect(await usesOf(visitor)).toBe(1);
+  });
+
+  it("spends nothing when the session already holds this very pass", async () => {
+    const visitor = await create({ maxUses: 1 });
+    const session = new FakeSession();
+    const first = await flow.admit(visitor.uuid, session);
+    expect(first).not.toBeNull();
+    flow.stash(session, first!, { authenticated: false });
+    const again = await flow.admit(visitor.uuid, session);
+    expect(again?.uuid).toBe(visitor.uuid);
+    expect(await flow.admit(visitor.uuid, session)).not.toBeNull();
+    expect(await usesOf(visitor)).toBe(1);
+  });
+
+  it("spends a use when the session holds a different pass", async () => {
+    const visitor = await create();
+    const other = await create({ email: "other@example.org" });
+    const session = new FakeSession();
+    session.set(KEY, other.uuid);
+    expect(await flow.admit(visitor.uuid, session)).not.toBeNull();
+    expect(await usesOf(visitor)).toBe(1);
+  });
+
+  it("refuses a pass the session holds once it is deactivated", async () => {
+    const visitor = await create();
+    const session = new FakeSession();
+    session.set(KEY, visitor.uuid);
+    await passes.deactivate(visitor.uuid);
+    expect(await flow.admit(visitor.uuid, session)).toBeNull();
+  });
+
+  it("accepts a null session like no session", async () => {
+    const visitor = await create();
+    expect(await flow.admit(visitor.uuid, null)).not.toBeNull();
+    expect(await usesOf(visitor)).toBe(1);
+  });
+});
+
+describe("stash", () => {
+  it("puts the uuid under sessionKey and makes the cookie a browser-session one for 0", async () => {
+    const visitor = await create({ sessionExpiry: 0 });
+    const session = new FakeSession();
+    flow.stash(session, visitor, { authenticated: false });
+    expect(session.data.get(KEY)).toBe(visitor.uuid);
+    expect(session.lifetimes).toEqual([0]);
+  });
+
+  it("sets the cookie lifetime to the pass's sessionExpiry", async () => {
+    const visitor = await create({ sessionExpiry: 3600 });
+    const session = new FakeSession();
+    flow.stash(session, visitor, { authenticated: false });
+    expect(session.lifetimes).toEqual([3600]);
+  });
+
+  it("leaves the cookie alone when sessionExpiry is null", async () => {
+    const visitor = await create({ sessionExpiry: null });
+    const session = new FakeSession();
+    flow.stash(session, visitor, { authenticated: false });
+    expect(session.data.get(KEY)).toBe(visitor.uuid);
+    expect(session.lifetimes).toEqual([]);
+  });
+
+  it("leaves the cookie alone for an authenticated user", async () => {
+    const visitor = await create({ sessionExpiry: 60 });
+    const session = new FakeSession();
+    flow.stash(session, visitor, { authenticated: true });
+    expect(session.data.get(KEY)).toBe(visitor.uuid);
+    expect(session.lifetimes).toEqual([]);
+  });
+
+  it("does not touch other session keys", async () => {
+    const visitor = await create();
+    const session = new FakeSession();
+    session.set("cart", "3 items");
+    flow.stash(session, visitor, { authenticated: false });
+    expect(session.data.get("cart")).toBe("3 items");
+  });
+});
+
+describe("restore", () => {
+  it("is null, touching nothing, when the session holds no visitor", async () => {
+    const session = new FakeSession();
+    session.set("cart", "x");
+    expect(await flow.restore(session)).toBeNull();
+    expect([...session.data.keys()]).toEqual(["cart"]);
+  });
+
+  it("returns the stashed visitor while the pass is active, spending nothing", async () => {
+    const visitor = await create({ maxUses: 1 });
+    const session = new FakeSession();
+    flow.stash(session, (await flow.admit(visitor.uuid))!, { authenticated: false });
+    const restored = await flow.restore(session);
+    expect(restored?.uuid).toBe(visitor.uuid);
+    expect(session.data.get(KEY)).toBe(visitor.uuid);
+    expect(await usesOf(visitor)).toBe(1);
+  });
+
+  it("keeps restoring after the link itself expired", async () => {
+    const visitor = await create();
+    const session = new FakeSession();
+    flow.stash(session, visitor, { authenticated: false });
+    now = at(10_000);
+    const restored = await flow.restore(session);
+    expect(restored?.uuid).toBe(visitor.uuid);
+    expect(restored?.hasExpired).toBe(true);
+    expect(session.data.get(KEY)).toBe(visitor.uuid);
+  });
+
+  it("removes the key and returns null once the pass is deactivated", async () => {
+    const visitor = await create();
+    const session = new FakeSession();
+    flow.stash(session, visitor, { authenticated: false });
+    session.set("cart", "x");
+    await passes.deactivate(visitor.uuid);
+    expect(await flow.restore(session)).toBeNull();
+    expect(session.data.has(KEY)).toBe(false);
+    expect(session.data.get("cart")).toBe("x");
+  });
+
+  it("removes the key and returns null once the pass is purged", async () => {
+    const visitor = await create();
+    const session = new FakeSession();
+    flow.stash(session, visitor, { authenticated: false });
+    now = at(301);
+    expect(await passes.purge()).toBe(1);
+    expect(await flow.restore(session)).toBeNull();
+    expect(session.data.has(KEY)).toBe(false);
+  });
+
+  it("removes the key for a uuid no pass has", async () => {
+    const session = new FakeSession();
+    session.set(KEY, UNKNOWN);
+    expect(await flow.restore(session)).toBeNull();
+    expect(session.data.has(KEY)).toBe(false);
+  });
+
+  it.each<[string, unknown]>([
+    ["a string that is not a uuid", "' OR 1=1 --"],
+    ["an empty string", ""],
+    ["a number", 42],
+    ["an object", { uuid: UNKNOWN }],
+    ["an array", [UNKNOWN]],
+    ["a boolean", true],
+  ])("removes a tampered value: %s", async (_label, value) => {
+    await create();
+    const session = new FakeSession();
+    session.data.set(KEY, value);
+    expect(await flow.restore(session)).toBeNull();
+    expect(session.data.has(KEY)).toBe(false);
+  });
+
+  it("restores a stashed uuid written in upper case", async () => {
+    const visitor = await create();
+    const session = new FakeSession();
+    session.set(KEY, visitor.uuid.toUpperCase());
+    expect((await flow.restore(session))?.uuid).toBe(visitor.uuid);
+  });
+
+  it("restores again once a deactivated pass is reactivated (if the key survived)", async () => {
+    const visitor = await create();
+    const session = new FakeSession();
+    flow.stash(session, visitor, { authenticated: false });
+    await passes.deactivate(visitor.uuid);
+    await passes.reactivate(visitor.uuid);
+    expect((await flow.restore(session))?.uuid).toBe(visitor.uuid);
+  });
+});
+
+describe("clear", () => {
+  it("removes the visitor from the session and nothing else", async () => {
+    const visitor = await create();
+    const session = new FakeSession();
+    session.set("cart", "x");
+    flow.stash(session, visitor, { authenticated: false });
+    flow.clear(session);
+    expect(session.data.has(KEY)).toBe(false);
+    expect(session.data.get("cart")).toBe("x");
+    expect(await flow.restore(session)).toBeNull();
+  });
+
+  it("is harmless on a session without a visitor", () => {
+    const session = new FakeSession();
+    expect(() => flow.clear(session)).not.toThrow();
+  });
+});
+
+describe("guard", () => {
+  const req = { path: "/reference" };
+
+  it.each<[string, unknown]>([
+    ["an empty scope", { scope: "" }],
+    ["a whitespace scope", { scope: "  \t" }],
+    ["a missing scope", {}],
+    ["a non-string scope", { scope: 42 }],
+    ["no options at all", undefined],
+  ])("throws VisitorPassConfigError at setup for %s", (_label, options) => {
+    expect(() => flow.guard(options as never)).toThrow(VisitorPassConfigError);
+    try {
+      flow.guard(options as never);
+    } catch (error) {
+      expect((error as VisitorPassConfigError).option).toBe("scope");
+      expect((error as Error).message).toContain("scope");
+    }
+  });
+
+  it("throws VisitorPassConfigError at setup for a bypass that is not a function", () => {
+    expect(() => flow.guard({ scope: "S", bypass: true as never })).toThrow(VisitorPassConfigError);
+  });
+
+  it("admits a visitor of its scope, and logs the visit", async () => {
+    const visitor = await create({ scope: "REFERENCE" });
+    const guard = flow.guard({ scope: "REFERENCE" });
+    expect(guard.scope).toBe("REFERENCE");
+    expect(await guard.decide(req, visitor)).toEqual({ allow: true, log: true });
+  });
+
+  it("denies a visitor of another scope with VisitorAccessDenied carrying its own scope", async () => {
+    const visitor = await create({ scope: "PAYMENT" });
+    const decision = await flow.guard({ scope: "REFERENCE" }).decide(req, visitor);
+    expect(decision.allow).toBe(false);
+    if (decision.allow) return;
+    expect(decision.error).toBeInstanceOf(VisitorAccessDenied);
+    expect(decision.error.scope).toBe("REFERENCE");
+    expect(decision.error.status).toBe(403);
+    expect(decision.selfService).toBe(false);
+  });
+
+  it("compares scopes exactly", async () => {
+    const visitor = await create({ scope: "reference" });
+    expect((await flow.guard({ scope: "REFERENCE" }).decide(req, visitor)).allow).toBe(false);
+  });
+
+  it("denies when there is no visitor", async () => {
+    const decision = await flow.guard({ scope: "REFERENCE" }).decide(req, null);
+    expect(decision).toMatchObject({ allow: false, selfService: false });
+  });
+
+  it("says when a denied request should go to self-service", async () => {
+    const decision = await flow.guard({ scope: "REFERENCE", selfService: true }).decide(req, null);
+    expect(decision).toMatchObject({ allow: false, selfService: true });
+  });
+
+  it("SCOPE_ANY admits a visitor of any scope, but not nobody", async () => {
+    const guard = flow.guard({ scope: SCOPE_ANY });
+    for (const scope of ["REFERENCE", "PAYMENT", "x"]) {
+      const visitor = await create({ scope });
+      expect(await guard.decide(req, visitor)).toEqual({ allow: true, log: true });
+    }
+    const denied = await guard.decide(req, null);
+    expect(denied.allow).toBe(false);
+    if (!denied.allow) expect(denied.error.scope).toBe("*");
+  });
+
+  it("bypass admits anyone it returns true for, sync or async, without a visit log", async () => {
+    const seen: unknown[] = [];
+    const sync = flow.guard({
+      scope: "REFERENCE",
+      bypass: (request) => {
+        seen.push(request);
+        return true;
+      },
+    });
+    const async = flow.guard({ scope: "REFERENCE", bypass: async () => true });
+    expect(await sync.decide(req, null)).toEqual({ allow: true, log: false });
+    expect(await async.decide(req, null)).toEqual({ allow: true, log: false });
+    const other = await create({ scope: "PAYMENT" });
+    expect((await async.decide(req, other)).allow).toBe(true);
+    expect(seen).toEqual([req]);
+  });
+
+  it("bypass returning false (sync or async) leaves the decision to the scope", async () => {
+    for (const bypass of [() => false, async () => false]) {
+      const guard = flow.guard({ scope: "REFERENCE", bypass });
+      expect((await guard.decide(req, null)).allow).toBe(false);
+      const visitor = await create({ scope: "REFERENCE" });
+      expect(await guard.decide(req, visitor)).toEqual({ allow: true, log: true });
+    }
+  });
+
+  it("a bypass that throws makes decide reject with its error", async () => {
+    const guard = flow.guard({
+      scope: "REFERENCE",
+      bypass: () => {
+        throw new Error("auth backend down");
+      },
+    });
+    await expect(guard.decide(req, null)).rejects.toThrow("auth backend down");
+  });
+
+  it("logVisit: false admits without a visit log", async () => {
+    const visitor = await create({ scope: "REFERENCE" });
+    const guard = flow.guard({ scope: "REFERENCE", logVisit: false });
+    expect(await guard.decide(req, visitor)).toEqual({ allow: true, log: false });
+  });
+});
+
+describe("recordVisit and passes.logs", () => {
+  it("records the visit: method, path, query without the token, session, status, time", async () => {
+    const visitor = await create();
+    now = at(42);
+    flow.recordVisit(
+      visitor,
+      visit(`/reference/form?a=1&vuid=${visitor.uuid}&b=x%20y&flag`, {
+        method: "post",
+        referer: "https://example.com/mail",
+      }),
+      new FakeSession("sess-abc"),
+      201,
+    );
+    const [log, ...rest] = await passes.logs(visitor.uuid);
+    expect(rest).toEqual([]);
+    expect(log).toEqual({
+      id: expect.any(Number),
+      visitorId: visitor.id,
+      sessionKey: "sess-abc",
+      httpMethod: "POST",
+      requestUri: "/reference/form",
+      queryString: "a=1&b=x%20y&flag",
+      httpUserAgent: "UA/1.0",
+      httpReferer: "https://example.com/mail",
+      remoteAddr: "203.0.113.9",
+      statusCode: 201,
+      timestamp: at(42),
+    });
+  });
+
+  it("removes every copy of the token, and only the token", async () => {
+    const visitor = await create();
+    flow.recordVisit(
+      visitor,
+      visit(`/p?vuid=${visitor.uuid}&vuid2=keep&%76uid=${visitor.uuid}&xvuid=keep`),
+      null,
+      200,
+    );
+    const [log] = await passes.logs(visitor.uuid);
+    expect(log?.queryString).toBe("vuid2=keep&xvuid=keep");
+    expect(log?.queryString).not.toContain(visitor.uuid);
+  });
+
+  it("stores a path without a query as that path and an empty query", async () => {
+    const visitor = await create();
+    flow.recordVisit(visitor, visit("/plain/path"), null, 200);
+    flow.recordVisit(visitor, visit(`/only-token?vuid=${visitor.uuid}#frag`), null, 200);
+    const logs = await passes.logs(visitor.uuid);
+    expect(logs.map((log) => [log.requestUri, log.queryString])).toEqual([
+      ["/only-token", ""],
+      ["/plain/path", ""],
+    ]);
+  });
+
+  it("records the status code it is given, and null session and headers as null", async () => {
+    const visitor = await create();
+    flow.recordVisit(
+      visitor,
+      visit("/p", { userAgent: null, referer: null, ip: null }),
+      new FakeSession(null),
+      404,
+    );
+    const [log] = await passes.logs(visitor.uuid);
+    expect(log).toMatchObject({
+      statusCode: 404,
+      sessionKey: null,
+      httpUserAgent: null,
+      httpReferer: null,
+      remoteAddr: null,
+    });
+  });
+
+  it("clips long values so a hostile request cannot bloat the table", async () => {
+    const visitor = await create();
+    flow.recordVisit(
+      visitor,
+      {
+        method: "X".repeat(100),
+        url: `/${"p".repeat(5000)}?${"q".repeat(5000)}&vuid=${visitor.uuid}`,
+        userAgent: "u".repeat(5000),
+        referer: "r".repeat(5000),
+        ip: "1".repeat(500),
+      },
+      new FakeSession("s".repeat(1000)),
+      200,
+    );
+    const [log] = await passes.logs(visitor.uuid);
+    expect(log?.httpMethod).toBe("X".repeat(16));
+    expect(log?.requestUri).toBe(`/${"p".repeat(1999)}`);
+    expect(log?.queryString).toBe("q".repeat(2000));
+    expect(log?.httpUserAgent).toHaveLength(1000);
+    expect(log?.httpReferer).toHaveLength(2000);
+    expect(log?.remoteAddr).toHaveLength(64);
+    expect(log?.sessionKey).toHaveLength(255);
+  });
+
+  it("uses the configured querystringKey when removing the token", async () => {
+    const custom = createVisitorPass({
+      env: {},
+      database: "sqlite::memory:",
+      querystringKey: "t",
+      now: () => now,
+    });
+    await custom.migrate();
+    try {
+      const visitor = await custom.create({ email: "a@example.org", scope: "S" });
+      flowOf(custom, "test()").recordVisit(
+        visitor,
+        visit(`/p?t=${visitor.uuid}&vuid=x`),
+        null,
+        200,
+      );
+      const [log] = await custom.logs(visitor.uuid);
+      expect(log?.queryString).toBe("vuid=x");
+    } finally {
+      await custom.close();
+    }
+  });
+
+  it("never throws, and reports a log it could not write on the console", async () => {
+    const visitor = await create();
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      now = at(301);
+      await passes.purge();
+      expect(() => flow.recordVisit(visitor, visit("/gone"), null, 200)).not.toThrow();
+      await passes.flush();
+      expect(error).toHaveBeenCalledTimes(1);
+      expect(String(error.mock.calls[0]?.[0])).toContain("could not write a visit log");
+    } finally {
+      error.mockRestore();
+    }
+  });
+});

@@ -1,0 +1,68 @@
+import { z } from "zod";
+import { fieldErrors } from "../core/validation.js";
+
+/** The texts of the self-service form's validation messages; each can be replaced. */
+export interface SelfServiceMessages {
+  firstNameRequired: string;
+  lastNameRequired: string;
+  nameTooLong: string;
+  emailInvalid: string;
+  emailRefused: string;
+}
+
+export const defaultMessages: SelfServiceMessages = {
+  firstNameRequired: "Enter your first name.",
+  lastNameRequired: "Enter your last name.",
+  nameTooLong: "Use at most 150 characters.",
+  emailInvalid: "Enter a valid email address, like name@example.org.",
+  emailRefused: "Use your own email address: addresses at example.com cannot receive the link.",
+};
+
+export interface SelfServiceFields {
+  firstName: string;
+  lastName: string;
+  email: string;
+}
+
+/** Domains refused by the form: they cannot receive mail, so a pass sent there proves nothing. */
+const REFUSED_DOMAIN = /@(?:[^@]+\.)?example\.com$/i;
+
+export function selfServiceSchema(messages: SelfServiceMessages) {
+  const name = (required: string) =>
+    z.string(required).trim().min(1, required).max(150, messages.nameTooLong);
+  return z.object({
+    firstName: name(messages.firstNameRequired),
+    lastName: name(messages.lastNameRequired),
+    email: z
+      .string(messages.emailInvalid)
+      .trim()
+      .max(254, messages.emailInvalid)
+      .pipe(z.email(messages.emailInvalid))
+      .refine((email) => !REFUSED_DOMAIN.test(email), messages.emailRefused),
+  });
+}
+
+/** The submitted values as text (for re-rendering), whatever shape the body had. */
+export function submittedValues(body: unknown): SelfServiceFields {
+  const record = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
+  const text = (value: unknown) => (typeof value === "string" ? value.slice(0, 1000) : "");
+  return {
+    firstName: text(record.firstName),
+    lastName: text(record.lastName),
+    email: text(record.email),
+  };
+}
+
+export type ParsedSubmission =
+  | { ok: true; fields: SelfServiceFields }
+  | { ok: false; errors: Record<string, string[]> };
+
+export function parseSubmission(
+  schema: ReturnType<typeof selfServiceSchema>,
+  values: SelfServiceFields,
+): ParsedSubmission {
+  const result = schema.safeParse(values);
+  return result.success
+    ? { ok: true, fields: result.data }
+    : { ok: false, errors: fieldErrors(result.error) };
+}
