@@ -9,8 +9,8 @@ export {
   VisitorPassValidationError,
 } from "./core/errors.js";
 export type { GuardOptions, SessionPort, VisitRequest } from "./core/flow.js";
-export { networkOf } from "./core/network.js";
 export { SCOPE_ANY } from "./core/flow.js";
+export { networkOf } from "./core/network.js";
 export type { CreateVisitorInput, ListVisitorsInput } from "./core/validation.js";
 export type { SerializedVisitor, VisitorLog } from "./core/visitor.js";
 export { Visitor } from "./core/visitor.js";
