@@ -25,6 +25,8 @@ export interface VisitorPassEvents {
 export interface PurgeOptions {
   /** Passes whose `expiresAt` is before this are deleted. @default now */
   before?: Date;
+  /** Called after each batch with the number deleted so far (purges run in batches of 1000). */
+  onProgress?: (purged: number) => void;
 }
 
 const FLOW = Symbol("visitor-pass.flow");
@@ -143,7 +145,7 @@ export class VisitorPass {
       throw new VisitorPassValidationError({ before: ["Must be a date."] });
     }
     await this.flush();
-    return this.#store.purge(before);
+    return this.#store.purge(before, { onBatch: options.onProgress });
   }
 
   /** Subscribes to an event; returns a function that unsubscribes. */

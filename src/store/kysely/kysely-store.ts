@@ -178,7 +178,10 @@ export class KyselyStore implements VisitorStore {
     return rows.map(toLog);
   }
 
-  async purge(before: Date, batchSize = PURGE_BATCH): Promise<number> {
+  async purge(
+    before: Date,
+    { batchSize = PURGE_BATCH, onBatch }: { batchSize?: number; onBatch?: (purged: number) => void } = {},
+  ): Promise<number> {
     const cutoff = before.getTime();
     let purged = 0;
     for (;;) {
@@ -198,6 +201,7 @@ export class KyselyStore implements VisitorStore {
         return ids.length;
       });
       purged += deleted;
+      if (deleted > 0) onBatch?.(purged);
       if (deleted < batchSize) return purged;
     }
   }
