@@ -1,0 +1,25 @@
+import { createVisitorPass } from "../../src/index.js";
+import { createDemoApp } from "./app.js";
+
+// No database option: VISITOR_PASS_DATABASE_URL if set, else sqlite:visitor-pass.sqlite3 here.
+const passes = createVisitorPass();
+await passes.migrate();
+
+const port = Number(process.env.PORT ?? 3000);
+const app = createDemoApp({ passes, sessionSecret: process.env.SESSION_SECRET });
+
+const server = app.listen(port, (error?: Error) => {
+  if (error) {
+    console.error(`Could not start the demo on port ${port}: ${error.message}`);
+    process.exit(1);
+  }
+  console.log(`visitor-pass demo: http://localhost:${port}/`);
+});
+
+async function stop() {
+  server.close();
+  await passes.close();
+  process.exit(0);
+}
+process.once("SIGINT", stop);
+process.once("SIGTERM", stop);
