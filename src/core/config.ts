@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import { VisitorPassConfigError } from "./errors.js";
+import type { Visitor } from "./visitor.js";
 
 /** Options of `createVisitorPass()`. Each falls back to its environment variable, then its default. */
 export interface VisitorPassOptions {
@@ -59,10 +60,25 @@ export interface VisitorPassOptions {
    * @default false
    */
   anonymizeIp?: false | "truncate" | "drop";
+  /**
+   * Passes whose link shows a "Continue as …" page (GET) and admits only when it is submitted
+   * (POST): for links that must survive mail scanners that fetch them. `true` for every pass, a
+   * list of scopes, or a function deciding per pass (e.g. from its context).
+   * @default false
+   */
+  confirm?: boolean | readonly string[] | ((visitor: Visitor) => boolean);
+  /** Renders the confirmation page (a whole HTML document) in place of the built-in one. */
+  confirmPage?: (context: ConfirmPageContext) => string;
   /** The clock; tests inject one. @default () => new Date() */
   now?: () => Date;
   /** Environment to read; tests inject one. @default process.env */
   env?: Record<string, string | undefined>;
+}
+
+export interface ConfirmPageContext {
+  visitor: Visitor;
+  /** Where the page's form must POST (the same URL, marked as confirmed). */
+  action: string;
 }
 
 export type DatabaseTarget =
@@ -82,6 +98,8 @@ export interface ResolvedConfig {
   landingRedirect: boolean;
   onConflict: "keep" | "replace";
   anonymizeIp: false | "truncate" | "drop";
+  needsConfirmation: (visitor: Visitor) => boolean;
+  confirmPage: ((context: ConfirmPageContext) => string) | null;
   now: () => Date;
 }
 
@@ -105,8 +123,35 @@ export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig 
     landingRedirect: oneOf("landingRedirect", options.landingRedirect ?? true, [true, false]),
     onConflict: oneOf("onConflict", options.onConflict ?? "keep", ["keep", "replace"]),
     anonymizeIp: oneOf("anonymizeIp", options.anonymizeIp ?? false, [false, "truncate", "drop"]),
-    now: options.now ?? (() => new Date()),
+    needsConfirmation: confirmation(options.confirm ?? false),
+    confirmPage: optionalFunction("confirmPage", options.confirmPage),
+    now: optionalFunction("now", options.now) ?? (() => new Date()),
   };
+}
+
+/** The `confirm` setting of passes that never need confirming: lets the flow skip the lookup. */
+export const NEVER_CONFIRM = (): boolean => false;
+
+function confirmation(value: unknown): (visitor: Visitor) => boolean {
+  if (value === false) return NEVER_CONFIRM;
+  if (value === true) return () => true;
+  if (typeof value === "function") return (visitor) => Boolean(value(visitor));
+  if (Array.isArray(value) && value.every((scope) => typeof scope === "string")) {
+    const scopes = new Set<string>(value);
+    return (visitor) => scopes.has(visitor.scope);
+  }
+  throw new VisitorPassConfigError(
+    "confirm",
+    value,
+    "expected true/false, a list of scopes or a function",
+  );
+}
+
+function optionalFunction<F>(option: string, value: F | undefined): F | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "function")
+    throw new VisitorPassConfigError(option, value, "must be a function");
+  return value;
 }
 
 function oneOf<T>(option: string, value: unknown, allowed: readonly T[]): T {

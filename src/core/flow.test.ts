@@ -9,6 +9,7 @@ import {
   VisitorAccessDenied,
   type VisitorPass,
   VisitorPassConfigError,
+  VisitorPassUnavailable,
   type VisitRequest,
 } from "../index.js";
 import type { VisitorFlow } from "./flow.js";
@@ -22,7 +23,8 @@ const UNKNOWN = "0b6e1e2a-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
 class FakeSession implements SessionPort {
   readonly data = new Map<string, unknown>();
   readonly lifetimes: number[] = [];
-  constructor(readonly id: string | null = "session-1") {}
+  regenerations = 0;
+  constructor(public id: string | null = "session-1") {}
   get(key: string): unknown {
     return this.data.get(key);
   }
@@ -34,6 +36,10 @@ class FakeSession implements SessionPort {
   }
   setCookieLifetime(seconds: number): void {
     this.lifetimes.push(seconds);
+  }
+  async regenerate(): Promise<void> {
+    this.regenerations += 1;
+    this.id = `${this.id}-renewed`;
   }
 }
 
@@ -140,7 +146,7 @@ describe("admit", () => {
     const session = new FakeSession();
     const first = await flow.admit(visitor.uuid, session);
     expect(first).not.toBeNull();
-    flow.stash(session, first!, { authenticated: false });
+    await flow.stash(session, first!, { authenticated: false });
     const again = await flow.admit(visitor.uuid, session);
     expect(again?.uuid).toBe(visitor.uuid);
     expect(await flow.admit(visitor.uuid, session)).not.toBeNull();
@@ -175,7 +181,7 @@ describe("stash", () => {
   it("puts the uuid under sessionKey and makes the cookie a browser-session one for 0", async () => {
     const visitor = await create({ sessionExpiry: 0 });
     const session = new FakeSession();
-    flow.stash(session, visitor, { authenticated: false });
+    await flow.stash(session, visitor, { authenticated: false });
     expect(session.data.get(KEY)).toBe(visitor.uuid);
     expect(session.lifetimes).toEqual([0]);
   });
@@ -183,14 +189,14 @@ describe("stash", () => {
   it("sets the cookie lifetime to the pass's sessionExpiry", async () => {
     const visitor = await create({ sessionExpiry: 3600 });
     const session = new FakeSession();
-    flow.stash(session, visitor, { authenticated: false });
+    await flow.stash(session, visitor, { authenticated: false });
     expect(session.lifetimes).toEqual([3600]);
   });
 
   it("leaves the cookie alone when sessionExpiry is null", async () => {
     const visitor = await create({ sessionExpiry: null });
     const session = new FakeSession();
-    flow.stash(session, visitor, { authenticated: false });
+    await flow.stash(session, visitor, { authenticated: false });
     expect(session.data.get(KEY)).toBe(visitor.uuid);
     expect(session.lifetimes).toEqual([]);
   });
@@ -198,16 +204,45 @@ describe("stash", () => {
   it("leaves the cookie alone for an authenticated user", async () => {
     const visitor = await create({ sessionExpiry: 60 });
     const session = new FakeSession();
-    flow.stash(session, visitor, { authenticated: true });
+    await flow.stash(session, visitor, { authenticated: true });
     expect(session.data.get(KEY)).toBe(visitor.uuid);
     expect(session.lifetimes).toEqual([]);
+  });
+
+  it("gives the session a new id first, keeping its data", async () => {
+    const visitor = await create();
+    const session = new FakeSession("before");
+    session.set("cart", "3 items");
+    await flow.stash(session, visitor, { authenticated: false });
+    expect(session.regenerations).toBe(1);
+    expect(session.id).not.toBe("before");
+    expect(session.data.get("cart")).toBe("3 items");
+    expect(session.data.get(KEY)).toBe(visitor.uuid);
+  });
+
+  it("keeps the session id when the session already holds this pass", async () => {
+    const visitor = await create();
+    const session = new FakeSession();
+    session.set(KEY, visitor.uuid);
+    await flow.stash(session, visitor, { authenticated: false });
+    expect(session.regenerations).toBe(0);
+  });
+
+  it("renews the id when the session held a different pass", async () => {
+    const visitor = await create();
+    const other = await create({ email: "other@example.org" });
+    const session = new FakeSession();
+    session.set(KEY, other.uuid);
+    await flow.stash(session, visitor, { authenticated: true });
+    expect(session.regenerations).toBe(1);
+    expect(session.data.get(KEY)).toBe(visitor.uuid);
   });
 
   it("does not touch other session keys", async () => {
     const visitor = await create();
     const session = new FakeSession();
     session.set("cart", "3 items");
-    flow.stash(session, visitor, { authenticated: false });
+    await flow.stash(session, visitor, { authenticated: false });
     expect(session.data.get("cart")).toBe("3 items");
   });
 });
@@ -223,7 +258,7 @@ describe("restore", () => {
   it("returns the stashed visitor while the pass is active, spending nothing", async () => {
     const visitor = await create({ maxUses: 1 });
     const session = new FakeSession();
-    flow.stash(session, (await flow.admit(visitor.uuid))!, { authenticated: false });
+    await flow.stash(session, (await flow.admit(visitor.uuid))!, { authenticated: false });
     const restored = await flow.restore(session);
     expect(restored?.uuid).toBe(visitor.uuid);
     expect(session.data.get(KEY)).toBe(visitor.uuid);
@@ -233,7 +268,7 @@ describe("restore", () => {
   it("keeps restoring after the link itself expired", async () => {
     const visitor = await create();
     const session = new FakeSession();
-    flow.stash(session, visitor, { authenticated: false });
+    await flow.stash(session, visitor, { authenticated: false });
     now = at(10_000);
     const restored = await flow.restore(session);
     expect(restored?.uuid).toBe(visitor.uuid);
@@ -244,7 +279,7 @@ describe("restore", () => {
   it("removes the key and returns null once the pass is deactivated", async () => {
     const visitor = await create();
     const session = new FakeSession();
-    flow.stash(session, visitor, { authenticated: false });
+    await flow.stash(session, visitor, { authenticated: false });
     session.set("cart", "x");
     await passes.deactivate(visitor.uuid);
     expect(await flow.restore(session)).toBeNull();
@@ -255,7 +290,7 @@ describe("restore", () => {
   it("removes the key and returns null once the pass is purged", async () => {
     const visitor = await create();
     const session = new FakeSession();
-    flow.stash(session, visitor, { authenticated: false });
+    await flow.stash(session, visitor, { authenticated: false });
     now = at(301);
     expect(await passes.purge()).toBe(1);
     expect(await flow.restore(session)).toBeNull();
@@ -294,7 +329,7 @@ describe("restore", () => {
   it("restores again once a deactivated pass is reactivated (if the key survived)", async () => {
     const visitor = await create();
     const session = new FakeSession();
-    flow.stash(session, visitor, { authenticated: false });
+    await flow.stash(session, visitor, { authenticated: false });
     await passes.deactivate(visitor.uuid);
     await passes.reactivate(visitor.uuid);
     expect((await flow.restore(session))?.uuid).toBe(visitor.uuid);
@@ -306,11 +341,22 @@ describe("clear", () => {
     const visitor = await create();
     const session = new FakeSession();
     session.set("cart", "x");
-    flow.stash(session, visitor, { authenticated: false });
+    await flow.stash(session, visitor, { authenticated: false });
     flow.clear(session);
     expect(session.data.has(KEY)).toBe(false);
     expect(session.data.get("cart")).toBe("x");
     expect(await flow.restore(session)).toBeNull();
+  });
+
+  it("also drops a Referer carried over from the landing", async () => {
+    const visitor = await create();
+    const request = visit(`/p?vuid=${visitor.uuid}`, { referer: "https://mail.example/" });
+    const session = new FakeSession();
+    const recognition = await flow.recognise(request, session, { authenticated: false });
+    await flow.settle(request, session, recognition, { authenticated: false });
+    flow.clear(session);
+    expect([...session.data.keys()]).toEqual([]);
+    expect(flow.visitOf(visit("/q"), session).referer).toBeNull();
   });
 
   it("is harmless on a session without a visitor", () => {
@@ -336,6 +382,12 @@ describe("guard", () => {
       expect((error as VisitorPassConfigError).option).toBe("scope");
       expect((error as Error).message).toContain("scope");
     }
+  });
+
+  it("throws VisitorPassConfigError at setup for a self-service guard of SCOPE_ANY", () => {
+    expect(() => flow.guard({ scope: SCOPE_ANY, selfService: true })).toThrow(
+      VisitorPassConfigError,
+    );
   });
 
   it("throws VisitorPassConfigError at setup for a bypass that is not a function", () => {
@@ -560,6 +612,266 @@ describe("recordVisit and passes.logs", () => {
       expect(String(error.mock.calls[0]?.[0])).toContain("could not write a visit log");
     } finally {
       error.mockRestore();
+    }
+  });
+});
+
+describe("recognise", () => {
+  const anonymous = { authenticated: false };
+
+  it("is 'none' without a token", async () => {
+    expect(await flow.recognise(visit("/p?a=1"), new FakeSession(), anonymous)).toEqual({
+      kind: "none",
+    });
+  });
+
+  it.each(["HEAD", "OPTIONS", "TRACE", "head"])(
+    "never admits on %s, spending nothing",
+    async (method) => {
+      const visitor = await create();
+      const recognition = await flow.recognise(
+        visit(`/p?vuid=${visitor.uuid}`, { method }),
+        new FakeSession(),
+        anonymous,
+      );
+      expect(recognition).toEqual({ kind: "none" });
+      expect(await usesOf(visitor)).toBe(0);
+    },
+  );
+
+  it("is 'malformed' with a MalformedVisitorToken for a bad token", async () => {
+    const recognition = await flow.recognise(visit("/p?vuid=bad"), null, anonymous);
+    expect(recognition.kind).toBe("malformed");
+    if (recognition.kind === "malformed") {
+      expect(recognition.error).toBeInstanceOf(MalformedVisitorToken);
+      expect(recognition.error.status).toBe(400);
+    }
+  });
+
+  it("admits a valid token, spending a use", async () => {
+    const visitor = await create();
+    const recognition = await flow.recognise(
+      visit(`/p?vuid=${visitor.uuid.toUpperCase()}`),
+      new FakeSession(),
+      anonymous,
+    );
+    expect(recognition).toMatchObject({ kind: "admitted", spent: true });
+    if (recognition.kind === "admitted") expect(recognition.visitor.uuid).toBe(visitor.uuid);
+    expect(await usesOf(visitor)).toBe(1);
+  });
+
+  it("admits on POST too", async () => {
+    const visitor = await create();
+    const recognition = await flow.recognise(
+      visit(`/p?vuid=${visitor.uuid}`, { method: "POST" }),
+      null,
+      anonymous,
+    );
+    expect(recognition.kind).toBe("admitted");
+  });
+
+  it("is 'refused' for an unknown, inactive, expired or used-up pass", async () => {
+    const inactive = await create();
+    await passes.deactivate(inactive.uuid);
+    const usedUp = await create({ maxUses: 1 });
+    await flow.admit(usedUp.uuid);
+    const expired = await create({ expiresAt: at(-1) });
+    for (const uuid of [UNKNOWN, inactive.uuid, usedUp.uuid, expired.uuid]) {
+      expect(await flow.recognise(visit(`/p?vuid=${uuid}`), null, anonymous)).toEqual({
+        kind: "refused",
+      });
+    }
+  });
+
+  it("spends nothing when the session already holds this pass", async () => {
+    const visitor = await create();
+    const session = new FakeSession();
+    session.set(KEY, visitor.uuid);
+    const recognition = await flow.recognise(visit(`/p?vuid=${visitor.uuid}`), session, anonymous);
+    expect(recognition).toMatchObject({ kind: "admitted", spent: false });
+    expect(await usesOf(visitor)).toBe(0);
+  });
+
+  it("keeps the visitor a session holds against another pass's link (default onConflict)", async () => {
+    const held = await create();
+    const planted = await create({ email: "planted@example.org" });
+    const session = new FakeSession();
+    session.set(KEY, held.uuid);
+    expect(await flow.recognise(visit(`/p?vuid=${planted.uuid}`), session, anonymous)).toEqual({
+      kind: "kept",
+    });
+    expect(await usesOf(planted)).toBe(0);
+  });
+
+  it("keeps a signed-in user's session free of visitor links (default onConflict)", async () => {
+    const visitor = await create();
+    const recognition = await flow.recognise(visit(`/p?vuid=${visitor.uuid}`), new FakeSession(), {
+      authenticated: true,
+    });
+    expect(recognition).toEqual({ kind: "kept" });
+    expect(await usesOf(visitor)).toBe(0);
+  });
+
+  it("admits a new pass when the held one is no longer active", async () => {
+    const held = await create();
+    await passes.deactivate(held.uuid);
+    const fresh = await create({ email: "fresh@example.org" });
+    const session = new FakeSession();
+    session.set(KEY, held.uuid);
+    const recognition = await flow.recognise(visit(`/p?vuid=${fresh.uuid}`), session, anonymous);
+    expect(recognition).toMatchObject({ kind: "admitted", spent: true });
+  });
+
+  it("with onConflict 'replace', admits the new pass over the held one", async () => {
+    const replacing = createVisitorPass({
+      env: {},
+      database: "sqlite::memory:",
+      sessionKey: KEY,
+      onConflict: "replace",
+    });
+    await replacing.migrate();
+    try {
+      const replaceFlow = flowOf(replacing, "test()");
+      const held = await replacing.create({ email: "a@example.org", scope: "S" });
+      const fresh = await replacing.create({ email: "b@example.org", scope: "S" });
+      const session = new FakeSession();
+      session.set(KEY, held.uuid);
+      const recognition = await replaceFlow.recognise(
+        visit(`/p?vuid=${fresh.uuid}`),
+        session,
+        anonymous,
+      );
+      expect(recognition).toMatchObject({ kind: "admitted", spent: true });
+      expect(
+        await replaceFlow.recognise(visit(`/p?vuid=${held.uuid}`), null, { authenticated: true }),
+      ).toMatchObject({ kind: "admitted" });
+    } finally {
+      await replacing.close();
+    }
+  });
+
+  it("is 'unavailable' (503), not a crash, when the store fails", async () => {
+    const visitor = await create();
+    await passes.close();
+    const recognition = await flow.recognise(visit(`/p?vuid=${visitor.uuid}`), null, anonymous);
+    expect(recognition.kind).toBe("unavailable");
+    if (recognition.kind === "unavailable") {
+      expect(recognition.error).toBeInstanceOf(VisitorPassUnavailable);
+      expect(recognition.error.status).toBe(503);
+      expect(recognition.error.cause).toBeInstanceOf(Error);
+    }
+  });
+});
+
+describe("settle", () => {
+  const anonymous = { authenticated: false };
+
+  async function landing(url: string, changes: Partial<VisitRequest> = {}) {
+    const request = visit(url, changes);
+    const session = new FakeSession();
+    const recognition = await flow.recognise(request, session, anonymous);
+    const settlement = await flow.settle(request, session, recognition, anonymous);
+    return { session, settlement };
+  }
+
+  it("stashes a newly admitted visitor and sends a GET on to the URL without its token", async () => {
+    const visitor = await create();
+    const { session, settlement } = await landing(`/reference?a=1&vuid=${visitor.uuid}&b=2`);
+    expect(settlement.visitor?.uuid).toBe(visitor.uuid);
+    expect(settlement.redirectTo).toBe("/reference?a=1&b=2");
+    expect(settlement.unavailable).toBeNull();
+    expect(session.data.get(KEY)).toBe(visitor.uuid);
+    expect(session.regenerations).toBe(1);
+    expect(session.lifetimes).toEqual([0]);
+  });
+
+  it("carries the landing's Referer over to the first logged visit, once", async () => {
+    const visitor = await create();
+    const { session } = await landing(`/reference?vuid=${visitor.uuid}`, {
+      referer: "https://mail.example/inbox",
+    });
+    const first = flow.visitOf(visit("/reference"), session);
+    expect(first.referer).toBe("https://mail.example/inbox");
+    expect(flow.visitOf(visit("/reference"), session).referer).toBeNull();
+  });
+
+  it("does not redirect a POST that admits", async () => {
+    const visitor = await create();
+    const { settlement } = await landing(`/reference?vuid=${visitor.uuid}`, { method: "POST" });
+    expect(settlement.visitor?.uuid).toBe(visitor.uuid);
+    expect(settlement.redirectTo).toBeNull();
+  });
+
+  it("does not redirect with landingRedirect: false", async () => {
+    const plain = createVisitorPass({
+      env: {},
+      database: "sqlite::memory:",
+      landingRedirect: false,
+    });
+    await plain.migrate();
+    try {
+      const plainFlow = flowOf(plain, "test()");
+      const visitor = await plain.create({ email: "a@example.org", scope: "S" });
+      const request = visit(`/reference?vuid=${visitor.uuid}`);
+      const session = new FakeSession();
+      const recognition = await plainFlow.recognise(request, session, anonymous);
+      const settlement = await plainFlow.settle(request, session, recognition, anonymous);
+      expect(settlement.visitor?.uuid).toBe(visitor.uuid);
+      expect(settlement.redirectTo).toBeNull();
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it("restores the held visitor when there is no token, a refused one, or a kept one", async () => {
+    const held = await create();
+    const other = await create({ email: "other@example.org" });
+    for (const url of ["/p", `/p?vuid=${UNKNOWN}`, `/p?vuid=${other.uuid}`]) {
+      const request = visit(url);
+      const session = new FakeSession();
+      session.set(KEY, held.uuid);
+      const recognition = await flow.recognise(request, session, anonymous);
+      const settlement = await flow.settle(request, session, recognition, anonymous);
+      expect(settlement).toMatchObject({ redirectTo: null, unavailable: null });
+      expect(settlement.visitor?.uuid).toBe(held.uuid);
+      expect(session.regenerations).toBe(0);
+    }
+  });
+
+  it("settles as unavailable, leaving the session untouched, when the store fails", async () => {
+    const held = await create();
+    const session = new FakeSession();
+    session.set(KEY, held.uuid);
+    await passes.close();
+    const request = visit("/p");
+    const recognition = await flow.recognise(request, session, anonymous);
+    const settlement = await flow.settle(request, session, recognition, anonymous);
+    expect(settlement.visitor).toBeNull();
+    expect(settlement.unavailable).toBeInstanceOf(VisitorPassUnavailable);
+    expect(session.data.get(KEY)).toBe(held.uuid);
+    await expect(flow.restore(session)).rejects.toBeInstanceOf(VisitorPassUnavailable);
+    expect(session.data.get(KEY)).toBe(held.uuid);
+  });
+});
+
+describe("anonymizeIp", () => {
+  it.each<[false | "truncate" | "drop", string | null, string | null]>([
+    [false, "203.0.113.9", "203.0.113.9"],
+    ["truncate", "203.0.113.9", "203.0.113.0"],
+    ["truncate", "::ffff:203.0.113.9", "203.0.113.0"],
+    ["truncate", "2001:db8:1:2:3:4:5:6", "2001:db8:1::"],
+    ["drop", "203.0.113.9", null],
+    ["truncate", null, null],
+  ])("%s keeps %s as %s in the visit log", async (anonymizeIp, ip, stored) => {
+    const logged = createVisitorPass({ env: {}, database: "sqlite::memory:", anonymizeIp });
+    await logged.migrate();
+    try {
+      const visitor = await logged.create({ email: "a@example.org", scope: "S" });
+      flowOf(logged, "test()").recordVisit(visitor, visit("/p", { ip }), null, 200);
+      const [log] = await logged.logs(visitor.uuid);
+      expect(log?.remoteAddr).toBe(stored);
+    } finally {
+      await logged.close();
     }
   });
 });

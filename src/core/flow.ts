@@ -1,4 +1,6 @@
-import type { ResolvedConfig } from "./config.js";
+import { defaultConfirmPage } from "../ui/confirm-page.js";
+import { NEVER_CONFIRM, type ResolvedConfig } from "./config.js";
+import { isCrossSite, type OriginHeaders } from "./cross-site.js";
 import {
   MalformedVisitorToken,
   VisitorAccessDenied,
@@ -6,7 +8,16 @@ import {
   VisitorPassError,
   VisitorPassUnavailable,
 } from "./errors.js";
-import { isUuid, pathOf, queryWithout, readToken, stripToken } from "./tokens.js";
+import { htmlPage, type PageResponse } from "./page.js";
+import {
+  addToken,
+  hasParam,
+  isUuid,
+  pathOf,
+  queryWithout,
+  readToken,
+  stripToken,
+} from "./tokens.js";
 import type { Visitor } from "./visitor.js";
 
 /** `"*"`: a guard with this scope admits a visitor of any scope. */
@@ -21,6 +32,10 @@ export interface VisitRequest {
   referer: string | null;
   /** The client address, as the framework resolves it (proxies trusted as the app configured). */
   ip: string | null;
+  /** `Origin`, `Sec-Fetch-Site` and `Host`: where a confirming POST came from. */
+  origin?: string | null;
+  secFetchSite?: string | null;
+  host?: string | null;
 }
 
 /** The session as the core uses it; each adapter implements it over its framework's session. */
@@ -44,8 +59,13 @@ export type Recognition =
   /** No token, or a method that never admits. */
   | { kind: "none" }
   | { kind: "malformed"; error: MalformedVisitorToken }
-  /** Admitted: `spent` tells whether a use was spent (not when the session already held it). */
-  | { kind: "admitted"; visitor: Visitor; spent: boolean }
+  /**
+   * Admitted: `spent` tells whether a use was spent (not when the session already held it);
+   * `confirmed` that it came through the confirmation page's POST.
+   */
+  | { kind: "admitted"; visitor: Visitor; spent: boolean; confirmed?: boolean }
+  /** The pass needs a click first: answer with this page, which POSTs back to confirm. */
+  | { kind: "confirm"; visitor: Visitor; page: PageResponse }
   /** Unknown, inactive, expired or used up: the request goes on as anonymous. */
   | { kind: "refused" }
   /** Ignored: the session already holds a different visitor or a user (`onConflict: "keep"`). */
@@ -57,6 +77,8 @@ export interface Settlement {
   visitor: Visitor | null;
   /** Answer with a redirect here (the URL without its token) instead of going on. */
   redirectTo: string | null;
+  /** 302 after a GET landing, 303 after a confirming POST. */
+  redirectStatus?: 302 | 303;
   /** The store failed: no pass is honoured, guarded routes answer 503 with this. */
   unavailable: VisitorPassUnavailable | null;
 }
@@ -157,7 +179,9 @@ export class VisitorFlow {
       if (error instanceof MalformedVisitorToken) return { kind: "malformed", error };
       throw error;
     }
-    if (token === null || NEVER_ADMIT.has(request.method.toUpperCase())) return { kind: "none" };
+    const method = request.method.toUpperCase();
+    if (token === null || NEVER_ADMIT.has(method)) return { kind: "none" };
+    const confirming = method === "POST" && hasParam(request.url, this.#confirmKey);
     try {
       const held = session?.get(this.config.sessionKey);
       if (held === token) {
@@ -169,8 +193,14 @@ export class VisitorFlow {
           return { kind: "kept" };
         }
       }
+      if (confirming && isCrossSite(originOf(request))) return { kind: "refused" };
+      if (method === "GET") {
+        const confirm = await this.#confirmation(token, request);
+        if (confirm) return confirm;
+      }
       const visitor = await this.#backend.spendUse(token);
-      return visitor ? { kind: "admitted", visitor, spent: true } : { kind: "refused" };
+      if (!visitor) return { kind: "refused" };
+      return { kind: "admitted", visitor, spent: true, confirmed: confirming };
     } catch (error) {
       return { kind: "unavailable", error: unavailable(error) };
     }
@@ -198,11 +228,16 @@ export class VisitorFlow {
     if (recognition.kind === "admitted") {
       const { visitor } = recognition;
       await this.stash(session, visitor, context);
+      const clean = stripToken(
+        stripToken(request.url, this.config.querystringKey),
+        this.#confirmKey,
+      );
+      if (recognition.confirmed) return { ...settled(visitor, clean), redirectStatus: 303 };
       if (!this.config.landingRedirect || request.method.toUpperCase() !== "GET") {
         return settled(visitor);
       }
       if (request.referer) session.set(this.#refererKey, request.referer);
-      return settled(visitor, stripToken(request.url, this.config.querystringKey));
+      return { ...settled(visitor, clean), redirectStatus: 302 };
     }
     try {
       return settled(await this.restore(session));
@@ -254,6 +289,21 @@ export class VisitorFlow {
     if (typeof carried !== "string") return request;
     session!.delete(this.#refererKey);
     return { ...request, referer: carried };
+  }
+
+  /** The confirmation page for a valid pass that needs one; `null` otherwise. */
+  async #confirmation(token: string, request: VisitRequest): Promise<Recognition | null> {
+    if (this.config.needsConfirmation === NEVER_CONFIRM) return null;
+    const visitor = await this.#backend.find(token);
+    if (!visitor?.isValid || !this.config.needsConfirmation(visitor)) return null;
+    if (visitor.maxUses !== null && visitor.uses >= visitor.maxUses) return null;
+    const action = addToken(request.url, this.#confirmKey, "1");
+    const render = this.config.confirmPage ?? defaultConfirmPage;
+    return { kind: "confirm", visitor, page: htmlPage(200, render({ visitor, action })) };
+  }
+
+  get #confirmKey(): string {
+    return `${this.config.querystringKey}-confirm`;
   }
 
   get #refererKey(): string {
@@ -333,6 +383,14 @@ export function createGuard<Req>(options: GuardOptions<Req>): Guard<Req> {
       if (options.bypass && (await options.bypass(request))) return { allow: true, log: false };
       return { allow: false, selfService, error: new VisitorAccessDenied(scope) };
     },
+  };
+}
+
+function originOf(request: VisitRequest): OriginHeaders {
+  return {
+    origin: request.origin ?? null,
+    secFetchSite: request.secFetchSite ?? null,
+    host: request.host ?? null,
   };
 }
 

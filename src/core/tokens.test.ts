@@ -13,11 +13,12 @@ import {
 const UUID = "0b6e1e2a-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
 const OTHER = "9f8e7d6c-5b4a-4c3d-9e2f-1a0b9c8d7e6f";
 
-/** What `readToken` does with `url`: the token, `null`, or the error's constructor name. */
+/** The token `readToken` finds on `url`, or `null`. */
 function read(url: string, key = "vuid"): string | null {
   return readToken(url, key);
 }
 
+/** The error `readToken` throws for `url`, or "no error". */
 function readError(url: string, key = "vuid"): unknown {
   try {
     readToken(url, key);

@@ -57,6 +57,12 @@ export function readToken(url: string, key: string): string | null {
   return token;
 }
 
+/** Whether the query string of `url` has a `key` parameter. */
+export function hasParam(url: string, key: string): boolean {
+  const { query } = splitUrl(url);
+  return query !== null && query.split("&").some((pair) => keyOf(pair) === key);
+}
+
 /** The query string of `url` (without `?`) with every `key` parameter removed, other bytes kept. */
 export function queryWithout(url: string, key: string): string {
   const { query } = splitUrl(url);

@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from "../core/config.js";
 import { isCrossSite, type OriginHeaders } from "../core/cross-site.js";
 import { VisitorPassError } from "../core/errors.js";
+import { htmlPage, type PageResponse } from "../core/page.js";
 import { isUuid } from "../core/tokens.js";
 import type { Visitor } from "../core/visitor.js";
 import { defaultPages, type SelfServicePages } from "./self-service-pages.js";
@@ -29,22 +30,6 @@ export interface SelfServiceBackend {
   /** Tells the app (which emails the link). */
   created(visitor: Visitor): Promise<void>;
 }
-
-/** A framework-free response: the adapter writes it as it is. */
-export interface PageResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-const PAGE_HEADERS = {
-  "Content-Type": "text/html; charset=utf-8",
-  "Cache-Control": "no-store",
-  "Referrer-Policy": "no-referrer",
-  "X-Frame-Options": "DENY",
-  "Content-Security-Policy":
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-};
 
 type Pending =
   | { state: "pending"; visitor: Visitor }
@@ -132,6 +117,6 @@ export class SelfService {
   }
 
   #page(status: number, body: string | { toString(): string }): PageResponse {
-    return { status, headers: { ...PAGE_HEADERS }, body: String(body) };
+    return htmlPage(status, body);
   }
 }

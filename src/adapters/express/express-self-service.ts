@@ -1,10 +1,7 @@
-import { type Request, type Response, Router, urlencoded } from "express";
+import { type Request, Router, urlencoded } from "express";
 import { flowOf, selfServiceOf, type VisitorPass } from "../../core/visitor-pass.js";
-import {
-  type PageResponse,
-  SelfService,
-  type SelfServiceOptions,
-} from "../../self-service/self-service.js";
+import { SelfService, type SelfServiceOptions } from "../../self-service/self-service.js";
+import { sendPage } from "./express-response.js";
 
 export type { SelfServiceOptions } from "../../self-service/self-service.js";
 
@@ -18,17 +15,17 @@ export function selfService(passes: VisitorPass, options: SelfServiceOptions = {
   const router = Router();
   const form = urlencoded({ extended: false, limit: "16kb", parameterLimit: 20 });
 
-  router.get("/self-service/sent", (_req, res) => send(res, service.sent()));
+  router.get("/self-service/sent", (_req, res) => sendPage(res, service.sent()));
   router.get("/self-service/:uuid", async (req, res, next) => {
     try {
-      send(res, await service.form(String(req.params.uuid)));
+      sendPage(res, await service.form(String(req.params.uuid)));
     } catch (error) {
       next(error);
     }
   });
   router.post("/self-service/:uuid", form, async (req, res, next) => {
     try {
-      send(res, await service.submit(String(req.params.uuid), req.body, originHeaders(req)));
+      sendPage(res, await service.submit(String(req.params.uuid), req.body, originHeaders(req)));
     } catch (error) {
       next(error);
     }
@@ -42,8 +39,4 @@ function originHeaders(req: Request) {
     secFetchSite: req.get("sec-fetch-site") ?? null,
     host: req.get("host") ?? null,
   };
-}
-
-function send(res: Response, page: PageResponse): void {
-  res.status(page.status).set(page.headers).send(page.body);
 }

@@ -6,6 +6,7 @@ import { createGuard } from "../../core/flow.js";
 import { stripToken } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
+import { sendPage } from "./express-response.js";
 import { sessionPort } from "./express-session-port.js";
 
 declare global {
@@ -63,6 +64,9 @@ function visitRequest(req: Request): VisitRequest {
     userAgent: req.get("user-agent") ?? null,
     referer: req.get("referer") ?? null,
     ip: req.ip ?? null,
+    origin: req.get("origin") ?? null,
+    secFetchSite: req.get("sec-fetch-site") ?? null,
+    host: req.get("host") ?? null,
   };
 }
 
@@ -89,6 +93,13 @@ export function visitorRequest(
       (req as StatefulRequest)[STATE] = { flow, recognition, unavailable };
       if (recognition.kind === "malformed") {
         res.status(recognition.error.status).type("text/plain").send(recognition.error.message);
+        return;
+      }
+      if (recognition.kind === "confirm") {
+        res
+          .status(recognition.page.status)
+          .set(recognition.page.headers)
+          .send(recognition.page.body);
         return;
       }
       if (recognition.kind !== "none") hideToken(req, flow);
@@ -134,7 +145,7 @@ export function visitorSession(
       req.isVisitor = settlement.visitor !== null;
       if (settlement.redirectTo !== null) {
         res.set({ "Referrer-Policy": "no-referrer", "Cache-Control": "no-store" });
-        res.redirect(302, settlement.redirectTo);
+        res.redirect(settlement.redirectStatus ?? 302, settlement.redirectTo);
         return;
       }
       next();
