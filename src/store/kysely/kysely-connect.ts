@@ -63,8 +63,10 @@ async function openSqlite(filename: string) {
 async function openPostgres(url: string) {
   const { default: pg } = await import("pg");
   const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 5000 });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
+  // A client losing its connection, idle or checked out, must not crash the process: the query in
+  // flight fails (and is reported as unavailable), and the next one gets a fresh connection.
   pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   return pool;
 }
 
