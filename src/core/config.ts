@@ -69,6 +69,13 @@ export interface VisitorPassOptions {
   confirm?: boolean | readonly string[] | ((visitor: Visitor) => boolean);
   /** Renders the confirmation page (a whole HTML document) in place of the built-in one. */
   confirmPage?: (context: ConfirmPageContext) => string;
+  /**
+   * `"hash"` stores only a SHA-256 digest of each token, so a copy of the database lets nobody
+   * in. The cost: a link can only be shown when its pass is created, and passes read back without
+   * their token (`list()`) carry the digest as `uuid`.
+   * @default "plain"
+   */
+  tokenStorage?: "plain" | "hash";
   /** The clock; tests inject one. @default () => new Date() */
   now?: () => Date;
   /** Environment to read; tests inject one. @default process.env */
@@ -98,6 +105,7 @@ export interface ResolvedConfig {
   landingRedirect: boolean;
   onConflict: "keep" | "replace";
   anonymizeIp: false | "truncate" | "drop";
+  tokenStorage: "plain" | "hash";
   needsConfirmation: (visitor: Visitor) => boolean;
   confirmPage: ((context: ConfirmPageContext) => string) | null;
   now: () => Date;
@@ -123,6 +131,7 @@ export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig 
     landingRedirect: oneOf("landingRedirect", options.landingRedirect ?? true, [true, false]),
     onConflict: oneOf("onConflict", options.onConflict ?? "keep", ["keep", "replace"]),
     anonymizeIp: oneOf("anonymizeIp", options.anonymizeIp ?? false, [false, "truncate", "drop"]),
+    tokenStorage: oneOf("tokenStorage", options.tokenStorage ?? "plain", ["plain", "hash"]),
     needsConfirmation: confirmation(options.confirm ?? false),
     confirmPage: optionalFunction("confirmPage", options.confirmPage),
     now: optionalFunction("now", options.now) ?? (() => new Date()),
@@ -206,16 +215,21 @@ function resolveDatabase(value: unknown): DatabaseTarget {
 
 function parseableUrl(url: string): string {
   try {
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw new Error("no authority");
     new URL(url);
   } catch {
-    throw new VisitorPassConfigError("database", redact(url), "not a valid URL");
+    throw new VisitorPassConfigError(
+      "database",
+      redact(url),
+      "not a valid URL (scheme://host/database)",
+    );
   }
   return url;
 }
 
 /** Hides a password in a database URL so it never reaches an error message or a log. */
 export function redact(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, "$1:***@");
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^/]*@/i, "$1:***@");
 }
 
 function isKysely(value: unknown): value is Kysely<any> {
@@ -246,10 +260,22 @@ function queryKey(value: unknown): string {
   return key;
 }
 
+/** A hundred years: longer lifetimes are mistakes, and overflow dates. */
+const MAX_SECONDS = 100 * 365 * 24 * 3600;
+
 function seconds(option: string, value: unknown): number {
   const number = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
-  if (typeof number !== "number" || !Number.isFinite(number) || number < 0) {
-    throw new VisitorPassConfigError(option, value, "must be a number of seconds, 0 or more");
+  if (
+    typeof number !== "number" ||
+    !Number.isInteger(number) ||
+    number < 0 ||
+    number > MAX_SECONDS
+  ) {
+    throw new VisitorPassConfigError(
+      option,
+      value,
+      `must be a whole number of seconds from 0 to ${MAX_SECONDS}`,
+    );
   }
   return number;
 }

@@ -13,6 +13,7 @@ import {
   addToken,
   hasParam,
   isUuid,
+  localPath,
   pathOf,
   queryWithout,
   readToken,
@@ -228,9 +229,8 @@ export class VisitorFlow {
     if (recognition.kind === "admitted") {
       const { visitor } = recognition;
       await this.stash(session, visitor, context);
-      const clean = stripToken(
-        stripToken(request.url, this.config.querystringKey),
-        this.#confirmKey,
+      const clean = localPath(
+        stripToken(stripToken(request.url, this.config.querystringKey), this.#confirmKey),
       );
       if (recognition.confirmed) return { ...settled(visitor, clean), redirectStatus: 303 };
       if (!this.config.landingRedirect || request.method.toUpperCase() !== "GET") {
@@ -317,7 +317,7 @@ export class VisitorFlow {
    */
   async startSelfService<Req>(request: VisitRequest, guard: Guard<Req>): Promise<string | null> {
     if (NEVER_ADMIT.has(request.method.toUpperCase())) return null;
-    const redirectTo = stripToken(request.url, this.config.querystringKey);
+    const redirectTo = localPath(stripToken(request.url, this.config.querystringKey));
     let visitor: Visitor;
     try {
       visitor = await this.#backend.createPending(
@@ -351,14 +351,6 @@ export class VisitorFlow {
     status: number,
   ): void {
     this.#backend.recordVisit(visitor, request, session?.id ?? null, status);
-  }
-
-  /** The stored form of a request's path and query (token removed), bounded in length. */
-  describe(request: VisitRequest): { path: string; query: string } {
-    return {
-      path: clip(pathOf(request.url), 2000) || "/",
-      query: clip(queryWithout(request.url, this.config.querystringKey), 2000),
-    };
   }
 }
 
@@ -399,8 +391,4 @@ function unavailable(error: unknown): VisitorPassUnavailable {
   if (error instanceof VisitorPassUnavailable) return error;
   if (error instanceof VisitorPassError) throw error;
   return new VisitorPassUnavailable({ cause: error });
-}
-
-export function clip(value: string, length: number): string {
-  return value.length > length ? value.slice(0, length) : value;
 }

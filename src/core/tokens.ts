@@ -92,3 +92,13 @@ export function addToken(url: string, key: string, uuid: string): string {
   const param = `${encodeURIComponent(key)}=${uuid}`;
   return `${base}?${query ? `${query}&` : ""}${param}${fragment}`;
 }
+
+/**
+ * `url` as a path on this site, safe to redirect to: control characters removed and leading
+ * slashes or backslashes collapsed into one, so `//evil.example/` cannot become another host.
+ */
+export function localPath(url: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+  const path = url.replace(/[\u0000-\u001f\u007f]/g, "");
+  return `/${path.replace(/^[/\\]+/, "")}`;
+}

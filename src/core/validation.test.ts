@@ -31,7 +31,7 @@ describe("create() refuses bad input, per field, and writes nothing", () => {
   const longEmail = `${"a".repeat(64)}@${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(60)}.org`;
 
   it.each<[string, Record<string, unknown>, string, string | null]>([
-    ["missing email", { email: undefined }, "email", "Enter a valid email address."],
+    ["missing email", { email: undefined }, "email", "Email address is required."],
     ["email not an address", { email: "ada" }, "email", "Enter a valid email address."],
     ["email with two @", { email: "ada@@example.org" }, "email", "Enter a valid email address."],
     ["email blank", { email: "   " }, "email", "Enter a valid email address."],

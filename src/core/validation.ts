@@ -9,13 +9,18 @@ const seconds = z
 
 /** An email address as people type it; at most 254 characters, as RFC 5321 allows. */
 export const emailAddress = z
-  .string("Enter a valid email address.")
+  .string({
+    error: (issue) =>
+      issue.input === undefined ? "Email address is required." : "Enter a valid email address.",
+  })
   .trim()
   .max(254, "At most 254 characters.")
   .pipe(z.email("Enter a valid email address."));
 
 export const scopeName = z
-  .string("Scope must be text.")
+  .string({
+    error: (issue) => (issue.input === undefined ? "Scope is required." : "Scope must be text."),
+  })
   .min(1, "Scope is required.")
   .max(100, "At most 100 characters.")
   .regex(/\S/, "Scope is required.");

@@ -456,11 +456,12 @@ describe("close", () => {
   it("after close(), using the service rejects with an error instead of hanging", async () => {
     const visitor = await passes.create({ email: "a@example.org", scope: "S" });
     await passes.close();
-    await expect(passes.get(visitor.uuid)).rejects.toThrow(/destroyed/);
-    await expect(passes.create({ email: "b@example.org", scope: "S" })).rejects.toThrow(
-      /destroyed/,
+    const closed = { name: "VisitorPassError", code: "VISITOR_PASS_CLOSED" };
+    await expect(passes.get(visitor.uuid)).rejects.toMatchObject(closed);
+    await expect(passes.create({ email: "b@example.org", scope: "S" })).rejects.toMatchObject(
+      closed,
     );
-    await expect(passes.list()).rejects.toThrow(Error);
+    await expect(passes.list()).rejects.toThrow("This VisitorPass has been closed.");
   });
 
   it("close() twice is harmless", async () => {

@@ -5,8 +5,9 @@ import { KyselyStore } from "../store/kysely/kysely-store.js";
 import type { VisitorStore } from "../store/store.js";
 import { type ResolvedConfig, resolveConfig, type VisitorPassOptions } from "./config.js";
 import { VisitorPassError, VisitorPassValidationError } from "./errors.js";
-import { clip, type FlowBackend, VisitorFlow, type VisitRequest } from "./flow.js";
-import { loggedAddress } from "./network.js";
+import { type FlowBackend, VisitorFlow } from "./flow.js";
+import { PassRecords } from "./pass-records.js";
+import { TokenKeys } from "./token-keys.js";
 import { addToken, parseToken } from "./tokens.js";
 import {
   type CreateVisitorInput,
@@ -15,7 +16,8 @@ import {
   listInput,
   parse,
 } from "./validation.js";
-import { Visitor, type VisitorLog, type VisitorRecord } from "./visitor.js";
+import { VisitLogWriter } from "./visit-log.js";
+import type { Visitor, VisitorLog } from "./visitor.js";
 
 export interface VisitorPassEvents {
   /** A visitor completed the self-service form: send them their link (`passes.tokenise`). */
@@ -38,41 +40,50 @@ export class VisitorPass {
   readonly [FLOW]: VisitorFlow;
   readonly [SELF_SERVICE]: SelfServiceBackend;
   readonly #store: VisitorStore;
+  readonly #records: PassRecords;
+  readonly #visits: VisitLogWriter;
   readonly #listeners = new Map<keyof VisitorPassEvents, Set<(...args: never[]) => unknown>>();
-  readonly #pending = new Set<Promise<void>>();
+  #closed = false;
 
   constructor(options: VisitorPassOptions = {}) {
     this.config = resolveConfig(options);
     this.#store = new KyselyStore(this.config.database, this.config.tablePrefix);
+    this.#records = new PassRecords(
+      this.#store,
+      new TokenKeys(this.config.tokenStorage),
+      this.config.now,
+    );
+    this.#visits = new VisitLogWriter(this.#store, this.config);
     const backend: FlowBackend = {
       config: this.config,
-      find: (uuid) => this.#find(uuid),
-      spendUse: async (uuid) => this.#wrap(await this.#store.admit(uuid, this.config.now())),
+      // On the request path a closed service is just a store that fails: requests get a 503.
+      find: (token) => this.#records.find(token),
+      spendUse: (token) => this.#records.admit(token),
       recordVisit: (visitor, request, sessionId, status) =>
-        this.#recordVisit(visitor, request, sessionId, status),
+        this.#visits.record(visitor, request, sessionId, status),
       createPending: (scope, redirectTo, sessionExpiry) =>
         this.#createPending(scope, redirectTo, sessionExpiry),
     };
     this[FLOW] = new VisitorFlow(backend);
     this[SELF_SERVICE] = {
       config: this.config,
-      find: (uuid) => this.#find(uuid),
+      find: (token) => this.#records.find(token),
       claim: (pending, fields) => this.#claim(pending, fields),
       created: (visitor) => this.emit("selfServiceVisitorCreated", visitor),
     };
   }
 
   /** Creates or updates the tables. Idempotent; safe to run at every start. */
-  migrate(): Promise<void> {
-    return this.#store.migrate();
+  async migrate(): Promise<void> {
+    this.#open();
+    await this.#store.migrate();
   }
 
   /** Creates a pass; throws `VisitorPassValidationError` (writing nothing) for bad input. */
   async create(input: CreateVisitorInput): Promise<Visitor> {
     const data = parse(createInput, input);
     const now = this.config.now();
-    const record = await this.#store.insert({
-      uuid: randomUUID(),
+    return this.#open().insert(randomUUID(), {
       firstName: data.firstName,
       lastName: data.lastName,
       email: data.email,
@@ -87,12 +98,14 @@ export class VisitorPass {
       maxUses: data.maxUses,
       uses: 0,
     });
-    return this.#wrap(record)!;
   }
 
-  /** The pass with this token, or `null`; throws `MalformedVisitorToken` for a non-uuid. */
-  get(uuid: string): Promise<Visitor | null> {
-    return this.#find(parseToken(uuid));
+  /**
+   * The pass with this token, or `null`; throws `MalformedVisitorToken` for a non-uuid. With
+   * `tokenStorage: "hash"`, the stored digest that `list()` shows is accepted too.
+   */
+  async get(uuid: string): Promise<Visitor | null> {
+    return this.#open().find(uuid);
   }
 
   /** `url` with `?<querystringKey>=<uuid>` added (replacing one already there), all else kept. */
@@ -105,46 +118,41 @@ export class VisitorPass {
 
   /** Turns the pass off: its link and every session holding it stop working at once. */
   async deactivate(uuid: string): Promise<Visitor | null> {
-    const record = await this.#store.update(parseToken(uuid), {
-      isActive: false,
-      lastUpdatedAt: this.config.now(),
-    });
-    return this.#wrap(record);
+    return this.#open().update(uuid, { isActive: false, lastUpdatedAt: this.config.now() });
   }
 
   /** Turns the pass back on, its link valid for another `tokenExpiry` seconds. */
   async reactivate(uuid: string): Promise<Visitor | null> {
     const now = this.config.now();
-    const record = await this.#store.update(parseToken(uuid), {
+    return this.#open().update(uuid, {
       isActive: true,
       expiresAt: this.#linkExpiry(now),
       lastUpdatedAt: now,
     });
-    return this.#wrap(record);
   }
 
   /** The pass's visit logs, newest first (visits still being written are waited for). */
   async logs(uuid: string): Promise<VisitorLog[]> {
     const visitor = await this.get(uuid);
     if (!visitor) return [];
-    await this.flush();
+    await this.#visits.flush();
     return this.#store.logs(visitor.id);
   }
 
   /** Passes, newest first, filtered by scope, activity and a search over names, email and scope. */
   async list(filter: ListVisitorsInput = {}): Promise<Visitor[]> {
     const data = parse(listInput, filter);
-    const records = await this.#store.list(data);
-    return records.map((record) => this.#wrap(record)!);
+    return this.#open().list(data);
   }
 
   /** Deletes passes whose `expiresAt` is before `before` (default now), with their logs. */
   async purge(options: PurgeOptions = {}): Promise<number> {
+    this.#open();
     const before = options.before ?? this.config.now();
     if (!(before instanceof Date) || Number.isNaN(before.getTime())) {
       throw new VisitorPassValidationError({ before: ["Must be a date."] });
     }
-    await this.flush();
+    await this.#visits.flush();
     return this.#store.purge(before, { onBatch: options.onProgress });
   }
 
@@ -167,22 +175,23 @@ export class VisitorPass {
   }
 
   /** Waits for visit logs still being written. */
-  async flush(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  flush(): Promise<void> {
+    return this.#visits.flush();
   }
 
-  /** Writes what is pending and releases the database (unless the app owns it). */
+  /** Writes what is pending and releases the database (unless the app owns it). Idempotent. */
   async close(): Promise<void> {
-    await this.flush();
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#visits.flush();
     await this.#store.close();
   }
 
-  async #find(uuid: string): Promise<Visitor | null> {
-    return this.#wrap(await this.#store.findByUuid(uuid));
-  }
-
-  #wrap(record: VisitorRecord | null): Visitor | null {
-    return record ? new Visitor(record, this.config.now) : null;
+  #open(): PassRecords {
+    if (this.#closed) {
+      throw new VisitorPassError("This VisitorPass has been closed.", "VISITOR_PASS_CLOSED");
+    }
+    return this.#records;
   }
 
   async #createPending(
@@ -191,8 +200,7 @@ export class VisitorPass {
     sessionExpiry: number | null | undefined,
   ): Promise<Visitor> {
     const now = this.config.now();
-    const record = await this.#store.insert({
-      uuid: randomUUID(),
+    return this.#open().insert(randomUUID(), {
       firstName: "",
       lastName: "",
       email: "",
@@ -206,49 +214,21 @@ export class VisitorPass {
       maxUses: null,
       uses: 0,
     });
-    return this.#wrap(record)!;
   }
 
-  async #claim(pending: Visitor, fields: SelfServiceFields): Promise<Visitor | null> {
+  #claim(pending: Visitor, fields: SelfServiceFields): Promise<Visitor | null> {
     const now = this.config.now();
-    const record = await this.#store.claim(pending.uuid, randomUUID(), {
+    return this.#open().claim(pending.uuid, randomUUID(), {
       ...fields,
       context: { ...pending.context, claimedAt: now.toISOString() },
       expiresAt: this.#linkExpiry(now),
       lastUpdatedAt: now,
     });
-    return this.#wrap(record);
   }
 
   #linkExpiry(from: Date): Date {
     return new Date(from.getTime() + this.config.tokenExpiry * 1000);
   }
-
-  #recordVisit(visitor: Visitor, request: VisitRequest, sessionId: string | null, status: number) {
-    const { path, query } = this[FLOW].describe(request);
-    const write = this.#store
-      .insertLog({
-        visitorId: visitor.id,
-        sessionKey: sessionId === null ? null : clip(sessionId, 255),
-        httpMethod: clip(request.method.toUpperCase(), 16),
-        requestUri: path,
-        queryString: query,
-        httpUserAgent: clipped(request.userAgent, 1000),
-        httpReferer: clipped(request.referer, 2000),
-        remoteAddr: clipped(loggedAddress(request.ip, this.config.anonymizeIp), 64),
-        statusCode: status,
-        timestamp: this.config.now(),
-      })
-      .catch((error: unknown) => {
-        console.error(`visitor-pass: could not write a visit log: ${(error as Error).message}`);
-      })
-      .finally(() => this.#pending.delete(write));
-    this.#pending.add(write);
-  }
-}
-
-function clipped(value: string | null, length: number): string | null {
-  return value === null ? null : clip(value, length);
 }
 
 /** The request flow of `passes`, for adapters; a clear error when `passes` is something else. */

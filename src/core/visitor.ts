@@ -112,10 +112,14 @@ export class Visitor implements VisitorRecord {
     return this.context?.selfService === true;
   }
 
-  /** Throws `InvalidVisitorPass` saying why the link cannot admit; returns quietly otherwise. */
+  /**
+   * Throws `InvalidVisitorPass` saying why the link cannot admit (inactive, expired, or used as
+   * many times as `maxUses` allows); returns quietly otherwise.
+   */
   validate(): void {
     if (!this.isActive) throw new InvalidVisitorPass("inactive");
     if (this.hasExpired) throw new InvalidVisitorPass("expired");
+    if (this.maxUses !== null && this.uses >= this.maxUses) throw new InvalidVisitorPass("used-up");
   }
 
   serialize(): SerializedVisitor {
