@@ -9,16 +9,7 @@ import {
   VisitorPassUnavailable,
 } from "./errors.js";
 import { htmlPage, type PageResponse } from "./page.js";
-import {
-  addToken,
-  hasParam,
-  isUuid,
-  localPath,
-  pathOf,
-  queryWithout,
-  readToken,
-  stripToken,
-} from "./tokens.js";
+import { addToken, hasParam, isUuid, localPath, readToken, stripToken } from "./tokens.js";
 import type { Visitor } from "./visitor.js";
 
 /** `"*"`: a guard with this scope admits a visitor of any scope. */
