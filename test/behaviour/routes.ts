@@ -1,0 +1,29 @@
+/**
+ * The app every framework harness builds, so that one behaviour suite runs unchanged against each.
+ *
+ * Route table (the same for every framework):
+ *
+ * | route | guard | answers |
+ * |---|---|---|
+ * | `GET /` | public | `"home"` |
+ * | `GET /public` | public | `"public"` |
+ * | `GET /reference`, `POST /reference` | scope `REFERENCE_REQUEST` | JSON `{ visitor, isVisitor, fullName }` |
+ * | `POST /reference/finish` | scope `REFERENCE_REQUEST` | clears the visitor, 200 `"done"` |
+ * | `GET /any` | `SCOPE_ANY` | as `/reference` |
+ * | `GET /staff` | scope `REFERENCE_REQUEST`, bypass when `x-staff: yes` | as `/reference` |
+ * | `GET /nolog` | scope `REFERENCE_REQUEST`, `logVisit: false` | as `/reference` |
+ * | `GET /teapot` | scope `REFERENCE_REQUEST` | status 418, as `/reference` |
+ * | `GET /whoami` | public | JSON `{ visitor, isVisitor }` |
+ * | `POST /login` | public | signs the user "fred" in for the session, `"ok"` |
+ * | `GET /anon-data` | public | stores `cart = "kept"` in the session, `"stored"` |
+ * | `GET /cart` | public | JSON `{ cart }` (`null` when none) |
+ * | any method `/seen-url` | public | JSON `{ originalUrl, url, query }` and header `x-seen-url`, as an app middleware mounted after the visitor middleware saw them |
+ *
+ * Errors are rendered as JSON `{ error: err.name, status, code, message, cause }` with `err.status`
+ * (500 when it has none). The app's own session cookie policy is a persistent cookie of
+ * `APP_COOKIE_MAX_AGE` seconds, so that a pass's `sessionExpiry` can be told apart from it.
+ */
+export const REFERENCE_SCOPE = "REFERENCE_REQUEST";
+
+/** The app's own session cookie lifetime, in seconds. */
+export const APP_COOKIE_MAX_AGE = 86_400;
