@@ -634,7 +634,7 @@ describe("recognise", () => {
         new FakeSession(),
         anonymous,
       );
-      expect(recognition).toEqual({ kind: "none" });
+      expect(recognition).toEqual({ kind: "ignored" });
       expect(await usesOf(visitor)).toBe(0);
     },
   );

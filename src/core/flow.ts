@@ -48,8 +48,10 @@ const NEVER_ADMIT = new Set(["HEAD", "OPTIONS", "TRACE"]);
 
 /** What a token on a request came to. */
 export type Recognition =
-  /** No token, or a method that never admits. */
+  /** No token on the request. */
   | { kind: "none" }
+  /** A token on a method that never admits (HEAD, OPTIONS, TRACE): hidden, not used. */
+  | { kind: "ignored" }
   | { kind: "malformed"; error: MalformedVisitorToken }
   /**
    * Admitted: `spent` tells whether a use was spent (not when the session already held it);
@@ -172,7 +174,8 @@ export class VisitorFlow {
       throw error;
     }
     const method = request.method.toUpperCase();
-    if (token === null || NEVER_ADMIT.has(method)) return { kind: "none" };
+    if (token === null) return { kind: "none" };
+    if (NEVER_ADMIT.has(method)) return { kind: "ignored" };
     const confirming = method === "POST" && hasParam(request.url, this.#confirmKey);
     try {
       const held = session?.get(this.config.sessionKey);

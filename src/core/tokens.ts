@@ -60,7 +60,7 @@ export function readToken(url: string, key: string): string | null {
 /** Whether the query string of `url` has a `key` parameter. */
 export function hasParam(url: string, key: string): boolean {
   const { query } = splitUrl(url);
-  return query !== null && query.split("&").some((pair) => keyOf(pair) === key);
+  return (query ?? "").split("&").some((pair) => keyOf(pair) === key);
 }
 
 /** The query string of `url` (without `?`) with every `key` parameter removed, other bytes kept. */
