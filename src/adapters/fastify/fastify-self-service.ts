@@ -1,0 +1,42 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { PageResponse } from "../../core/page.js";
+import { flowOf, selfServiceOf, type VisitorPass } from "../../core/visitor-pass.js";
+import { SelfService, type SelfServiceOptions } from "../../self-service/self-service.js";
+
+export interface SelfServicePluginOptions extends SelfServiceOptions {
+  passes: VisitorPass;
+}
+
+/**
+ * The self-service pages as a plugin: register it under `passes.config.selfServicePath`, e.g.
+ * `fastify.register(selfService, { passes, prefix: "/visitors" })`. It parses its own form posts.
+ */
+export const selfService: FastifyPluginAsync<SelfServicePluginOptions> = async (
+  fastify,
+  options,
+) => {
+  flowOf(options?.passes, "selfService");
+  const service = new SelfService(selfServiceOf(options.passes, "selfService"), options);
+
+  fastify.addContentTypeParser(
+    "application/x-www-form-urlencoded",
+    { parseAs: "string", bodyLimit: 16 * 1024 },
+    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
+
+  const send = (reply: FastifyReply, page: PageResponse) =>
+    reply.code(page.status).headers(page.headers).send(page.body);
+  const origin = (request: FastifyRequest) => ({
+    origin: (request.headers.origin as string | undefined) ?? null,
+    secFetchSite: (request.headers["sec-fetch-site"] as string | undefined) ?? null,
+    host: request.headers.host ?? null,
+  });
+
+  fastify.get("/self-service/sent", async (_request, reply) => send(reply, service.sent()));
+  fastify.get<{ Params: { uuid: string } }>("/self-service/:uuid", async (request, reply) =>
+    send(reply, await service.form(request.params.uuid)),
+  );
+  fastify.post<{ Params: { uuid: string } }>("/self-service/:uuid", async (request, reply) =>
+    send(reply, await service.submit(request.params.uuid, request.body, origin(request))),
+  );
+};

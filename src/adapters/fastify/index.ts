@@ -1,0 +1,186 @@
+import type {
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  preHandlerAsyncHookHandler,
+} from "fastify";
+import fp from "fastify-plugin";
+import { VisitorPassError, type VisitorPassUnavailable } from "../../core/errors.js";
+import {
+  createGuard,
+  type GuardOptions,
+  type Recognition,
+  type VisitorFlow,
+  type VisitRequest,
+} from "../../core/flow.js";
+import type { PageResponse } from "../../core/page.js";
+import { stripToken } from "../../core/tokens.js";
+import type { Visitor } from "../../core/visitor.js";
+import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
+import { sessionPort } from "./fastify-session-port.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The visitor admitted by a token on this request or restored from the session. */
+    visitor: Visitor | null;
+    /** Whether `visitor` is set. */
+    isVisitor: boolean;
+  }
+}
+
+export type { GuardOptions } from "../../core/flow.js";
+export { selfService } from "./fastify-self-service.js";
+
+export interface VisitorPassPluginOptions {
+  /** The object `createVisitorPass()` returned. */
+  passes: VisitorPass;
+  /**
+   * Whether a user is signed in; a visitor's session cookie lifetime only applies when not.
+   * @default (request) => request.user != null
+   */
+  isAuthenticated?: (request: FastifyRequest) => boolean;
+}
+
+interface RequestState {
+  flow: VisitorFlow;
+  unavailable: VisitorPassUnavailable | null;
+  /** The visit to log once the status code is final. */
+  visit?: { visitor: Visitor; request: VisitRequest };
+}
+
+const STATE = Symbol("visitor-pass.request");
+type StatefulRequest = FastifyRequest & { [STATE]?: RequestState };
+
+function setupError(message: string): VisitorPassError {
+  return new VisitorPassError(message, "VISITOR_PASS_SETUP");
+}
+
+function visitRequest(request: FastifyRequest): VisitRequest {
+  const header = (name: string) => {
+    const value = request.headers[name];
+    return (Array.isArray(value) ? value[0] : value) ?? null;
+  };
+  return {
+    method: request.method,
+    url: request.url,
+    userAgent: header("user-agent"),
+    referer: header("referer"),
+    ip: request.ip ?? null,
+    origin: header("origin"),
+    secFetchSite: header("sec-fetch-site"),
+    host: header("host"),
+  };
+}
+
+function sendPage(reply: FastifyReply, page: PageResponse): FastifyReply {
+  return reply.code(page.status).headers(page.headers).send(page.body);
+}
+
+const plugin: FastifyPluginAsync<VisitorPassPluginOptions> = async (fastify, options) => {
+  const flow = flowOf(options?.passes, "visitorPass");
+  const isAuthenticated =
+    options.isAuthenticated ??
+    ((request: FastifyRequest) => (request as { user?: unknown }).user != null);
+
+  fastify.decorateRequest("visitor", null);
+  fastify.decorateRequest("isVisitor", false);
+
+  fastify.addHook("onRequest", async (request, reply) => {
+    const state: RequestState = { flow, unavailable: null };
+    (request as StatefulRequest)[STATE] = state;
+    const session = sessionPort(request);
+    if (!session) {
+      throw setupError(
+        "visitorPass needs request.session: register @fastify/session (with @fastify/cookie) before it.",
+      );
+    }
+    const context = { authenticated: isAuthenticated(request) };
+    const visit = visitRequest(request);
+    const recognition: Recognition = await flow.recognise(visit, session, context);
+    if (recognition.kind === "malformed") {
+      return reply.code(400).type("text/plain; charset=utf-8").send(recognition.error.message);
+    }
+    if (recognition.kind === "confirm") return sendPage(reply, recognition.page);
+    if (recognition.kind !== "none")
+      request.raw.url = stripToken(request.raw.url ?? "/", flow.config.querystringKey);
+    const settlement = await flow.settle(visit, session, recognition, context);
+    state.unavailable = settlement.unavailable;
+    request.visitor = settlement.visitor;
+    request.isVisitor = settlement.visitor !== null;
+    if (settlement.redirectTo !== null) {
+      return reply
+        .headers({ "referrer-policy": "no-referrer", "cache-control": "no-store" })
+        .redirect(settlement.redirectTo, settlement.redirectStatus ?? 302);
+    }
+  });
+
+  fastify.addHook("onSend", async (request, reply, payload) => {
+    const state = (request as StatefulRequest)[STATE];
+    if (state?.visit) {
+      state.flow.recordVisit(
+        state.visit.visitor,
+        state.visit.request,
+        sessionPort(request),
+        reply.statusCode,
+      );
+      state.visit = undefined;
+    }
+    return payload;
+  });
+};
+
+/**
+ * The visitor-pass plugin: register it after @fastify/session with `{ passes }`. Recognises a
+ * token on the query string (admitting, rotating the session and redirecting off the token),
+ * restores a visitor stashed in the session, and decorates `request.visitor` / `request.isVisitor`.
+ */
+export const visitorPass = fp(plugin, {
+  name: "visitor-pass",
+  fastify: "5.x",
+  dependencies: ["@fastify/session"],
+});
+
+function stateOf(request: FastifyRequest, caller: string): RequestState {
+  const state = (request as StatefulRequest)[STATE];
+  if (!state)
+    throw setupError(`${caller} needs the visitorPass plugin registered on this instance.`);
+  return state;
+}
+
+/**
+ * A preHandler guarding a route: admits visitors whose pass has `scope` (any scope with
+ * `SCOPE_ANY`), or anyone `bypass(request)` lets through; otherwise throws `VisitorAccessDenied`
+ * (403), or `VisitorPassUnavailable` (503) while the store is failing.
+ */
+export function userIsVisitor(options: GuardOptions<FastifyRequest>): preHandlerAsyncHookHandler {
+  const guard = createGuard(options);
+  return async function guardVisitor(this: FastifyInstance, request, reply) {
+    const state = stateOf(request, "userIsVisitor()");
+    const visitor = request.visitor;
+    const decision = await guard.decide(request, visitor);
+    if (!decision.allow) {
+      if (state.unavailable) throw state.unavailable;
+      const form = decision.selfService
+        ? await state.flow.startSelfService(visitRequest(request), guard)
+        : null;
+      if (form !== null) return reply.redirect(form, 302);
+      throw decision.error;
+    }
+    if (decision.log && visitor) {
+      state.visit = {
+        visitor,
+        request: state.flow.visitOf(visitRequest(request), sessionPort(request)),
+      };
+    }
+  };
+}
+
+/** Ends visitor access for this session at once: the "final step" of a visitor's journey. */
+export function clearVisitor(request: FastifyRequest): void {
+  const state = stateOf(request, "clearVisitor()");
+  const session = sessionPort(request);
+  if (session) state.flow.clear(session);
+  request.visitor = null;
+  request.isVisitor = false;
+}

@@ -1,0 +1,41 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { PageResponse } from "../../core/page.js";
+import { flowOf, selfServiceOf, type VisitorPass } from "../../core/visitor-pass.js";
+import { SelfService, type SelfServiceOptions } from "../../self-service/self-service.js";
+
+export type { SelfServiceOptions } from "../../self-service/self-service.js";
+
+/**
+ * The self-service pages as a sub-app: mount it at `passes.config.selfServicePath`, e.g.
+ * `app.route("/visitors", selfService(passes))`.
+ */
+export function selfService(passes: VisitorPass, options: SelfServiceOptions = {}): Hono {
+  flowOf(passes, "selfService()");
+  const service = new SelfService(selfServiceOf(passes, "selfService()"), options);
+  const app = new Hono();
+  const send = (page: PageResponse) =>
+    new Response(page.body, { status: page.status, headers: page.headers });
+
+  app.get("/self-service/sent", () => send(service.sent()));
+  app.get("/self-service/:uuid", async (c) => send(await service.form(c.req.param("uuid"))));
+  app.post(
+    "/self-service/:uuid",
+    bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text("Payload too large.", 413) }),
+    async (c) => {
+      let body: Record<string, unknown> = {};
+      try {
+        body = (await c.req.parseBody()) as Record<string, unknown>;
+      } catch {
+        body = {};
+      }
+      const origin = {
+        origin: c.req.header("origin") ?? null,
+        secFetchSite: c.req.header("sec-fetch-site") ?? null,
+        host: c.req.header("host") ?? null,
+      };
+      return send(await service.submit(c.req.param("uuid"), body, origin));
+    },
+  );
+  return app;
+}

@@ -1,0 +1,195 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import {
+  VisitorPassConfigError,
+  VisitorPassError,
+  type VisitorPassUnavailable,
+} from "../../core/errors.js";
+import {
+  createGuard,
+  type GuardOptions,
+  type SessionPort,
+  type VisitorFlow,
+  type VisitRequest,
+} from "../../core/flow.js";
+import type { PageResponse } from "../../core/page.js";
+import type { Visitor } from "../../core/visitor.js";
+import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
+import { type CommittableSession, cookieSession } from "./hono-cookie-session.js";
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The visitor admitted by a token on this request or restored from the stash. */
+    visitor: Visitor | null;
+    /** Whether `visitor` is set. */
+    isVisitor: boolean;
+  }
+}
+
+export type { GuardOptions, SessionPort } from "../../core/flow.js";
+export { selfService } from "./hono-self-service.js";
+
+export interface HonoVisitorPassOptions {
+  /**
+   * Signs the stash cookie (HMAC-SHA256); at least 32 characters. Required unless `session` is
+   * given.
+   */
+  secret?: string;
+  /** Name of the stash cookie. @default "visitor_pass" */
+  cookieName?: string;
+  /**
+   * Seconds a stash lives at most when a pass sets no session lifetime (`0`: until the browser
+   * closes, or `null`). The server refuses the cookie after that, whatever the browser keeps.
+   * @default 86400
+   */
+  maxAge?: number;
+  /**
+   * A server-side session instead of the cookie: return the core's `SessionPort` over your own
+   * session for this request.
+   */
+  session?: (c: Context) => SessionPort | Promise<SessionPort>;
+  /**
+   * Whether a user is signed in; a visitor's session cookie lifetime only applies when not.
+   * @default (c) => c.var.user != null
+   */
+  isAuthenticated?: (c: Context) => boolean;
+}
+
+interface RequestState {
+  flow: VisitorFlow;
+  session: SessionPort;
+  unavailable: VisitorPassUnavailable | null;
+}
+
+const STATE = "visitorPass:state";
+
+function visitRequest(c: Context): VisitRequest {
+  const url = new URL(c.req.url);
+  return {
+    method: c.req.method,
+    url: `${url.pathname}${url.search}`,
+    userAgent: c.req.header("user-agent") ?? null,
+    referer: c.req.header("referer") ?? null,
+    ip: clientAddress(c),
+    origin: c.req.header("origin") ?? null,
+    secFetchSite: c.req.header("sec-fetch-site") ?? null,
+    host: c.req.header("host") ?? null,
+  };
+}
+
+/** The client address where the runtime exposes one (Node's adapter does, as `c.env.incoming`). */
+function clientAddress(c: Context): string | null {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? null;
+}
+
+function isCommittable(session: SessionPort): session is CommittableSession {
+  return typeof (session as Partial<CommittableSession>).commit === "function";
+}
+
+function respond(c: Context, page: PageResponse): Response {
+  return c.body(page.body, page.status as 200, page.headers);
+}
+
+function stateOf(c: Context, caller: string): RequestState {
+  const state = c.get(STATE as never) as RequestState | undefined;
+  if (!state) {
+    throw new VisitorPassError(
+      `${caller} needs the visitorPass(passes, …) middleware before it.`,
+      "VISITOR_PASS_SETUP",
+    );
+  }
+  return state;
+}
+
+/**
+ * The visitor-pass middleware: recognises a token on the query string (admitting, rotating the
+ * stash and redirecting off the token), restores a stashed visitor, and sets `c.var.visitor` and
+ * `c.var.isVisitor`. The stash is a signed cookie unless `session` plugs in a server-side one.
+ */
+export function visitorPass(
+  passes: VisitorPass,
+  options: HonoVisitorPassOptions = {},
+): MiddlewareHandler {
+  const flow = flowOf(passes, "visitorPass()");
+  if (!options.session && (typeof options.secret !== "string" || options.secret.length < 32)) {
+    throw new VisitorPassConfigError(
+      "secret",
+      options.secret === undefined ? undefined : "(hidden)",
+      "visitorPass() for Hono needs a secret of at least 32 characters to sign its cookie",
+    );
+  }
+  const maxAge = options.maxAge ?? 86_400;
+  const isAuthenticated =
+    options.isAuthenticated ?? ((c: Context) => (c.var as { user?: unknown }).user != null);
+  const cookie = {
+    secret: options.secret ?? "",
+    cookieName: options.cookieName ?? "visitor_pass",
+    maxAge,
+    now: flow.config.now,
+  };
+
+  return async (c, next) => {
+    c.set("visitor", null);
+    c.set("isVisitor", false);
+    const session: SessionPort | CommittableSession = options.session
+      ? await options.session(c)
+      : await cookieSession(c, cookie);
+    const commit = () => (isCommittable(session) ? session.commit() : Promise.resolve());
+    const state: RequestState = { flow, session, unavailable: null };
+    c.set(STATE as never, state as never);
+
+    const context = { authenticated: isAuthenticated(c) };
+    const visit = visitRequest(c);
+    const recognition = await flow.recognise(visit, session, context);
+    if (recognition.kind === "malformed") return c.text(recognition.error.message, 400);
+    if (recognition.kind === "confirm") return respond(c, recognition.page);
+    const settlement = await flow.settle(visit, session, recognition, context);
+    state.unavailable = settlement.unavailable;
+    c.set("visitor", settlement.visitor);
+    c.set("isVisitor", settlement.visitor !== null);
+    if (settlement.redirectTo !== null) {
+      await commit();
+      c.header("Referrer-Policy", "no-referrer");
+      c.header("Cache-Control", "no-store");
+      return c.redirect(settlement.redirectTo, settlement.redirectStatus ?? 302);
+    }
+    await commit();
+    await next();
+    await commit();
+  };
+}
+
+/**
+ * Guards a route: admits visitors whose pass has `scope` (any scope with `SCOPE_ANY`), or anyone
+ * `bypass(c)` lets through; otherwise throws an `HTTPException` 403 (503 while the store is
+ * failing) whose `cause` is the `VisitorAccessDenied` (or `VisitorPassUnavailable`).
+ */
+export function userIsVisitor(options: GuardOptions<Context>): MiddlewareHandler {
+  const guard = createGuard(options);
+  return async (c, next) => {
+    const state = stateOf(c, "userIsVisitor()");
+    const visitor = c.get("visitor");
+    const decision = await guard.decide(c, visitor);
+    if (!decision.allow) {
+      const error = state.unavailable ?? decision.error;
+      if (!state.unavailable && decision.selfService) {
+        const form = await state.flow.startSelfService(visitRequest(c), guard);
+        if (form !== null) return c.redirect(form, 302);
+      }
+      throw new HTTPException(error.status as 403, { message: error.message, cause: error });
+    }
+    const visit =
+      decision.log && visitor ? state.flow.visitOf(visitRequest(c), state.session) : null;
+    await next();
+    if (visit && visitor) state.flow.recordVisit(visitor, visit, state.session, c.res.status);
+  };
+}
+
+/** Ends visitor access for this session at once: the "final step" of a visitor's journey. */
+export function clearVisitor(c: Context): void {
+  const state = stateOf(c, "clearVisitor()");
+  state.flow.clear(state.session);
+  c.set("visitor", null);
+  c.set("isVisitor", false);
+}
