@@ -1,4 +1,11 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from "kysely";
+import {
+  type CreateTableBuilder,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  sql,
+} from "kysely";
 import type { SqlFamily } from "./kysely-connect.js";
 
 export interface TableNames {
@@ -23,7 +30,8 @@ export function tableNames(prefix: string): TableNames {
 
 /**
  * The versioned migrations, oldest first. Never edit one that has shipped: add the next.
- * Column types differ by family only where the databases differ (identity columns, booleans).
+ * Column types differ by family only where the databases differ (identity columns, booleans,
+ * MySQL's size-limited `text`).
  */
 function migrations(family: SqlFamily, t: TableNames): Record<string, Migration> {
   const idType = (big: boolean) =>
@@ -34,12 +42,21 @@ function migrations(family: SqlFamily, t: TableNames): Record<string, Migration>
       : family === "mysql" && big
         ? "bigint"
         : "integer";
+  // MySQL's `text` holds 64 KiB; PostgreSQL's and SQLite's have no such limit.
+  const text = family === "mysql" ? sql`longtext` : "text";
+  /**
+   * On MySQL, whatever the database's defaults: utf8mb4, so that any character fits, and a binary
+   * collation, so that `=` and `like` match exactly (case and accents count) as on the others.
+   */
+  const charset = <B extends CreateTableBuilder<any, any>>(table: B): B =>
+    family === "mysql"
+      ? (table.modifyEnd(sql`default character set utf8mb4 collate utf8mb4_bin`) as B)
+      : table;
 
   return {
     "0001_create_visitors": {
       async up(db: Kysely<any>) {
-        await db.schema
-          .createTable(t.visitors)
+        await charset(db.schema.createTable(t.visitors))
           .addColumn("id", idType(false), (c) =>
             family === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement(),
           )
@@ -48,7 +65,7 @@ function migrations(family: SqlFamily, t: TableNames): Record<string, Migration>
           .addColumn("last_name", "varchar(150)", (c) => c.notNull().defaultTo(""))
           .addColumn("email", "varchar(254)", (c) => c.notNull())
           .addColumn("scope", "varchar(100)", (c) => c.notNull())
-          .addColumn("context", "text")
+          .addColumn("context", text)
           .addColumn("created_at", "bigint", (c) => c.notNull())
           .addColumn("last_updated_at", "bigint", (c) => c.notNull())
           .addColumn("expires_at", "bigint")
@@ -84,8 +101,7 @@ function migrations(family: SqlFamily, t: TableNames): Record<string, Migration>
           .column("expires_at")
           .execute();
 
-        await db.schema
-          .createTable(t.logs)
+        await charset(db.schema.createTable(t.logs))
           .addColumn("id", idType(true), (c) =>
             family === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement(),
           )
@@ -94,10 +110,10 @@ function migrations(family: SqlFamily, t: TableNames): Record<string, Migration>
           )
           .addColumn("session_key", "varchar(255)")
           .addColumn("http_method", "varchar(16)", (c) => c.notNull())
-          .addColumn("request_uri", "text", (c) => c.notNull())
-          .addColumn("query_string", "text", (c) => c.notNull())
-          .addColumn("http_user_agent", "text")
-          .addColumn("http_referer", "text")
+          .addColumn("request_uri", text, (c) => c.notNull())
+          .addColumn("query_string", text, (c) => c.notNull())
+          .addColumn("http_user_agent", text)
+          .addColumn("http_referer", text)
           .addColumn("remote_addr", "varchar(64)")
           .addColumn("status_code", "integer")
           .addColumn("timestamp", "bigint", (c) => c.notNull())

@@ -128,6 +128,12 @@ export class KyselyStore implements VisitorStore {
   async list(filter: VisitorFilter): Promise<VisitorRecord[]> {
     let query = this.db.selectFrom(this.#t.visitors).selectAll();
     if (filter.scope !== undefined) query = query.where("scope", "=", filter.scope);
+    if (filter.scope !== undefined && this.family === "mysql") {
+      // MySQL's `=` ignores trailing spaces, even in a binary collation: compare the bytes.
+      query = query.where(
+        sql<boolean>`cast(${sql.ref("scope")} as binary) = cast(${filter.scope} as binary)`,
+      );
+    }
     if (filter.active !== undefined)
       query = query.where("is_active", "=", this.#bool(filter.active));
     if (filter.search) {
