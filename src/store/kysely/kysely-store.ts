@@ -1,4 +1,10 @@
-import { type Kysely, type Selectable, sql } from "kysely";
+import {
+  type Kysely,
+  type Selectable,
+  sql,
+  type UpdateQueryBuilder,
+  type UpdateResult,
+} from "kysely";
 import type { DatabaseTarget } from "../../core/config.js";
 import type { VisitorLog, VisitorRecord } from "../../core/visitor.js";
 import type {
@@ -13,6 +19,8 @@ import { migrateToLatest, type TableNames, tableNames } from "./kysely-migration
 import type { Database, VisitorLogRow, VisitorRow } from "./kysely-schema.js";
 
 const PURGE_BATCH = 1000;
+
+type VisitorUpdate = UpdateQueryBuilder<Database, "visitors", "visitors", UpdateResult>;
 
 /** The storage port on Kysely: SQLite, PostgreSQL and MySQL/MariaDB with the same rows. */
 export class KyselyStore implements VisitorStore {
@@ -70,12 +78,12 @@ export class KyselyStore implements VisitorStore {
   async update(uuid: string, changes: VisitorChanges): Promise<VisitorRecord | null> {
     const set = this.#columns(changes);
     if (Object.keys(set).length === 0) return this.findByUuid(uuid);
-    await this.db
-      .updateTable(this.#t.visitors)
-      .set(set as never)
-      .where("uuid", "=", uuid)
-      .execute();
-    return this.findByUuid(uuid);
+    return this.#updateReturning(uuid, false, (db) =>
+      db
+        .updateTable(this.#t.visitors)
+        .set(set as never)
+        .where("uuid", "=", uuid),
+    );
   }
 
   async claim(
@@ -83,13 +91,13 @@ export class KyselyStore implements VisitorStore {
     newUuid: string,
     changes: VisitorChanges,
   ): Promise<VisitorRecord | null> {
-    const result = await this.db
-      .updateTable(this.#t.visitors)
-      .set({ ...this.#columns(changes), uuid: newUuid, is_active: this.#bool(true) } as never)
-      .where("uuid", "=", uuid)
-      .where("is_active", "=", this.#bool(false))
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1 ? this.findByUuid(newUuid) : null;
+    return this.#updateReturning(newUuid, true, (db) =>
+      db
+        .updateTable(this.#t.visitors)
+        .set({ ...this.#columns(changes), uuid: newUuid, is_active: this.#bool(true) } as never)
+        .where("uuid", "=", uuid)
+        .where("is_active", "=", this.#bool(false)),
+    );
   }
 
   #columns(changes: VisitorChanges): Partial<Record<keyof VisitorRow, unknown>> {
@@ -108,21 +116,45 @@ export class KyselyStore implements VisitorStore {
     return set;
   }
 
-  async admit(uuid: string, now: Date): Promise<VisitorRecord | null> {
+  admit(uuid: string, now: Date): Promise<VisitorRecord | null> {
     const at = now.getTime();
-    const update = this.db
-      .updateTable(this.#t.visitors)
-      .set((eb) => ({ uses: eb("uses", "+", 1) }))
-      .where("uuid", "=", uuid)
-      .where("is_active", "=", this.#bool(true))
-      .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", at)]))
-      .where((eb) => eb.or([eb("max_uses", "is", null), eb("uses", "<", eb.ref("max_uses"))]));
-    if (this.family === "mysql") {
-      const result = await update.executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1 ? this.findByUuid(uuid) : null;
+    return this.#updateReturning(uuid, true, (db) =>
+      db
+        .updateTable(this.#t.visitors)
+        .set((eb) => ({ uses: eb("uses", "+", 1) }))
+        .where("uuid", "=", uuid)
+        .where("is_active", "=", this.#bool(true))
+        .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", at)]))
+        .where((eb) => eb.or([eb("max_uses", "is", null), eb("uses", "<", eb.ref("max_uses"))])),
+    );
+  }
+
+  /**
+   * Runs `update` and returns the pass with `uuid` as that update left it: `null` when there is
+   * none, or when the update is `conditional` and matched no row. PostgreSQL and SQLite return the
+   * row from the update itself. MySQL has no RETURNING: it reads the row back in the same
+   * transaction, under the update's row lock, so no other write comes between.
+   */
+  async #updateReturning(
+    uuid: string,
+    conditional: boolean,
+    update: (db: Kysely<Database>) => VisitorUpdate,
+  ): Promise<VisitorRecord | null> {
+    if (this.family !== "mysql") {
+      const row = await update(this.db).returningAll().executeTakeFirst();
+      return row ? toVisitor(row) : null;
     }
-    const row = await update.returningAll().executeTakeFirst();
-    return row ? toVisitor(row) : null;
+    return this.db.transaction().execute(async (trx) => {
+      const { numUpdatedRows } = await update(trx).executeTakeFirst();
+      // Only a conditional update asks the count: MySQL may count 0 for a row left unchanged.
+      if (conditional && Number(numUpdatedRows) === 0) return null;
+      const row = await trx
+        .selectFrom(this.#t.visitors)
+        .selectAll()
+        .where("uuid", "=", uuid)
+        .executeTakeFirst();
+      return row ? toVisitor(row) : null;
+    });
   }
 
   async list(filter: VisitorFilter): Promise<VisitorRecord[]> {
