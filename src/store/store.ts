@@ -55,6 +55,9 @@ export interface VisitorStore {
   /** The logs of one pass, newest first. */
   logs(visitorId: number): Promise<VisitorLog[]>;
   /** Deletes passes that expired before `before`, with their logs, in batches; returns the count. */
-  purge(before: Date, options?: { batchSize?: number; onBatch?: (purged: number) => void }): Promise<number>;
+  purge(
+    before: Date,
+    options?: { batchSize?: number; onBatch?: (purged: number) => void },
+  ): Promise<number>;
   close(): Promise<void>;
 }

@@ -218,25 +218,37 @@ export class KyselyStore implements VisitorStore {
 
   async purge(
     before: Date,
-    { batchSize = PURGE_BATCH, onBatch }: { batchSize?: number; onBatch?: (purged: number) => void } = {},
+    {
+      batchSize = PURGE_BATCH,
+      onBatch,
+    }: { batchSize?: number; onBatch?: (purged: number) => void } = {},
   ): Promise<number> {
     const cutoff = before.getTime();
-    let purged = 0;
-    for (;;) {
-      const deleted = await this.db.transaction().execute(async (trx) => {
-        const ids = (
-          await trx
+    // The ids of one batch, in a derived table: MySQL takes neither a LIMIT in an IN subquery nor
+    // a subquery on the table a DELETE deletes from, unless it is wrapped so.
+    const batch = (db: Kysely<Database>) =>
+      db
+        .selectFrom(
+          db
             .selectFrom(this.#t.visitors)
             .select("id")
             .where("expires_at", "<", cutoff)
             .orderBy("id")
             .limit(batchSize)
-            .execute()
-        ).map((row) => Number(row.id));
-        if (ids.length === 0) return 0;
-        await trx.deleteFrom(this.#t.logs).where("visitor_id", "in", ids).execute();
-        await trx.deleteFrom(this.#t.visitors).where("id", "in", ids).execute();
-        return ids.length;
+            .as("batch"),
+        )
+        .select("batch.id");
+    let purged = 0;
+    for (;;) {
+      // Writes only, with no read first: a SQLite transaction that reads and then writes fails
+      // outright when another connection wrote in between.
+      const deleted = await this.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom(this.#t.logs).where("visitor_id", "in", batch(trx)).execute();
+        const { numDeletedRows } = await trx
+          .deleteFrom(this.#t.visitors)
+          .where("id", "in", batch(trx))
+          .executeTakeFirst();
+        return Number(numDeletedRows);
       });
       purged += deleted;
       if (deleted > 0) onBatch?.(purged);
