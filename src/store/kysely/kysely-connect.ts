@@ -57,6 +57,10 @@ async function openSqlite(filename: string) {
   }
   database.pragma("busy_timeout = 5000");
   database.pragma("foreign_keys = ON");
+  // SQLite's own lower() folds ASCII only; searches fold case as the other databases do.
+  database.function("lower", { deterministic: true }, (value: unknown) =>
+    typeof value === "string" ? value.toLowerCase() : value,
+  );
   return database;
 }
 

@@ -133,7 +133,11 @@ function migrations(family: SqlFamily, t: TableNames): Record<string, Migration>
   };
 }
 
-/** Brings the tables up to date. Idempotent; Kysely's migration lock serialises concurrent runs. */
+/**
+ * Brings the tables up to date. Idempotent. On PostgreSQL and MySQL, Kysely's migration lock
+ * serialises concurrent runs. SQLite has no such lock: a run that lost the race (it found a
+ * migration pending, then the tables already there) runs again, and finds nothing left to do.
+ */
 export async function migrateToLatest(db: Kysely<any>, family: SqlFamily, t: TableNames) {
   const provider: MigrationProvider = { getMigrations: async () => migrations(family, t) };
   const migrator = new Migrator({
@@ -142,6 +146,7 @@ export async function migrateToLatest(db: Kysely<any>, family: SqlFamily, t: Tab
     migrationTableName: t.migrations,
     migrationLockTableName: t.migrationLock,
   });
-  const { error } = await migrator.migrateToLatest();
+  let { error } = await migrator.migrateToLatest();
+  if (error && family === "sqlite") ({ error } = await migrator.migrateToLatest());
   if (error) throw error;
 }
