@@ -1,0 +1,268 @@
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { VisitorPassValidationError } from "../../src/index.js";
+import type { NewVisitorLog } from "../../src/store/store.js";
+import { DATABASES } from "../support/databases.js";
+import { countRows, removeSqliteFiles, useStorage } from "./support.js";
+
+afterAll(removeSqliteFiles);
+
+function log(visitorId: number, timestamp: Date, extra: Partial<NewVisitorLog> = {}) {
+  return {
+    visitorId,
+    sessionKey: "sess-1",
+    httpMethod: "GET",
+    requestUri: "/reference",
+    queryString: "a=1&b=%C3%BC",
+    httpUserAgent: "Mozilla/5.0 (X11; Linux x86_64) 🦊",
+    httpReferer: "https://example.org/from?x=y",
+    remoteAddr: "203.0.113.7",
+    statusCode: 200,
+    timestamp,
+    ...extra,
+  } satisfies NewVisitorLog;
+}
+
+for (const database of DATABASES) {
+  describe.skipIf(!database.url)(`logs on ${database.name}`, () => {
+    const storage = useStorage(database);
+
+    it("round-trips every field, null ones included", async () => {
+      const { passes, store, clock } = storage;
+      const pass = await passes.create({ email: "log@example.org", scope: "S" });
+      const full = log(pass.id, new Date("2031-05-06T07:08:09.123Z"), {
+        httpUserAgent: `UA ${"ü".repeat(990)}`,
+        httpReferer: `https://example.org/${"r".repeat(1970)}`,
+        remoteAddr: "2001:db8:85a3::8a2e:370:7334",
+        statusCode: 302,
+      });
+      const bare = log(pass.id, clock.advance(1), {
+        sessionKey: null,
+        httpMethod: "POST",
+        requestUri: "/",
+        queryString: "",
+        httpUserAgent: null,
+        httpReferer: null,
+        remoteAddr: null,
+        statusCode: null,
+      });
+      await store.insertLog(full);
+      await store.insertLog(bare);
+
+      const logs = await passes.logs(pass.uuid);
+      expect(logs).toHaveLength(2);
+      const [newest, oldest] = logs;
+      expect(newest).toEqual({ ...bare, id: expect.any(Number) });
+      expect(oldest).toEqual({ ...full, id: expect.any(Number) });
+      expect(newest!.timestamp.getTime()).toBe(bare.timestamp.getTime());
+      expect(oldest!.timestamp.getTime()).toBe(Date.parse("2031-05-06T07:08:09.123Z"));
+      expect(typeof newest!.id).toBe("number");
+      expect(newest!.visitorId).toBe(pass.id);
+      expect(newest!.id).toBeGreaterThan(oldest!.id);
+    });
+
+    it("lists newest first (timestamp desc, then id desc), only the pass's own", async () => {
+      const { passes, store } = storage;
+      const pass = await passes.create({ email: "order@example.org", scope: "S" });
+      const neighbour = await passes.create({ email: "next@example.org", scope: "S" });
+      const t = (ms: number) => new Date(Date.parse("2031-01-01T00:00:00.000Z") + ms);
+      for (const [ms, uri] of [
+        [2, "/b"],
+        [1, "/a"],
+        [3, "/c1"],
+        [3, "/c2"],
+        [0, "/first"],
+      ] as const) {
+        await store.insertLog(log(pass.id, t(ms), { requestUri: uri }));
+      }
+      await store.insertLog(log(neighbour.id, t(5), { requestUri: "/neighbour" }));
+
+      const logs = await passes.logs(pass.uuid);
+      expect(logs.map((entry) => entry.requestUri)).toEqual(["/c2", "/c1", "/b", "/a", "/first"]);
+      expect((await store.logs(pass.id)).map((entry) => entry.requestUri)).toEqual(
+        logs.map((entry) => entry.requestUri),
+      );
+      expect((await passes.logs(neighbour.uuid)).map((entry) => entry.requestUri)).toEqual([
+        "/neighbour",
+      ]);
+    });
+
+    it("logs of an unknown pass are []", async () => {
+      const { passes, store } = storage;
+      expect(await passes.logs(randomUUID())).toEqual([]);
+      expect(await store.logs(987_654_321)).toEqual([]);
+    });
+
+    it("refuses a log of a pass that does not exist", async () => {
+      await expect(storage.store.insertLog(log(987_654_321, new Date()))).rejects.toThrow();
+    });
+  });
+
+  describe.skipIf(!database.url)(`purge on ${database.name}`, () => {
+    const storage = useStorage(database);
+    // Each test starts with no pass that could expire: earlier tests' passes are purged first.
+    beforeEach(async () => {
+      await storage.store.purge(new Date(8.64e15));
+    });
+
+    it("deletes passes that expired before `before`, with their logs, and counts them", async () => {
+      const { passes, store, prefix, clock } = storage;
+      const cutoff = clock.advance(1000);
+      const at = (ms: number | null) =>
+        passes.create({
+          email: "purge@example.org",
+          scope: "PURGE",
+          expiresAt: ms === null ? null : new Date(cutoff.getTime() + ms),
+        });
+      const old = await at(-86_400_000);
+      const justBefore = await at(-1);
+      const exactly = await at(0);
+      const after = await at(1);
+      const never = await at(null);
+      for (const pass of [old, justBefore, exactly, after, never]) {
+        await store.insertLog(log(pass.id, cutoff));
+        await store.insertLog(log(pass.id, cutoff));
+      }
+
+      expect(await passes.purge({ before: cutoff })).toBe(2);
+      expect(await passes.get(old.uuid)).toBeNull();
+      expect(await passes.get(justBefore.uuid)).toBeNull();
+      for (const kept of [exactly, after, never]) {
+        expect((await passes.get(kept.uuid))?.id).toBe(kept.id);
+        expect(await passes.logs(kept.uuid)).toHaveLength(2);
+      }
+      const logsOf = (id: number) =>
+        countRows(store.db, `${prefix}visitor_logs`, sql`visitor_id = ${id}`);
+      expect(await logsOf(old.id)).toBe(0);
+      expect(await logsOf(justBefore.id)).toBe(0);
+
+      expect(await passes.purge({ before: cutoff })).toBe(0);
+    });
+
+    it("defaults `before` to now", async () => {
+      const { passes, clock } = storage;
+      const now = clock.advance(60_000);
+      const expired = await passes.create({
+        email: "a@example.org",
+        scope: "S",
+        expiresAt: new Date(now.getTime() - 1),
+      });
+      const live = await passes.create({
+        email: "b@example.org",
+        scope: "S",
+        expiresAt: new Date(now.getTime() + 1),
+      });
+      const progress: number[] = [];
+      expect(await passes.purge({ onProgress: (n) => progress.push(n) })).toBe(1);
+      expect(progress).toEqual([1]);
+      expect(await passes.get(expired.uuid)).toBeNull();
+      expect(await passes.get(live.uuid)).not.toBeNull();
+      clock.advance(2);
+      expect(await passes.purge()).toBe(1);
+      expect(await passes.get(live.uuid)).toBeNull();
+    });
+
+    it("refuses a `before` that is not a date", async () => {
+      const { passes } = storage;
+      for (const before of [new Date(Number.NaN), "2031-01-01", 0]) {
+        await expect(passes.purge({ before } as never)).rejects.toBeInstanceOf(
+          VisitorPassValidationError,
+        );
+      }
+    });
+
+    it("works in batches: 10 passes, batches of 3, four rounds", async () => {
+      const { passes, store, prefix, clock } = storage;
+      const now = clock.advance(60_000);
+      const expired = [];
+      for (let i = 0; i < 10; i++) {
+        const pass = await passes.create({
+          email: `batch${i}@example.org`,
+          scope: "BATCH",
+          expiresAt: new Date(now.getTime() - 1000 + i),
+        });
+        await store.insertLog(log(pass.id, now));
+        expired.push(pass);
+      }
+      const live = await passes.create({ email: "live@example.org", scope: "BATCH" });
+
+      const progress: number[] = [];
+      expect(await store.purge(now, { batchSize: 3, onBatch: (n) => progress.push(n) })).toBe(10);
+      expect(progress).toEqual([3, 6, 9, 10]);
+      for (const pass of expired) expect(await passes.get(pass.uuid)).toBeNull();
+      const ids = expired.map((pass) => pass.id);
+      expect(
+        await countRows(store.db, `${prefix}visitor_logs`, sql`visitor_id in (${sql.join(ids)})`),
+      ).toBe(0);
+      expect(await passes.get(live.uuid)).not.toBeNull();
+      expect(await passes.list({ scope: "BATCH" })).toHaveLength(1);
+    });
+
+    it("stops after an exact number of full batches", async () => {
+      const { passes, store, clock } = storage;
+      const now = clock.advance(60_000);
+      for (let i = 0; i < 6; i++) {
+        await passes.create({
+          email: `exact${i}@example.org`,
+          scope: "EXACT",
+          expiresAt: new Date(now.getTime() - 1),
+        });
+      }
+      const progress: number[] = [];
+      expect(await store.purge(now, { batchSize: 3, onBatch: (n) => progress.push(n) })).toBe(6);
+      expect(progress).toEqual([3, 6]);
+      expect(await passes.list({ scope: "EXACT" })).toEqual([]);
+    });
+  });
+}
+
+const sqlite = DATABASES.find((database) => database.name === "sqlite")!;
+
+describe("purge on SQLite while another process writes", () => {
+  const storage = useStorage(sqlite);
+
+  it("completes every batch", async () => {
+    const { passes, store, prefix, clock } = storage;
+    const now = clock.now();
+    const kept = await passes.create({ email: "kept@example.org", scope: "S", expiresAt: null });
+    for (let i = 0; i < 60; i++) {
+      await passes.create({
+        email: `gone${i}@example.org`,
+        scope: "S",
+        expiresAt: new Date(now.getTime() - 1),
+      });
+    }
+    const filename = (passes.config.database as { filename: string }).filename;
+    const writer = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const Sqlite = require("better-sqlite3");
+         const db = new Sqlite(process.argv[1]);
+         db.pragma("busy_timeout = 5000");
+         const insert = db.prepare(
+           "insert into ${prefix}visitor_logs (visitor_id, http_method, request_uri, query_string, timestamp) values (?, 'GET', '/', '', ?)");
+         process.stdout.write("ready\\n");
+         const end = Date.now() + 1500;
+         while (Date.now() < end) {
+           insert.run(${kept.id}, Date.now());
+           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+         }`,
+        filename,
+      ],
+      { cwd: process.cwd(), stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const exited = new Promise<number | null>((resolve) => writer.on("exit", resolve));
+    await new Promise((resolve) => writer.stdout.once("data", resolve));
+
+    try {
+      expect(await store.purge(now, { batchSize: 1 })).toBe(60);
+    } finally {
+      expect(await exited).toBe(0);
+    }
+    expect(await passes.list({ limit: 1000 })).toHaveLength(1);
+    expect((await passes.logs(kept.uuid)).length).toBeGreaterThan(0);
+  });
+});
