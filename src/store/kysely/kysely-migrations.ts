@@ -60,7 +60,8 @@ function migrations(family: SqlFamily, t: TableNames): Record<string, Migration>
           .addColumn("id", idType(false), (c) =>
             family === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement(),
           )
-          .addColumn("uuid", "varchar(36)", (c) => c.notNull())
+          // Room for a token, or for its SHA-256 hex digest under `tokenStorage: "hash"`.
+          .addColumn("uuid", "varchar(64)", (c) => c.notNull())
           .addColumn("first_name", "varchar(150)", (c) => c.notNull().defaultTo(""))
           .addColumn("last_name", "varchar(150)", (c) => c.notNull().defaultTo(""))
           .addColumn("email", "varchar(254)", (c) => c.notNull())
