@@ -1,0 +1,573 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { VisitorPassOptions } from "../core/config.js";
+import { createVisitorPass, type VisitorPass } from "../core/visitor-pass.js";
+import { KyselyStore } from "../store/kysely/kysely-store.js";
+import { NOT_MIGRATED } from "./errors.js";
+import { type CliIo, runCli } from "./program.js";
+
+const NOW = new Date("2026-03-01T12:00:00.000Z");
+const UNKNOWN = "00000000-0000-4000-8000-000000000000";
+
+let dir: string;
+let file: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "visitor-pass-cli-"));
+  file = join(dir, "passes.sqlite3");
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+interface RunOptions {
+  env?: Record<string, string | undefined>;
+  stderrTTY?: boolean;
+  stdoutColumns?: number;
+  createPasses?: CliIo["createPasses"];
+}
+
+async function run(args: string[], options: RunOptions = {}): Promise<Result> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(args, {
+    stdout: {
+      write: (text: string) => {
+        stdout += text;
+      },
+      isTTY: options.stdoutColumns !== undefined,
+      columns: options.stdoutColumns,
+    },
+    stderr: {
+      write: (text: string) => {
+        stderr += text;
+      },
+      isTTY: options.stderrTTY ?? false,
+    },
+    env: options.env ?? { VISITOR_PASS_DATABASE_URL: `sqlite:${file}` },
+    now: () => NOW,
+    ...(options.createPasses ? { createPasses: options.createPasses } : {}),
+  });
+  return { code, stdout, stderr };
+}
+
+/** A user error: exit `code`, nothing on stdout, one line on stderr, no stack. */
+function expectUserError(result: Result, code: number, message: string | RegExp): void {
+  expect(result.code).toBe(code);
+  expect(result.stdout).toBe("");
+  expect(result.stderr.endsWith("\n")).toBe(true);
+  expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+  expect(result.stderr).not.toMatch(/^\s+at /m);
+  if (typeof message === "string") expect(result.stderr.trimEnd()).toBe(message);
+  else expect(result.stderr.trimEnd()).toMatch(message);
+}
+
+async function migrate(): Promise<void> {
+  const result = await run(["migrate"]);
+  expect(result).toMatchObject({ code: 0, stderr: "" });
+}
+
+async function create(...args: string[]): Promise<Record<string, any>> {
+  const result = await run(["create", "--json", ...args]);
+  expect(result.stderr).toBe("");
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout);
+}
+
+function passesOn(options: VisitorPassOptions = {}): VisitorPass {
+  return createVisitorPass({ database: `sqlite:${file}`, env: {}, now: () => NOW, ...options });
+}
+
+describe("migrate", () => {
+  it("creates the tables, says where, and can run again", async () => {
+    const first = await run(["migrate"]);
+    expect(first).toEqual({
+      code: 0,
+      stdout: `The visitor-pass tables in sqlite:${file} are up to date.\n`,
+      stderr: "",
+    });
+    const again = await run(["migrate", "--json"]);
+    expect(JSON.parse(again.stdout)).toEqual({ migrated: true, database: `sqlite:${file}` });
+  });
+
+  it("takes --database over VISITOR_PASS_DATABASE_URL, before or after the command", async () => {
+    const other = join(dir, "other.sqlite3");
+    await run(["migrate", "--database", `sqlite:${other}`]);
+    expect(existsSync(other)).toBe(true);
+    expect(existsSync(file)).toBe(false);
+    const list = await run(["--database", `sqlite:${other}`, "list"]);
+    expect(list).toMatchObject({ code: 0, stdout: "No visitor passes.\n" });
+  });
+
+  it("must come first: other commands say so, exit 1, and create no file", async () => {
+    expectUserError(await run(["list"]), 1, NOT_MIGRATED);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it("must come first on an existing but empty database too", async () => {
+    writeFileSync(file, "");
+    expectUserError(await run(["list"]), 1, NOT_MIGRATED);
+    expectUserError(await run(["show", UNKNOWN]), 1, NOT_MIGRATED);
+    expectUserError(await run(["purge"]), 1, NOT_MIGRATED);
+  });
+});
+
+describe("create", () => {
+  beforeEach(migrate);
+
+  const example = [
+    "--email",
+    "ginger@x.org",
+    "--scope",
+    "REFERENCE_REQUEST",
+    "--first-name",
+    "Ginger",
+    "--last-name",
+    "Rogers",
+    "--context",
+    '{"requestedBy":"fred"}',
+    "--expires-in",
+    "7d",
+    "--max-uses",
+    "3",
+    "--url",
+    "https://app.example/reference",
+  ];
+
+  it("prints the serialized pass and its link as JSON", async () => {
+    const pass = await create(...example);
+    expect(pass).toMatchObject({
+      firstName: "Ginger",
+      lastName: "Rogers",
+      fullName: "Ginger Rogers",
+      email: "ginger@x.org",
+      scope: "REFERENCE_REQUEST",
+      context: { requestedBy: "fred" },
+      createdAt: NOW.toISOString(),
+      expiresAt: "2026-03-08T12:00:00.000Z",
+      isActive: true,
+      maxUses: 3,
+      uses: 0,
+      sessionExpiry: 0,
+      link: `https://app.example/reference?vuid=${pass.uuid}`,
+    });
+    const stored = passesOn();
+    try {
+      expect((await stored.get(pass.uuid))?.context).toEqual({ requestedBy: "fred" });
+    } finally {
+      await stored.close();
+    }
+  });
+
+  it("prints the uuid and link for people", async () => {
+    const result = await run(["create", ...example]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Created a visitor pass for Ginger Rogers <ginger@x\.org>\.\n/);
+    const uuid = /^uuid +(\S+)$/m.exec(result.stdout)?.[1];
+    expect(uuid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(result.stdout).toContain("expires  2026-03-08 12:00:00Z (in 7d)");
+    expect(result.stdout).toContain(`link     https://app.example/reference?vuid=${uuid}`);
+  });
+
+  it("omits `link` without --url and takes the other expiry options", async () => {
+    const at = await create(
+      "--email",
+      "a@x.org",
+      "--scope",
+      "S",
+      "--expires-at",
+      "2026-04-01T10:00:00Z",
+      "--session-expiry",
+      "2h",
+    );
+    expect(at).not.toHaveProperty("link");
+    expect(at).toMatchObject({ expiresAt: "2026-04-01T10:00:00.000Z", sessionExpiry: 7200 });
+    const never = await create("--email", "a@x.org", "--scope", "S", "--never-expires");
+    expect(never).toMatchObject({ expiresAt: null, maxUses: null });
+    const app = await create("--email", "a@x.org", "--scope", "S", "--session-expiry", "null");
+    expect(app.sessionExpiry).toBeNull();
+    const byDefault = await create("--email", "a@x.org", "--scope", "S");
+    expect(byDefault.expiresAt).toBe(new Date(NOW.getTime() + 300_000).toISOString());
+  });
+
+  it("lists every invalid field on one line, exit 2, writing nothing", async () => {
+    expectUserError(
+      await run(["create", "--email", "not-an-email", "--scope", " ", "--max-uses", "0"]),
+      2,
+      "Invalid input: --email: Enter a valid email address.; --scope: Scope is required.; --max-uses: Must be 1 or more.",
+    );
+    expect(JSON.parse((await run(["list", "--json"])).stdout)).toEqual([]);
+  });
+
+  it.each([
+    [["--scope", "S"], /^error: required option '--email <address>' not specified$/],
+    [["--email", "a@x.org", "--scope", "S", "--expires-in", "soon"], /is not a duration/],
+    [["--email", "a@x.org", "--scope", "S", "--expires-in", "0s"], /must be more than 0/],
+    [
+      ["--email", "a@x.org", "--scope", "S", "--expires-in", "1d", "--expires-at", "2026-04-01"],
+      /cannot be used with/,
+    ],
+    [["--email", "a@x.org", "--scope", "S", "--expires-at", "next week"], /is not a date/],
+    [["--email", "a@x.org", "--scope", "S", "--context", "{nope"], /Not valid JSON/],
+    [["--email", "a@x.org", "--scope", "S", "--context", "[1,2]"], /--context: Must be a JSON/],
+    [["--email", "a@x.org", "--scope", "S", "--max-uses", "lots"], /not a whole number/],
+  ])("rejects %j with exit 2", async (args, message) => {
+    expectUserError(await run(["create", ...args]), 2, message);
+  });
+});
+
+describe("list, show, deactivate, reactivate", () => {
+  let ginger: Record<string, any>;
+  let fred: Record<string, any>;
+
+  beforeEach(async () => {
+    await migrate();
+    ginger = await create(
+      "--email",
+      "ginger@x.org",
+      "--scope",
+      "REFERENCE_REQUEST",
+      "--first-name",
+      "Ginger",
+      "--context",
+      '{"requestedBy":"fred","tags":["a"]}',
+    );
+    fred = await create("--email", "fred@x.org", "--scope", "OTHER", "--first-name", "Fred");
+  });
+
+  it("lists passes as a table and as JSON, with filters", async () => {
+    const table = await run(["list"]);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^UUID +STATUS +SCOPE +EXPIRES +USES +CREATED +EMAIL +NAME$/);
+    expect(lines).toHaveLength(3);
+    expect(table.stdout).toContain("ginger@x.org");
+
+    const all = JSON.parse((await run(["list", "--json"])).stdout);
+    expect(all.map((v: { uuid: string }) => v.uuid).sort()).toEqual(
+      [ginger.uuid, fred.uuid].sort(),
+    );
+    const byScope = JSON.parse((await run(["list", "--scope", "OTHER", "--json"])).stdout);
+    expect(byScope.map((v: { uuid: string }) => v.uuid)).toEqual([fred.uuid]);
+    const bySearch = JSON.parse((await run(["list", "--search", "GINGER", "--json"])).stdout);
+    expect(bySearch.map((v: { uuid: string }) => v.uuid)).toEqual([ginger.uuid]);
+    const page = JSON.parse(
+      (await run(["list", "--limit", "1", "--offset", "1", "--json"])).stdout,
+    );
+    expect(page).toHaveLength(1);
+    const limited = await run(["list", "--limit", "1"]);
+    expect(limited.stdout).toContain("(1 shown; there may be more: --offset 1)");
+
+    await run(["deactivate", fred.uuid]);
+    const active = JSON.parse((await run(["list", "--active", "--json"])).stdout);
+    expect(active.map((v: { uuid: string }) => v.uuid)).toEqual([ginger.uuid]);
+    const inactive = JSON.parse((await run(["list", "--inactive", "--json"])).stdout);
+    expect(inactive.map((v: { uuid: string }) => v.uuid)).toEqual([fred.uuid]);
+  });
+
+  it("fits the table to a terminal", async () => {
+    const result = await run(["list"], {
+      stdoutColumns: 150,
+      env: { VISITOR_PASS_DATABASE_URL: `sqlite:${file}` },
+    });
+    for (const line of result.stdout.trimEnd().split("\n")) {
+      expect(line.length).toBeLessThanOrEqual(150);
+    }
+  });
+
+  it("rejects bad list options with exit 2", async () => {
+    expectUserError(await run(["list", "--active", "--inactive"]), 2, /cannot be used with/);
+    expectUserError(
+      await run(["list", "--limit", "5000"]),
+      2,
+      "Invalid input: --limit: At most 1000.",
+    );
+    expectUserError(await run(["list", "--limit", "x"]), 2, /not a whole number/);
+  });
+
+  it("shows every field, the context pretty-printed", async () => {
+    const result = await run(["show", ginger.uuid]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^uuid +${ginger.uuid}$`, "m"));
+    expect(result.stdout).toMatch(/^first name +Ginger$/m);
+    expect(result.stdout).toMatch(/^status +active$/m);
+    expect(result.stdout).toMatch(
+      /^session expiry +0 \(the session ends when the browser closes\)$/m,
+    );
+    expect(result.stdout).toContain(
+      'context         {\n                  "requestedBy": "fred",\n',
+    );
+    const json = JSON.parse((await run(["show", ginger.uuid, "--json"])).stdout);
+    expect(json).toEqual(ginger);
+    const linked = JSON.parse((await run(["show", ginger.uuid, "--json", "--url", "/r#x"])).stdout);
+    expect(linked.link).toBe(`/r?vuid=${ginger.uuid}#x`);
+  });
+
+  it("says which pass is unknown (exit 1) and which token is malformed (exit 2)", async () => {
+    for (const command of ["show", "deactivate", "reactivate", "logs"]) {
+      expectUserError(await run([command, UNKNOWN]), 1, `No visitor pass ${UNKNOWN}.`);
+      expectUserError(await run([command, "not-a-uuid"]), 2, "Malformed visitor token.");
+    }
+  });
+
+  it("deactivates and reactivates", async () => {
+    const off = await run(["deactivate", ginger.uuid]);
+    expect(off).toEqual({
+      code: 0,
+      stdout: `Deactivated visitor pass ${ginger.uuid}: its link and sessions no longer work.\n`,
+      stderr: "",
+    });
+    expect(JSON.parse((await run(["show", ginger.uuid, "--json"])).stdout).isActive).toBe(false);
+
+    const on = await run(["reactivate", ginger.uuid, "--url", "https://app.example/r"]);
+    expect(on.code).toBe(0);
+    expect(on.stdout).toBe(
+      `Reactivated visitor pass ${ginger.uuid}: its link works until 2026-03-01 12:05:00Z (in 5m).\n` +
+        `https://app.example/r?vuid=${ginger.uuid}\n`,
+    );
+    const json = JSON.parse((await run(["deactivate", ginger.uuid, "--json"])).stdout);
+    expect(json).toMatchObject({ uuid: ginger.uuid, isActive: false });
+    const again = JSON.parse((await run(["reactivate", ginger.uuid, "--json"])).stdout);
+    expect(again).toMatchObject({ isActive: true, expiresAt: "2026-03-01T12:05:00.000Z" });
+  });
+});
+
+describe("logs", () => {
+  it("prints the visits newest first, as a table or JSON", async () => {
+    await migrate();
+    const pass = await create("--email", "ginger@x.org", "--scope", "S");
+    expect((await run(["logs", pass.uuid])).stdout).toBe(`No visits logged for ${pass.uuid}.\n`);
+
+    const store = new KyselyStore({ kind: "sqlite", filename: file }, "visitor_pass_");
+    try {
+      for (const [minute, path, status] of [
+        [1, "/reference", 200],
+        [2, "/reference/edit", 403],
+      ] as const) {
+        await store.insertLog({
+          visitorId: pass.id,
+          sessionKey: "s1",
+          httpMethod: "GET",
+          requestUri: path,
+          queryString: minute === 2 ? "tab=2" : "",
+          httpUserAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+          httpReferer: null,
+          remoteAddr: "203.0.113.7",
+          statusCode: status,
+          timestamp: new Date(NOW.getTime() + minute * 60_000),
+        });
+      }
+    } finally {
+      await store.close();
+    }
+
+    const table = await run(["logs", pass.uuid]);
+    expect(table.code).toBe(0);
+    expect(table.stdout.trimEnd().split("\n")).toEqual([
+      "TIME                  METHOD  PATH                   STATUS  ADDRESS      USER AGENT",
+      "2026-03-01 12:02:00Z  GET     /reference/edit?tab=2  403     203.0.113.7  Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+      "2026-03-01 12:01:00Z  GET     /reference             200     203.0.113.7  Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+    ]);
+    const json = JSON.parse((await run(["logs", pass.uuid, "--json"])).stdout);
+    expect(json.map((log: { requestUri: string }) => log.requestUri)).toEqual([
+      "/reference/edit",
+      "/reference",
+    ]);
+    expect(json[0]).toMatchObject({ statusCode: 403, timestamp: "2026-03-01T12:02:00.000Z" });
+  });
+});
+
+describe("purge", () => {
+  beforeEach(migrate);
+
+  it("deletes passes that expired before --before and prints the count", async () => {
+    await create("--email", "a@x.org", "--scope", "S", "--expires-at", "2025-12-31T23:00:00Z");
+    await create("--email", "b@x.org", "--scope", "S", "--expires-at", "2026-01-01T01:00:00Z");
+    const result = await run(["purge", "--before", "2026-01-01"]);
+    expect(result).toEqual({
+      code: 0,
+      stdout: "Purged 1 visitor pass that expired before 2026-01-01 00:00:00Z.\n",
+      stderr: "",
+    });
+    expect(JSON.parse((await run(["list", "--json"])).stdout)).toHaveLength(1);
+    const json = JSON.parse((await run(["purge", "--json"])).stdout);
+    expect(json).toEqual({ purged: 1, before: NOW.toISOString() });
+  });
+
+  it("reads --older-than as before now minus the duration", async () => {
+    await create("--email", "a@x.org", "--scope", "S", "--expires-at", "2026-01-15T00:00:00Z");
+    await create("--email", "b@x.org", "--scope", "S", "--expires-at", "2026-02-15T00:00:00Z");
+    const json = JSON.parse((await run(["purge", "--older-than", "30d", "--json"])).stdout);
+    expect(json).toEqual({ purged: 1, before: "2026-01-30T12:00:00.000Z" });
+  });
+
+  it("rejects bad dates and both options at once, exit 2", async () => {
+    expectUserError(await run(["purge", "--before", "yesterday"]), 2, /is not a date/);
+    expectUserError(await run(["purge", "--older-than", "a while"]), 2, /is not a duration/);
+    expectUserError(
+      await run(["purge", "--before", "2026-01-01", "--older-than", "1d"]),
+      2,
+      /cannot be used with/,
+    );
+  });
+
+  it("shows progress per batch on a terminal only, and erases it", async () => {
+    const passes = passesOn();
+    try {
+      for (let i = 0; i < 1001; i++) {
+        await passes.create({ email: `v${i}@x.org`, scope: "S", expiresAt: new Date(0) });
+      }
+    } finally {
+      await passes.close();
+    }
+    const tty = await run(["purge"], {
+      stderrTTY: true,
+      env: { VISITOR_PASS_DATABASE_URL: `sqlite:${file}` },
+    });
+    expect(tty.code).toBe(0);
+    expect(tty.stdout).toMatch(/^Purged 1001 visitor passes/);
+    expect(tty.stderr).toBe(
+      "\rPurging expired visitor passes… 1000 deleted" +
+        "\rPurging expired visitor passes… 1001 deleted" +
+        "\r\u001b[2K",
+    );
+
+    const quiet = await run(["purge"]);
+    expect(quiet).toMatchObject({ code: 0, stderr: "" });
+  });
+});
+
+describe("report sharing", () => {
+  beforeEach(migrate);
+
+  it("says the analytics are not there yet, exit 1", async () => {
+    expectUserError(
+      await run(["report", "sharing"]),
+      1,
+      "Sharing analytics are not available in this version.",
+    );
+  });
+
+  it("renders the rows of passes.sharingReport when there is one", async () => {
+    const calls: unknown[] = [];
+    const createPasses = (options: VisitorPassOptions) =>
+      Object.assign(createVisitorPass(options), {
+        sharingReport: async (options: unknown) => {
+          calls.push(options);
+          return [
+            {
+              uuid: UNKNOWN,
+              email: "ginger@x.org",
+              distinctSessions: 4,
+              networks: ["203.0.113.0/24", "198.51.100.0/24"],
+              browserFamilies: 2,
+              firstVisit: new Date("2026-02-01T00:00:00Z"),
+              lastVisit: "2026-02-02T00:00:00.000Z",
+              flagged: true,
+            },
+          ];
+        },
+      });
+    const result = await run(["report", "sharing", "--scope", "S"], {
+      createPasses,
+      env: { VISITOR_PASS_DATABASE_URL: `sqlite:${file}` },
+    });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(calls).toEqual([{ scope: "S" }]);
+    expect(result.stdout.trimEnd().split("\n")).toEqual([
+      "UUID                                  SESSIONS  NETWORKS  BROWSERS  FIRST VISIT           LAST VISIT            FLAGGED  EMAIL",
+      `${UNKNOWN}  4         2         2         2026-02-01 00:00:00Z  2026-02-02 00:00:00Z  yes      ginger@x.org`,
+    ]);
+  });
+});
+
+describe("errors and help", () => {
+  it("reports a bad --database as a config error, exit 2, password hidden", async () => {
+    const result = await run(["list", "--database", "mongodb://admin:hunter22@db/app"]);
+    expectUserError(result, 2, /^Invalid visitor-pass option "database"/);
+    expect(result.stderr).not.toContain("hunter22");
+  });
+
+  it("reports a bad VISITOR_PASS_DATABASE_URL the same way", async () => {
+    expectUserError(
+      await run(["list"], { env: { VISITOR_PASS_DATABASE_URL: "sqlite:" } }),
+      2,
+      /^Invalid visitor-pass option "database"/,
+    );
+  });
+
+  it("says when the database cannot be reached, exit 1, password hidden", async () => {
+    for (const url of [
+      "postgres://app:hunter22@127.0.0.1:1/app",
+      "mysql://app:hunter22@127.0.0.1:1/app",
+    ]) {
+      const result = await run(["list", "--database", url]);
+      expectUserError(result, 1, /^Cannot reach the database: \S/);
+      expect(result.stderr).not.toContain("hunter22");
+    }
+    expectUserError(
+      await run(["migrate", "--database", `sqlite:${join(dir, "no", "such", "dir.sqlite3")}`]),
+      1,
+      /^Cannot reach the database: /,
+    );
+  });
+
+  it("closes the pass service after every command, failed or not", async () => {
+    let closed = 0;
+    const createPasses = (options: VisitorPassOptions) => {
+      const passes = createVisitorPass(options);
+      const close = passes.close.bind(passes);
+      passes.close = async () => {
+        closed++;
+        await close();
+      };
+      return passes;
+    };
+    const env = { VISITOR_PASS_DATABASE_URL: `sqlite:${file}` };
+    await run(["migrate"], { createPasses, env });
+    await run(["show", UNKNOWN], { createPasses, env });
+    await run(["show", "bad"], { createPasses, env });
+    await run(["create", "--email", "x", "--scope", "S"], { createPasses, env });
+    await run(["report", "sharing"], { createPasses, env });
+    expect(closed).toBe(5);
+  });
+
+  it("reports unknown commands and options in commander's words, on one line, exit 2", async () => {
+    expectUserError(await run(["lst"]), 2, "error: unknown command 'lst' (Did you mean list?)");
+    expectUserError(await run(["list", "--colour"]), 2, "error: unknown option '--colour'");
+    expectUserError(await run(["show"]), 2, "error: missing required argument 'uuid'");
+    expectUserError(await run(["show", "a", "b"]), 2, /too many arguments/);
+  });
+
+  it("prints help for the program and each command on stdout, exit 0", async () => {
+    const help = await run(["--help"]);
+    expect(help.code).toBe(0);
+    for (const command of ["migrate", "create", "list", "show", "deactivate", "reactivate"]) {
+      expect(help.stdout).toContain(command);
+    }
+    const create = await run(["create", "--help"]);
+    expect(create.code).toBe(0);
+    for (const flag of ["--email", "--scope", "--context", "--expires-in", "--max-uses", "--url"]) {
+      expect(create.stdout).toContain(flag);
+    }
+    expect((await run(["help", "purge"])).stdout).toContain("--older-than <duration>");
+    expect((await run(["report", "sharing", "--help"])).stdout).toContain("--json");
+    expect((await run(["--version"])).stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("shows help on stderr with exit 2 when no command is given", async () => {
+    const result = await run([]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("Usage: visitor-pass");
+  });
+});
