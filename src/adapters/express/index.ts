@@ -6,7 +6,6 @@ import { createGuard } from "../../core/flow.js";
 import { stripToken } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
-import { sendPage } from "./express-response.js";
 import { sessionPort } from "./express-session-port.js";
 
 declare global {
