@@ -24,8 +24,16 @@ button { margin-top: 1.5rem; padding: .65rem 1.2rem; border: 0; border-radius: 8
 :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 `;
 
+export interface PageOptions {
+  /** CSS added after the shared stylesheet (trusted: never user input). */
+  styles?: string;
+  /** A wide page whose `body` lays out its own cards, rather than one narrow card. */
+  wide?: boolean;
+}
+
 /** A whole page around `body`. */
-export function page(title: string, body: SafeHtml): string {
+export function page(title: string, body: SafeHtml, options: PageOptions = {}): string {
+  const content = options.wide ? body : html`<div class="card">${body}</div>`;
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -33,8 +41,8 @@ export function page(title: string, body: SafeHtml): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${title}</title>
-<style>${raw(STYLES)}</style>
+<style>${raw(STYLES + (options.styles ?? ""))}</style>
 </head>
-<body><main><div class="card">${body}</div></main></body>
+<body><main${options.wide ? raw(' class="wide"') : ""}>${content}</main></body>
 </html>`.toString();
 }

@@ -20,6 +20,7 @@ declare global {
 }
 
 export type { GuardOptions } from "../../core/flow.js";
+export { type ExpressAdminOptions, visitorAdmin } from "./express-admin.js";
 export { selfService } from "./express-self-service.js";
 
 export interface VisitorSessionOptions {

@@ -30,6 +30,7 @@ declare module "fastify" {
 }
 
 export type { GuardOptions } from "../../core/flow.js";
+export { type FastifyAdminOptions, visitorAdmin } from "./fastify-admin.js";
 export { selfService } from "./fastify-self-service.js";
 
 export interface VisitorPassPluginOptions {

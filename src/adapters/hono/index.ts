@@ -27,6 +27,7 @@ declare module "hono" {
 }
 
 export type { GuardOptions, SessionPort } from "../../core/flow.js";
+export { type HonoAdminOptions, visitorAdmin } from "./hono-admin.js";
 export { selfService } from "./hono-self-service.js";
 
 export interface HonoVisitorPassOptions {

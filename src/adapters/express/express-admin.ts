@@ -1,0 +1,40 @@
+import { type Request, Router, urlencoded } from "express";
+import { type AdminRequest, VisitorAdmin, type VisitorAdminOptions } from "../../admin/admin.js";
+import type { VisitorPass } from "../../core/visitor-pass.js";
+import { sendPage } from "./express-response.js";
+
+export type ExpressAdminOptions = VisitorAdminOptions<Request>;
+
+/**
+ * The admin pages as a router, mounted wherever the app likes, e.g.
+ * `app.use("/admin/visitors", visitorAdmin(passes, { authorize: (req) => req.user?.isAdmin }))`.
+ * `authorize(req)` is required; it parses its own form posts (up to 64 kB).
+ */
+export function visitorAdmin(passes: VisitorPass, options: ExpressAdminOptions): Router {
+  const admin = new VisitorAdmin<Request>(passes, options, "visitorAdmin()");
+  const router = Router();
+  router.use(urlencoded({ extended: false, limit: "64kb", parameterLimit: 1000 }));
+  router.use(async (req, res, next) => {
+    try {
+      sendPage(res, await admin.handle(describe(req), req));
+    } catch (error) {
+      next(error);
+    }
+  });
+  return router;
+}
+
+function describe(req: Request): AdminRequest {
+  const url = new URL(req.url, "http://admin.invalid");
+  return {
+    method: req.method,
+    path: url.pathname,
+    query: url.searchParams,
+    form: req.method === "POST" ? ((req.body as Record<string, unknown> | undefined) ?? {}) : null,
+    origin: req.get("origin") ?? null,
+    secFetchSite: req.get("sec-fetch-site") ?? null,
+    host: req.get("host") ?? null,
+    baseUrl: `${req.protocol}://${req.get("host") ?? "localhost"}`,
+    mount: req.baseUrl,
+  };
+}

@@ -1,0 +1,56 @@
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import {
+  type AdminRequest,
+  splitMount,
+  VisitorAdmin,
+  type VisitorAdminOptions,
+} from "../../admin/admin.js";
+import type { VisitorPass } from "../../core/visitor-pass.js";
+
+export type HonoAdminOptions = VisitorAdminOptions<Context>;
+
+/**
+ * The admin pages as a sub-app, mounted wherever the app likes, e.g.
+ * `app.route("/admin/visitors", visitorAdmin(passes, { authorize: (c) => … }))`.
+ * `authorize(c)` is required; form posts are read up to 64 kB.
+ */
+export function visitorAdmin(passes: VisitorPass, options: HonoAdminOptions): Hono {
+  const admin = new VisitorAdmin<Context>(passes, options, "visitorAdmin()");
+  const app = new Hono();
+  app.on(
+    ["GET", "POST"],
+    "/*",
+    bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text("Payload too large.", 413) }),
+    async (c) => {
+      const page = await admin.handle(await describe(c), c);
+      return c.body(page.body, page.status as 200, page.headers);
+    },
+  );
+  return app;
+}
+
+async function describe(c: Context): Promise<AdminRequest> {
+  const url = new URL(c.req.url);
+  // The route matched is `<mount>/*`: what comes before the wildcard is where the app mounted us.
+  const { mount, path } = splitMount(c.req.routePath, url.pathname);
+  let form: Record<string, unknown> | null = null;
+  if (c.req.method === "POST") {
+    try {
+      form = (await c.req.parseBody({ all: true })) as Record<string, unknown>;
+    } catch {
+      form = {};
+    }
+  }
+  return {
+    method: c.req.method,
+    path,
+    query: url.searchParams,
+    form,
+    origin: c.req.header("origin") ?? null,
+    secFetchSite: c.req.header("sec-fetch-site") ?? null,
+    host: c.req.header("host") ?? null,
+    baseUrl: url.origin,
+    mount,
+  };
+}

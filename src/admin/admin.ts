@@ -1,0 +1,397 @@
+import { isCrossSite } from "../core/cross-site.js";
+import {
+  MalformedVisitorToken,
+  VisitorPassConfigError,
+  VisitorPassValidationError,
+} from "../core/errors.js";
+import { htmlPage, type PageResponse } from "../core/page.js";
+import { isUuid } from "../core/tokens.js";
+import type { Visitor } from "../core/visitor.js";
+import { flowOf, type VisitorPass } from "../core/visitor-pass.js";
+import {
+  type Frame,
+  listPage,
+  messagePage,
+  passPage,
+  passPath,
+  sharingPage,
+} from "./admin-pages.js";
+import {
+  DEFAULT_LIST,
+  type ListParams,
+  listQuery,
+  parseListParams,
+  parseSharingParams,
+} from "./admin-query.js";
+import { type AdminBackend, adminBackend } from "./analytics.js";
+
+export interface VisitorAdminOptions<R> {
+  /**
+   * Decides whether this request may see and change passes; required. Receives the framework's
+   * own request (Express `req`, Fastify `request`, Hono `c`); may be async. A refused request gets
+   * a 403 page before anything is read from the database.
+   */
+  authorize: (request: R) => boolean | Promise<boolean>;
+  /** Passes (and report rows) per page. @default 25 */
+  pageSize?: number;
+  /**
+   * The URL a pass's link is built on (the app's base URL, e.g. `https://example.com/`).
+   * @default the origin the admin pages are requested at, with path "/"
+   */
+  baseUrl?: string;
+  /** The name in the pages' header. @default "Visitor passes" */
+  title?: string;
+}
+
+/** A request to the admin pages, as an adapter describes it. */
+export interface AdminRequest {
+  method: string;
+  /** The path below the mount point, starting with "/" (percent-encoded as it arrived). */
+  path: string;
+  query: URLSearchParams;
+  /** The parsed form of a POST (`application/x-www-form-urlencoded`), `null` for other requests. */
+  form: Record<string, unknown> | null;
+  origin: string | null;
+  secFetchSite: string | null;
+  host: string | null;
+  /** The app's origin as the browser reached it, e.g. `https://example.com`. */
+  baseUrl: string;
+  /** Where the admin is mounted, e.g. `/admin/visitors` (`""` at the root). */
+  mount: string;
+}
+
+const ACTIONS = new Set(["deactivate", "reactivate"]);
+/** The most passes one bulk form may change. */
+const MAX_BULK = 500;
+/** The most visits a pass page lists. */
+const MAX_VISITS_SHOWN = 200;
+const DIGEST = /^[0-9a-f]{64}$/i;
+
+type Route =
+  | { page: "list" }
+  | { page: "sharing" }
+  | { page: "bulk" }
+  | { page: "pass"; id: string }
+  | { page: "action"; id: string; action: "deactivate" | "reactivate" }
+  | { page: "notFound" };
+
+/**
+ * The admin pages, decided once for every framework: a request description in, a `PageResponse`
+ * out. Each adapter parses the body, hands over its native request for `authorize`, and writes
+ * the answer.
+ */
+export class VisitorAdmin<R = unknown> {
+  readonly #backend: AdminBackend;
+  readonly #authorize: (request: R) => boolean | Promise<boolean>;
+  readonly #pageSize: number;
+  readonly #baseUrl: string | null;
+  readonly #title: string;
+
+  constructor(passes: VisitorPass, options: VisitorAdminOptions<R>, caller = "visitorAdmin()") {
+    flowOf(passes, caller);
+    const authorize = (options as Partial<VisitorAdminOptions<R>> | undefined)?.authorize;
+    if (typeof authorize !== "function") {
+      throw new VisitorPassConfigError(
+        "authorize",
+        authorize,
+        `${caller} needs an authorize(request) function that says who may manage passes`,
+      );
+    }
+    const pageSize = options.pageSize ?? 25;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 500) {
+      throw new VisitorPassConfigError(
+        "pageSize",
+        pageSize,
+        "must be a whole number from 1 to 500",
+      );
+    }
+    if (options.baseUrl !== undefined && !isHttpUrl(options.baseUrl)) {
+      throw new VisitorPassConfigError("baseUrl", options.baseUrl, "must be an http(s) URL");
+    }
+    this.#backend = adminBackend(passes);
+    this.#authorize = authorize;
+    this.#pageSize = pageSize;
+    this.#baseUrl = options.baseUrl ?? null;
+    this.#title = options.title ?? "Visitor passes";
+  }
+
+  /** Answers one request: authorization first, then the page or the change it asks for. */
+  async handle(request: AdminRequest, native: R): Promise<PageResponse> {
+    if (!(await this.#authorize(native))) {
+      return htmlPage(
+        403,
+        messagePage(null, "Not allowed", ["You are not allowed to manage visitor passes."]),
+      );
+    }
+    const frame: Frame = { mount: request.mount, title: this.#title, current: null };
+    const route = parseRoute(request.path);
+    const method = request.method.toUpperCase() === "HEAD" ? "GET" : request.method.toUpperCase();
+    const wanted = route.page === "bulk" || route.page === "action" ? "POST" : "GET";
+    if (route.page === "notFound") return this.#notFound(frame, "There is no such page.");
+    if (method !== wanted) {
+      const response = htmlPage(
+        405,
+        messagePage(frame, "Method not allowed", [`This page only answers ${wanted}.`]),
+      );
+      response.headers.Allow = wanted === "GET" ? "GET, HEAD" : "POST";
+      return response;
+    }
+    if (method === "POST" && isCrossSite(request)) {
+      return htmlPage(
+        403,
+        messagePage(frame, "Refused", [
+          "This form was sent from another site, so nothing was changed.",
+        ]),
+      );
+    }
+    try {
+      switch (route.page) {
+        case "list":
+          return await this.#list({ ...frame, current: "passes" }, request.query);
+        case "sharing":
+          return await this.#sharing({ ...frame, current: "sharing" }, request.query);
+        case "pass":
+          return await this.#pass({ ...frame, current: "passes" }, request, route.id);
+        case "action":
+          return await this.#act(frame, route.id, route.action);
+        case "bulk":
+          return await this.#bulk(frame, request.form ?? {});
+      }
+    } catch (error) {
+      if (error instanceof MalformedVisitorToken) return this.#notFound(frame, "No such pass.");
+      if (error instanceof VisitorPassValidationError) {
+        return this.#badRequest(frame, Object.values(error.fieldErrors).flat());
+      }
+      throw error;
+    }
+  }
+
+  async #list(frame: Frame, query: URLSearchParams): Promise<PageResponse> {
+    const parsed = parseListParams(query);
+    if (!parsed.ok) return this.#badRequest(frame, parsed.errors);
+    const params = parsed.params;
+    const filter = {
+      scope: params.scope || undefined,
+      search: params.q || undefined,
+      active: params.active,
+      valid: params.valid,
+    };
+    const backend = this.#backend;
+    const [rows, total, chart] = await Promise.all([
+      backend.list({
+        ...filter,
+        limit: this.#pageSize + 1,
+        offset: (params.page - 1) * this.#pageSize,
+      }),
+      backend.count ? backend.count(filter) : null,
+      backend.visitsOverTime ? backend.visitsOverTime({ days: 30 }) : null,
+    ]);
+    const visitors = rows.slice(0, this.#pageSize);
+    const visits = backend.visitCounts
+      ? await backend.visitCounts(visitors.map((v) => v.id))
+      : null;
+    return htmlPage(
+      200,
+      listPage({
+        frame,
+        params,
+        pageSize: this.#pageSize,
+        visitors,
+        visits,
+        total,
+        hasOlder: rows.length > this.#pageSize,
+        chart,
+        notice: listNotice(query),
+      }),
+    );
+  }
+
+  async #sharing(frame: Frame, query: URLSearchParams): Promise<PageResponse> {
+    const parsed = parseSharingParams(query);
+    if (!parsed.ok) return this.#badRequest(frame, parsed.errors);
+    const params = parsed.params;
+    const report = this.#backend.sharingReport;
+    const rows = report
+      ? await report({
+          scope: params.scope || undefined,
+          flaggedOnly: params.flagged || undefined,
+          limit: this.#pageSize + 1,
+          offset: (params.page - 1) * this.#pageSize,
+        })
+      : null;
+    // Flagged first, whatever order the report came in; otherwise as it came.
+    const sorted = rows
+      ?.map((row, index) => ({ row, index }))
+      .sort((a, b) => Number(b.row.flagged) - Number(a.row.flagged) || a.index - b.index)
+      .map(({ row }) => row);
+    return htmlPage(
+      200,
+      sharingPage({
+        frame,
+        params,
+        rows: sorted ? sorted.slice(0, this.#pageSize) : null,
+        hasMore: (rows?.length ?? 0) > this.#pageSize,
+        pageSize: this.#pageSize,
+      }),
+    );
+  }
+
+  async #pass(frame: Frame, request: AdminRequest, id: string): Promise<PageResponse> {
+    const key = this.#passKey(id);
+    if (key === null) return this.#notFound(frame, "No such pass.");
+    const passes = this.#backend.passes;
+    const visitor = await passes.get(key);
+    if (!visitor) return this.#notFound(frame, "No such pass.");
+    const { sharing, visitsOverTime } = this.#backend;
+    const [logs, signals, chart] = await Promise.all([
+      passes.logs(key),
+      sharing ? sharing(key) : undefined,
+      visitsOverTime ? visitsOverTime({ uuid: key, days: 30 }) : null,
+    ]);
+    return htmlPage(
+      200,
+      passPage({
+        frame,
+        visitor,
+        link: this.#link(request, visitor),
+        logs: logs.slice(0, MAX_VISITS_SHOWN),
+        totalLogs: logs.length,
+        sharing: signals,
+        chart,
+        notice: passNotice(request.query),
+      }),
+    );
+  }
+
+  async #act(frame: Frame, id: string, action: "deactivate" | "reactivate") {
+    const key = this.#passKey(id);
+    if (key === null) return this.#notFound(frame, "No such pass.");
+    const changed = await this.#backend.passes[action](key);
+    if (!changed) return this.#notFound(frame, "No such pass.");
+    return redirect(`${passPath(frame.mount, id)}?done=${action}d`);
+  }
+
+  async #bulk(frame: Frame, form: Record<string, unknown>): Promise<PageResponse> {
+    const action = first(form.action);
+    if (action === undefined || !ACTIONS.has(action)) {
+      return this.#badRequest(frame, ['Choose "Deactivate selected" or "Reactivate selected".']);
+    }
+    const ids = [...new Set(all(form.uuid))];
+    if (ids.length > MAX_BULK) {
+      return this.#badRequest(frame, [`Select at most ${MAX_BULK} passes at once.`]);
+    }
+    const keys = ids.map((id) => this.#passKey(id));
+    if (keys.some((key) => key === null)) {
+      return this.#badRequest(frame, ["One of the selected passes is not a pass identifier."]);
+    }
+    let changed = 0;
+    for (const key of keys as string[]) {
+      const result = await this.#backend.passes[action as "deactivate" | "reactivate"](key);
+      if (result) changed += 1;
+    }
+    const back = parseListParams(new URLSearchParams(first(form.return) ?? ""));
+    const params: ListParams = back.ok ? back.params : DEFAULT_LIST;
+    const query = new URLSearchParams(listQuery(params));
+    query.set("done", ids.length === 0 ? "none" : `${action}d`);
+    query.set("count", String(changed));
+    return redirect(`${frame.mount}/?${query}`);
+  }
+
+  /** The stored key of a pass identifier from a URL or form, or `null` if it cannot be one. */
+  #passKey(id: string): string | null {
+    if (this.#backend.passes.config.tokenStorage === "hash" && DIGEST.test(id)) {
+      return id.toLowerCase();
+    }
+    return isUuid(id) ? id.toLowerCase() : null;
+  }
+
+  #link(request: AdminRequest, visitor: Visitor): string | null {
+    if (this.#backend.passes.config.tokenStorage !== "plain" || !isUuid(visitor.uuid)) return null;
+    return this.#backend.passes.tokenise(this.#baseUrl ?? `${request.baseUrl}/`, visitor);
+  }
+
+  #notFound(frame: Frame, message: string): PageResponse {
+    return htmlPage(404, messagePage(frame, "Not found", [message]));
+  }
+
+  #badRequest(frame: Frame, messages: readonly string[]): PageResponse {
+    return htmlPage(400, messagePage(frame, "Bad request", messages));
+  }
+}
+
+/**
+ * Splits a request path into the mount point and the path below it, given the route pattern that
+ * matched (`<mount>/*`, `<mount>/` or `<mount>`): the mount has as many segments as the pattern
+ * before its wildcard, so a mount with parameters (`/:tenant/admin`) works too.
+ */
+export function splitMount(pattern: string, pathname: string): { mount: string; path: string } {
+  const prefix = pattern.replace(/\/?\*$/, "").replace(/\/+$/, "");
+  const depth = prefix === "" ? 1 : prefix.split("/").length;
+  const mount = pathname.split("/").slice(0, depth).join("/");
+  return { mount, path: pathname.slice(mount.length) || "/" };
+}
+
+function parseRoute(path: string): Route {
+  const segments: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "") continue;
+    try {
+      segments.push(decodeURIComponent(part));
+    } catch {
+      return { page: "notFound" };
+    }
+  }
+  const [head, id, action] = segments;
+  if (segments.length === 0) return { page: "list" };
+  if (segments.length === 1 && head === "sharing") return { page: "sharing" };
+  if (segments.length === 1 && head === "bulk") return { page: "bulk" };
+  if (head === "passes" && id !== undefined) {
+    if (segments.length === 2) return { page: "pass", id };
+    if (segments.length === 3 && (action === "deactivate" || action === "reactivate")) {
+      return { page: "action", id, action };
+    }
+  }
+  return { page: "notFound" };
+}
+
+function redirect(location: string): PageResponse {
+  return { status: 303, headers: { Location: location, "Cache-Control": "no-store" }, body: "" };
+}
+
+function first(value: unknown): string | undefined {
+  const one = Array.isArray(value) ? value[0] : value;
+  return typeof one === "string" ? one : undefined;
+}
+
+function all(value: unknown): string[] {
+  const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return values.filter((v): v is string => typeof v === "string" && v !== "");
+}
+
+function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== "string") return false;
+  try {
+    return ["http:", "https:"].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function listNotice(query: URLSearchParams): string | null {
+  const done = query.get("done");
+  const count = Number(query.get("count"));
+  const n = Number.isInteger(count) && count >= 0 ? count : 0;
+  const passes = `${n} pass${n === 1 ? "" : "es"}`;
+  if (done === "none") return "No passes were selected: nothing changed.";
+  if (done === "deactivated") return `Deactivated ${passes}.`;
+  if (done === "reactivated") return `Reactivated ${passes}.`;
+  return null;
+}
+
+function passNotice(query: URLSearchParams): string | null {
+  const done = query.get("done");
+  if (done === "deactivated")
+    return "Deactivated: the link and every session holding it stopped working.";
+  if (done === "reactivated") return "Reactivated: the link works again, with a fresh expiry.";
+  return null;
+}

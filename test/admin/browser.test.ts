@@ -1,0 +1,153 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { VisitorPass } from "../../src/index.js";
+import {
+  ADMIN_HEADER,
+  ADMIN_SECRET,
+  FRAMEWORKS,
+  MOUNT,
+  openPasses,
+  type RunningServer,
+  type Seed,
+  seed,
+} from "./support.js";
+
+/**
+ * The admin pages in a real browser (Debian's Chromium, driven by playwright-core): search, open a
+ * pass, deactivate it with a click, reactivate in bulk, and screenshots of each page into
+ * artifacts/screenshots/. Skipped when Chromium is missing, unless VISITOR_PASS_REQUIRE_BROWSER=1
+ * (CI installs it with .ci/browser.sh).
+ */
+const CHROMIUM = process.env.VISITOR_PASS_CHROMIUM || "/usr/bin/chromium";
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+const SCREENSHOTS = fileURLToPath(new URL("../../artifacts/screenshots/", import.meta.url));
+const required = process.env.VISITOR_PASS_REQUIRE_BROWSER === "1";
+const available = existsSync(CHROMIUM);
+const MISSING = `${CHROMIUM} is missing: install it with \`bash .ci/browser.sh\` (apt-get install chromium)`;
+
+if (!available && !required) {
+  console.warn(`[visitor-pass tests] SKIPPING the browser test: ${MISSING}.`);
+}
+
+describe("admin pages in a browser", () => {
+  let passes: VisitorPass;
+  let data: Seed;
+  let server: RunningServer | undefined;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    if (!available) return;
+    passes = await openPasses();
+    data = await seed(passes);
+    server = await FRAMEWORKS.find((f) => f.name === "express")!.start(passes);
+    const { chromium } = await import("playwright-core");
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await passes?.close();
+  });
+
+  /** A page in a fresh context that `authorize` lets in; page errors (CSP included) are kept. */
+  async function open(viewport: { width: number; height: number }, isMobile = false) {
+    const context = await browser!.newContext({
+      viewport,
+      isMobile,
+      extraHTTPHeaders: { [ADMIN_HEADER]: ADMIN_SECRET },
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(message.text());
+    });
+    page.on("pageerror", (error) => errors.push(error.message));
+    return { page, errors, close: () => context.close() };
+  }
+
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
+
+  it("searches, opens a pass, deactivates it, reactivates in bulk, with screenshots", async (context) => {
+    if (!available) {
+      if (required) throw new Error(`VISITOR_PASS_REQUIRE_BROWSER=1 but ${MISSING}.`);
+      context.skip(MISSING);
+    }
+    const base = `${server!.url}${MOUNT}`;
+    const { page, errors, close } = await open({ width: 1280, height: 900 });
+    try {
+      await page.goto(`${base}/`);
+      expect(await page.locator("table.passes tbody tr").count()).toBe(25);
+      expect(await page.locator("svg[role=img] rect.bar").count()).toBe(30);
+      await shot(page, "admin-list");
+
+      // Search by name, then open the pass from its row.
+      await page.fill('input[type="search"][name="q"]', "rogers");
+      await Promise.all([page.waitForURL(/[?&]q=rogers/), page.click("form.filters button")]);
+      const rows = page.locator("table.passes tbody tr");
+      expect(await rows.count()).toBe(1);
+      await Promise.all([
+        page.waitForURL(`${base}/passes/${data.shared.uuid}`),
+        rows.first().getByRole("link", { name: data.shared.email }).click(),
+      ]);
+      expect(await page.locator("h1").textContent()).toContain("Ginger Rogers");
+      expect(await page.locator("pre").textContent()).toContain('"reference": "Fred"');
+      await shot(page, "admin-pass");
+
+      // Deactivate with a real click: a same-origin POST, then 303 back to the page.
+      await Promise.all([
+        page.waitForURL(/\?done=deactivated$/),
+        page.getByRole("button", { name: "Deactivate", exact: true }).click(),
+      ]);
+      expect(await page.getByRole("status").textContent()).toContain("Deactivated");
+      expect(await page.locator("h1").textContent()).toContain("Inactive");
+      expect((await passes.get(data.shared.uuid))?.isActive).toBe(false);
+
+      // Bulk-reactivate every inactive pass from the filtered list.
+      await page.goto(`${base}/?active=no`);
+      const inactive = page.locator('table.passes input[name="uuid"]');
+      expect(await inactive.count()).toBe(2);
+      for (const box of await inactive.all()) await box.check();
+      await Promise.all([
+        page.waitForURL(/done=reactivated/),
+        page.getByRole("button", { name: "Reactivate selected" }).click(),
+      ]);
+      expect(page.url()).toContain("active=no");
+      expect(await page.getByRole("status").textContent()).toContain("Reactivated 2 passes.");
+      expect((await passes.get(data.shared.uuid))?.isActive).toBe(true);
+      expect((await passes.get(data.inactive.uuid))?.isActive).toBe(true);
+
+      await page.goto(`${base}/sharing`);
+      expect(await page.locator("table.sharing tbody tr").first().textContent()).toContain(
+        data.shared.email,
+      );
+      await shot(page, "admin-sharing");
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+
+    const mobile = await open({ width: 390, height: 844 }, true);
+    try {
+      await mobile.page.goto(`${base}/`);
+      const width = await mobile.page.evaluate(() => document.documentElement.scrollWidth);
+      expect(width).toBeLessThanOrEqual(390);
+      await shot(mobile.page, "admin-list-mobile");
+      expect(mobile.errors).toEqual([]);
+    } finally {
+      await mobile.close();
+    }
+  }, 60_000);
+});
