@@ -3,6 +3,8 @@ import type { PageResponse } from "../../core/page.js";
 import { flowOf, selfServiceOf, type VisitorPass } from "../../core/visitor-pass.js";
 import { SelfService, type SelfServiceOptions } from "../../self-service/self-service.js";
 
+const FORM = "application/x-www-form-urlencoded";
+
 export interface SelfServicePluginOptions extends SelfServiceOptions {
   passes: VisitorPass;
 }
@@ -18,8 +20,11 @@ export const selfService: FastifyPluginAsync<SelfServicePluginOptions> = async (
   flowOf(options?.passes, "selfService");
   const service = new SelfService(selfServiceOf(options.passes, "selfService"), options);
 
+  // Its own form parser, within this plugin only: one the app registered (say @fastify/formbody)
+  // would otherwise make adding it throw, and the app's limits need not suit this form.
+  if (fastify.hasContentTypeParser(FORM)) fastify.removeContentTypeParser(FORM);
   fastify.addContentTypeParser(
-    "application/x-www-form-urlencoded",
+    FORM,
     { parseAs: "string", bodyLimit: 16 * 1024 },
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
   );

@@ -12,6 +12,28 @@ interface FastifySessionLike {
 
 type SessionRequest = FastifyRequest & { session?: FastifySessionLike | null };
 
+/**
+ * Marks a session whose cookie ends with the browser. @fastify/session rebuilds the cookie of a
+ * restored session from its configured `maxAge` when the stored one has none, so a browser-session
+ * cookie would turn back into a persistent one on the next response: `keepCookieLifetime` puts
+ * it back on every request.
+ */
+const BROWSER_SESSION = "visitor-pass:browser-session";
+
+function endWithBrowser(session: FastifySessionLike): void {
+  if (!session.cookie) return;
+  session.cookie.expires = null;
+  session.cookie.originalMaxAge = null;
+}
+
+/** Re-applies a browser-session lifetime the pass set earlier (see `BROWSER_SESSION`). */
+export function keepCookieLifetime(request: FastifyRequest): void {
+  const session = (request as SessionRequest).session;
+  if (session && typeof session.get === "function" && session.get(BROWSER_SESSION) === true) {
+    endWithBrowser(session);
+  }
+}
+
 /** The core's session interface over `request.session`, read afresh as regenerating replaces it. */
 export function sessionPort(request: FastifyRequest): SessionPort | null {
   const req = request as SessionRequest;
@@ -24,13 +46,14 @@ export function sessionPort(request: FastifyRequest): SessionPort | null {
     set: (key, value) => req.session?.set(key, value),
     delete: (key) => req.session?.set(key, undefined),
     setCookieLifetime: (seconds) => {
-      const cookie = req.session?.cookie;
-      if (!cookie) return;
+      const session = req.session;
+      if (!session?.cookie) return;
       if (seconds === 0) {
-        cookie.expires = null;
-        cookie.originalMaxAge = null;
+        endWithBrowser(session);
+        session.set(BROWSER_SESSION, true);
       } else {
-        cookie.maxAge = seconds * 1000;
+        session.cookie.maxAge = seconds * 1000;
+        session.set(BROWSER_SESSION, undefined);
       }
     },
     regenerate: async () => {

@@ -18,7 +18,7 @@ import type { PageResponse } from "../../core/page.js";
 import { stripToken } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
-import { sessionPort } from "./fastify-session-port.js";
+import { keepCookieLifetime, sessionPort } from "./fastify-session-port.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -96,6 +96,7 @@ const plugin: FastifyPluginAsync<VisitorPassPluginOptions> = async (fastify, opt
         "visitorPass needs request.session: register @fastify/session (with @fastify/cookie) before it.",
       );
     }
+    keepCookieLifetime(request);
     const context = { authenticated: isAuthenticated(request) };
     const visit = visitRequest(request);
     const recognition: Recognition = await flow.recognise(visit, session, context);
@@ -103,8 +104,7 @@ const plugin: FastifyPluginAsync<VisitorPassPluginOptions> = async (fastify, opt
       return reply.code(400).type("text/plain; charset=utf-8").send(recognition.error.message);
     }
     if (recognition.kind === "confirm") return sendPage(reply, recognition.page);
-    if (recognition.kind !== "none")
-      request.raw.url = stripToken(request.raw.url ?? "/", flow.config.querystringKey);
+    if (recognition.kind !== "none") hideToken(request, flow);
     const settlement = await flow.settle(visit, session, recognition, context);
     state.unavailable = settlement.unavailable;
     request.visitor = settlement.visitor;
@@ -141,6 +141,17 @@ export const visitorPass = fp(plugin, {
   fastify: "5.x",
   dependencies: ["@fastify/session"],
 });
+
+/**
+ * Takes the token off the URL and the parsed query the app sees next (hooks, handlers, its
+ * request logs). Fastify parsed `request.query` before any hook ran, so it is mended too.
+ */
+function hideToken(request: FastifyRequest, flow: VisitorFlow): void {
+  const key = flow.config.querystringKey;
+  request.raw.url = stripToken(request.raw.url ?? "/", key);
+  const query = request.query as Record<string, unknown> | null | undefined;
+  if (query && typeof query === "object" && Object.hasOwn(query, key)) delete query[key];
+}
 
 function stateOf(request: FastifyRequest, caller: string): RequestState {
   const state = (request as StatefulRequest)[STATE];
