@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
+import { deleteCookie, getCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import type { SessionPort } from "../../core/flow.js";
 
 /** What a session port must also do when the adapter owns it: write itself out. */
@@ -10,7 +10,11 @@ export interface CommittableSession extends SessionPort {
 export interface CookieSessionOptions {
   secret: string;
   cookieName: string;
-  /** Seconds a stash lives at most when the pass sets no lifetime of its own (`0` or `null`). */
+  /**
+   * The app's cookie policy, in seconds: a new stash's cookie lives this long (a pass with
+   * `sessionExpiry: null`, a signed-in user); one that ends with the browser (`sessionExpiry: 0`)
+   * is refused by the server after this long.
+   */
   maxAge: number;
   now: () => Date;
 }
@@ -21,7 +25,7 @@ interface Stash {
   data: Record<string, string>;
   /** Epoch milliseconds after which the server ignores the cookie, whatever the browser does. */
   exp: number;
-  /** Max-Age of the cookie in seconds; absent for a cookie that ends with the browser. */
+  /** Lifetime of the cookie in seconds when it was set; absent for one that ends with the browser. */
   age?: number;
 }
 
@@ -42,6 +46,7 @@ export async function cookieSession(
     sid: crypto.randomUUID(),
     data: {},
     exp: now() + options.maxAge * 1000,
+    age: options.maxAge,
   });
   const touch = () => {
     stash ??= fresh();
@@ -85,7 +90,8 @@ export async function cookieSession(
         httpOnly: true,
         sameSite: "Lax",
         secure,
-        ...(stash.age ? { maxAge: stash.age } : {}),
+        // A persistent cookie lasts as long as the server will honour it, and no longer.
+        ...(stash.age ? { maxAge: Math.max(1, Math.ceil((stash.exp - now()) / 1000)) } : {}),
       });
     },
   };
@@ -98,6 +104,7 @@ async function readStash(
 ): Promise<Stash | null> {
   let value: string | false | undefined;
   try {
+    if (!hasCanonicalSignature(getCookie(c, options.cookieName))) return null;
     value = await getSignedCookie(c, options.secret, options.cookieName);
   } catch {
     return null;
@@ -105,6 +112,21 @@ async function readStash(
   if (!value) return null;
   const stash = decode(value);
   return stash && stash.exp > now ? stash : null;
+}
+
+/**
+ * Whether the cookie's signature is written the one way `setSignedCookie` writes it. Base64 of a
+ * 32-byte HMAC leaves two bits of its last character unused, so `atob` accepts four spellings of
+ * each signature: a copy edited there must be refused like any other edited cookie.
+ */
+function hasCanonicalSignature(raw: string | undefined): boolean {
+  if (!raw) return true;
+  const signature = raw.slice(raw.lastIndexOf(".") + 1);
+  try {
+    return btoa(atob(signature)) === signature;
+  } catch {
+    return false;
+  }
 }
 
 function encode(stash: Stash): string {

@@ -13,6 +13,7 @@ import {
   type VisitRequest,
 } from "../../core/flow.js";
 import type { PageResponse } from "../../core/page.js";
+import { stripToken } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
 import { type CommittableSession, cookieSession } from "./hono-cookie-session.js";
@@ -39,8 +40,10 @@ export interface HonoVisitorPassOptions {
   /** Name of the stash cookie. @default "visitor_pass" */
   cookieName?: string;
   /**
-   * Seconds a stash lives at most when a pass sets no session lifetime (`0`: until the browser
-   * closes, or `null`). The server refuses the cookie after that, whatever the browser keeps.
+   * The stash cookie's lifetime in seconds, the app's cookie policy: the cookie lives this long
+   * for a pass with `sessionExpiry: null` and for a signed-in user. A pass with `sessionExpiry: 0`
+   * gets a cookie that ends with the browser, which the server refuses after this long whatever
+   * the browser keeps; a pass with a lifetime of its own gets that lifetime, enforced the same way.
    * @default 86400
    */
   maxAge?: number;
@@ -121,6 +124,9 @@ export function visitorPass(
     );
   }
   const maxAge = options.maxAge ?? 86_400;
+  if (!options.session && !(typeof maxAge === "number" && Number.isFinite(maxAge) && maxAge > 0)) {
+    throw new VisitorPassConfigError("maxAge", maxAge, "must be a positive number of seconds");
+  }
   const isAuthenticated =
     options.isAuthenticated ?? ((c: Context) => (c.var as { user?: unknown }).user != null);
   const cookie = {
@@ -145,6 +151,7 @@ export function visitorPass(
     const recognition = await flow.recognise(visit, session, context);
     if (recognition.kind === "malformed") return c.text(recognition.error.message, 400);
     if (recognition.kind === "confirm") return respond(c, recognition.page);
+    if (recognition.kind !== "none") hideToken(c, flow);
     const settlement = await flow.settle(visit, session, recognition, context);
     state.unavailable = settlement.unavailable;
     c.set("visitor", settlement.visitor);
@@ -159,6 +166,29 @@ export function visitorPass(
     await next();
     await commit();
   };
+}
+
+/**
+ * Takes the token off the request the app sees next (`c.req.url`, `c.req.query()`, its request
+ * logs): the URL of a `Request` cannot change, so `c.req.raw` is replaced by a copy at the URL
+ * without it, as Hono's own bodyLimit middleware replaces it with a copy of another body.
+ */
+function hideToken(c: Context, flow: VisitorFlow): void {
+  const raw = c.req.raw;
+  const url = new URL(raw.url);
+  const clean = stripToken(`${url.pathname}${url.search}`, flow.config.querystringKey);
+  if (clean === `${url.pathname}${url.search}`) return;
+  const init: RequestInit & { duplex?: "half" } = {
+    method: raw.method,
+    headers: raw.headers,
+    signal: raw.signal,
+    redirect: raw.redirect,
+  };
+  if (raw.body) {
+    init.body = raw.body;
+    init.duplex = "half";
+  }
+  c.req.raw = new Request(new URL(clean, url), init);
 }
 
 /**
