@@ -4,6 +4,7 @@ import express, { type ErrorRequestHandler, type Request, type RequestHandler } 
 import session from "express-session";
 import {
   clearVisitor,
+  selfService,
   userIsVisitor,
   visitorPass,
   visitorRequest,
@@ -11,7 +12,7 @@ import {
 } from "../../src/adapters/express/index.js";
 import { SCOPE_ANY, type VisitorPass } from "../../src/index.js";
 import type { FrameworkHarness, HarnessOptions, RunningApp } from "./harness.js";
-import { APP_COOKIE_MAX_AGE, REFERENCE_SCOPE } from "./routes.js";
+import { APP_COOKIE_MAX_AGE, REFERENCE_SCOPE, SELF_SERVICE_PATH } from "./routes.js";
 
 type AppSession = Record<string, unknown>;
 
@@ -87,6 +88,7 @@ function buildApp(passes: VisitorPass, options: HarnessOptions): express.Express
     reference,
   );
   app.get("/nolog", userIsVisitor({ scope: REFERENCE_SCOPE, logVisit: false }), reference);
+  app.get("/apply", userIsVisitor({ scope: REFERENCE_SCOPE, selfService: true }), reference);
   app.get("/teapot", guard, (req, res) => {
     res.status(418).json(describeVisitor(req));
   });
@@ -111,6 +113,8 @@ function buildApp(passes: VisitorPass, options: HarnessOptions): express.Express
     res.set("x-seen-url", res.locals.seen.originalUrl).json(res.locals.seen);
   });
 
+  if (setup !== "guard-without-middleware") app.use(SELF_SERVICE_PATH, selfService(passes));
+
   const renderError: ErrorRequestHandler = (err, _req, res, _next) => {
     const status = typeof err?.status === "number" ? err.status : 500;
     res.status(status).json({
@@ -127,6 +131,12 @@ function buildApp(passes: VisitorPass, options: HarnessOptions): express.Express
 
 export const expressHarness: FrameworkHarness = {
   name: "express",
+  capabilities: {
+    serverSession: true,
+    splitMiddleware: true,
+    missingSession: "request",
+    sessionPackage: "express-session",
+  },
   async start(passes, options = {}): Promise<RunningApp> {
     const server = createServer(buildApp(passes, options));
     await new Promise<void>((resolve, reject) => {

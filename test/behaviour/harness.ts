@@ -1,11 +1,14 @@
 import type { VisitorPass } from "../../src/index.js";
 import { expressHarness } from "./express-harness.js";
+import { fastifyHarness } from "./fastify-harness.js";
+import { honoHarness } from "./hono-harness.js";
 
 export { APP_COOKIE_MAX_AGE, REFERENCE_SCOPE } from "./routes.js";
 
 /**
  * How the visitor middleware is mounted. `standard`: session, then `visitorPass`; `split`: session,
  * then `visitorRequest` and `visitorSession`; the others are the setup mistakes a user can make.
+ * A harness whose framework cannot express a variant rejects it (see `Capabilities`).
  */
 export type SetupVariant =
   | "standard"
@@ -21,19 +24,49 @@ export interface HarnessOptions {
 export interface RunningApp {
   /** Base URL of the listening server, e.g. `http://127.0.0.1:41234`. */
   url: string;
-  /** Name of the cookie that carries the session. */
+  /** Name of the cookie that carries the session (Hono: the signed stash). */
   sessionCookie: string;
   /** The session id a session cookie value stands for (as visit logs record it), or `null`. */
   sessionIdOf(cookieValue: string): string | null;
   close(): Promise<void>;
 }
 
+/**
+ * Where frameworks legitimately differ. Tests branch on these, each branch asserting what holds
+ * for that kind of framework; nothing is skipped for everyone because one framework differs.
+ */
+export interface Capabilities {
+  /**
+   * The visitor is stashed in a server-side session that the cookie only names (express-session,
+   * @fastify/session): the app keeps its own data in the same session, and an id the server
+   * dropped grants nothing even when a browser replays it. `false` for Hono's signed cookie
+   * stash, which carries the uuid itself (with an absolute expiry) and nothing of the app's: there
+   * is no old id to revoke, a copy of a cookie holds exactly what it held, and the app keeps its
+   * own data in cookies of its own.
+   */
+  serverSession: boolean;
+  /**
+   * `visitorRequest` and `visitorSession` exist as two middlewares (Express), so they can be
+   * mounted apart, or in the wrong order. Fastify and Hono have one plugin / middleware.
+   */
+  splitMiddleware: boolean;
+  /**
+   * How a missing session layer shows: `"request"`, a VISITOR_PASS_SETUP error on every request
+   * (Express middleware cannot know at setup); `"startup"`, the framework's plugin dependency
+   * error when the app starts (Fastify); `"none"`, no session layer is needed (Hono).
+   */
+  missingSession: "request" | "startup" | "none";
+  /** The session package that setup error names (`null` with `missingSession: "none"`). */
+  sessionPackage: string | null;
+}
+
 export interface FrameworkHarness {
   name: string;
+  capabilities: Capabilities;
   /** Builds the standard app over `passes` and listens on 127.0.0.1, port 0. */
   start(passes: VisitorPass, options?: HarnessOptions): Promise<RunningApp>;
   /** Creates a guard the framework's way (`userIsVisitor(options)`), for setup checks. */
   guard(options: { scope: string }): unknown;
 }
 
-export const HARNESSES: FrameworkHarness[] = [expressHarness];
+export const HARNESSES: FrameworkHarness[] = [expressHarness, fastifyHarness, honoHarness];

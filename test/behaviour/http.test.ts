@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { VisitorPassConfigError } from "../../src/index.js";
+import { openPasses } from "../support/databases.js";
 import { setCookies } from "./client.js";
 import { HARNESSES } from "./harness.js";
 import { click, newPass, SQLITE, useApp, uses, whoami } from "./support.js";
@@ -138,46 +139,67 @@ describe.each(HARNESSES)("HTTP shape: $name", (harness) => {
     });
   });
 
-  describe("visitorRequest and visitorSession mounted separately", () => {
-    const ctx = useApp(harness, SQLITE, {}, { setup: "split" });
+  describe.runIf(harness.capabilities.splitMiddleware)(
+    "visitorRequest and visitorSession mounted separately",
+    () => {
+      const ctx = useApp(harness, SQLITE, {}, { setup: "split" });
 
-    it("admit and restore as visitorPass does", async () => {
-      const visitor = await newPass(ctx.passes);
-      const client = ctx.client("manual");
-      const landing = await click(client, ctx.passes, visitor);
-      expect(landing.status).toBe(302);
-      expect((await client.json("/reference")).body).toMatchObject({ visitor: visitor.uuid });
-    });
-  });
+      it("admit and restore as visitorPass does", async () => {
+        const visitor = await newPass(ctx.passes);
+        const client = ctx.client("manual");
+        const landing = await click(client, ctx.passes, visitor);
+        expect(landing.status).toBe(302);
+        expect((await client.json("/reference")).body).toMatchObject({ visitor: visitor.uuid });
+      });
+    },
+  );
 
   describe("setup mistakes fail loudly, and the server keeps answering", () => {
-    describe("visitorSession without express-session", () => {
+    const { missingSession, sessionPackage } = harness.capabilities;
+
+    describe.runIf(missingSession === "request")(`visitorSession without ${sessionPackage}`, () => {
       const ctx = useApp(harness, SQLITE, {}, { setup: "no-session" });
 
-      it("passes a VISITOR_PASS_SETUP error naming express-session to the error handler", async () => {
+      it(`passes a VISITOR_PASS_SETUP error naming ${sessionPackage} to the error handler`, async () => {
         const client = ctx.client();
         for (let i = 0; i < 2; i++) {
           const { status, body } = await client.json("/");
           expect(status).toBe(500);
           expect(body).toMatchObject({ error: "VisitorPassError", code: "VISITOR_PASS_SETUP" });
-          expect(body.message).toMatch(/express-session/);
+          expect(body.message).toContain(sessionPackage);
         }
       });
     });
 
-    describe("visitorSession without visitorRequest before it", () => {
-      const ctx = useApp(harness, SQLITE, {}, { setup: "session-without-request" });
-
-      it("passes a VISITOR_PASS_SETUP error naming visitorRequest", async () => {
-        const client = ctx.client();
-        for (let i = 0; i < 2; i++) {
-          const { status, body } = await client.json("/");
-          expect(status).toBe(500);
-          expect(body).toMatchObject({ error: "VisitorPassError", code: "VISITOR_PASS_SETUP" });
-          expect(body.message).toMatch(/visitorRequest/);
+    describe.runIf(missingSession === "startup")(`visitorPass without ${sessionPackage}`, () => {
+      it(`the app does not start: the framework's dependency error names ${sessionPackage}`, async () => {
+        const { passes, cleanup } = await openPasses(SQLITE);
+        try {
+          await expect(harness.start(passes, { setup: "no-session" })).rejects.toThrow(
+            sessionPackage!,
+          );
+        } finally {
+          await cleanup();
         }
       });
     });
+
+    describe.runIf(harness.capabilities.splitMiddleware)(
+      "visitorSession without visitorRequest before it",
+      () => {
+        const ctx = useApp(harness, SQLITE, {}, { setup: "session-without-request" });
+
+        it("passes a VISITOR_PASS_SETUP error naming visitorRequest", async () => {
+          const client = ctx.client();
+          for (let i = 0; i < 2; i++) {
+            const { status, body } = await client.json("/");
+            expect(status).toBe(500);
+            expect(body).toMatchObject({ error: "VisitorPassError", code: "VISITOR_PASS_SETUP" });
+            expect(body.message).toMatch(/visitorRequest/);
+          }
+        });
+      },
+    );
 
     describe("userIsVisitor without the visitor middleware", () => {
       const ctx = useApp(harness, SQLITE, {}, { setup: "guard-without-middleware" });

@@ -12,18 +12,27 @@
  * | `GET /any` | `SCOPE_ANY` | as `/reference` |
  * | `GET /staff` | scope `REFERENCE_REQUEST`, bypass when `x-staff: yes` | as `/reference` |
  * | `GET /nolog` | scope `REFERENCE_REQUEST`, `logVisit: false` | as `/reference` |
+ * | `GET /apply` | scope `REFERENCE_REQUEST`, `selfService: true` | as `/reference`; others go to the form |
  * | `GET /teapot` | scope `REFERENCE_REQUEST` | status 418, as `/reference` |
  * | `GET /whoami` | public | JSON `{ visitor, isVisitor }` |
  * | `POST /login` | public | signs the user "fred" in for the session, `"ok"` |
  * | `GET /anon-data` | public | stores `cart = "kept"` in the session, `"stored"` |
  * | `GET /cart` | public | JSON `{ cart }` (`null` when none) |
+ * | `/visitors/…` | the self-service pages (`selfService`), at the default `selfServicePath` | |
  * | any method `/seen-url` | public | JSON `{ originalUrl, url, query }` and header `x-seen-url`, as an app middleware mounted after the visitor middleware saw them |
  *
  * Errors are rendered as JSON `{ error: err.name, status, code, message, cause }` with `err.status`
  * (500 when it has none). The app's own session cookie policy is a persistent cookie of
  * `APP_COOKIE_MAX_AGE` seconds, so that a pass's `sessionExpiry` can be told apart from it.
+ *
+ * Hono has no session: there the visitor is stashed in visitor-pass's signed cookie (whose
+ * `maxAge` is the app's policy), and "the session" of `/login`, `/anon-data` and `/cart` is the
+ * app's own cookies, read by an app middleware before the visitor middleware.
  */
 export const REFERENCE_SCOPE = "REFERENCE_REQUEST";
+
+/** Where every harness mounts the self-service pages (the default `selfServicePath`). */
+export const SELF_SERVICE_PATH = "/visitors";
 
 /** The app's own session cookie lifetime, in seconds. */
 export const APP_COOKIE_MAX_AGE = 86_400;

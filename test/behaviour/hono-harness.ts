@@ -1,0 +1,214 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { type Context, Hono } from "hono";
+import { getCookie, getSignedCookie, setCookie, setSignedCookie } from "hono/cookie";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import {
+  clearVisitor,
+  type HonoVisitorPassOptions,
+  selfService,
+  userIsVisitor,
+  visitorPass,
+} from "../../src/adapters/hono/index.js";
+import { SCOPE_ANY, type VisitorPass } from "../../src/index.js";
+import type { FrameworkHarness, HarnessOptions, RunningApp } from "./harness.js";
+import { APP_COOKIE_MAX_AGE, REFERENCE_SCOPE, SELF_SERVICE_PATH } from "./routes.js";
+
+/** Signs the stash cookie. */
+export const HONO_SECRET = "behaviour-suite-stash-secret-of-32+chars";
+/** Name of the stash cookie. */
+export const STASH_COOKIE = "visitor_pass";
+/** The app's own cookies: who is signed in (signed), and a bit of anonymous data. */
+const USER_COOKIE = "app_user";
+const CART_COOKIE = "app_cart";
+const APP_SECRET = "behaviour-suite-app-secret-of-32+chars";
+
+interface Seen {
+  originalUrl: string;
+  url: string;
+  query: Record<string, string>;
+}
+
+type AppEnv = { Variables: { user?: string; seen?: Seen } };
+
+function describeVisitor(c: Context) {
+  const visitor = c.get("visitor") ?? null;
+  return {
+    visitor: visitor?.uuid ?? null,
+    isVisitor: c.get("isVisitor") ?? false,
+    fullName: visitor?.fullName ?? null,
+  };
+}
+
+function pathAndQuery(c: Context): string {
+  const url = new URL(c.req.url);
+  return `${url.pathname}${url.search}`;
+}
+
+export interface HonoAppOptions extends HarnessOptions {
+  /** Options for `visitorPass` beyond the suite's (`secret`, `maxAge`, `isAuthenticated`). */
+  visitorPass?: HonoVisitorPassOptions;
+}
+
+/** The route table of `routes.ts`, the Hono way. */
+export function buildHonoApp(passes: VisitorPass, options: HonoAppOptions = {}): Hono<AppEnv> {
+  const setup = options.setup ?? "standard";
+  if (setup === "split" || setup === "session-without-request" || setup === "no-session") {
+    throw new Error(
+      `hono has one visitorPass middleware and no session layer: no "${setup}" setup`,
+    );
+  }
+  const app = new Hono<AppEnv>();
+  // The app's own sign-in, before the visitor middleware (whose default isAuthenticated reads it).
+  app.use(async (c, next) => {
+    const user = await getSignedCookie(c, APP_SECRET, USER_COOKIE);
+    if (user) c.set("user", user);
+    await next();
+  });
+  if (setup !== "guard-without-middleware") {
+    app.use(
+      visitorPass(passes, {
+        secret: HONO_SECRET,
+        cookieName: STASH_COOKIE,
+        maxAge: APP_COOKIE_MAX_AGE,
+        isAuthenticated: (c) => c.get("user") != null,
+        ...options.visitorPass,
+      }),
+    );
+  }
+  // An app middleware mounted after the visitor middleware, as a request logger would be.
+  app.use(async (c, next) => {
+    const url = pathAndQuery(c);
+    c.set("seen", { originalUrl: url, url, query: c.req.query() });
+    await next();
+  });
+
+  const guard = userIsVisitor({ scope: REFERENCE_SCOPE });
+  const reference = (c: Context) => c.json(describeVisitor(c));
+
+  // `c.text(body)` with no status answers HEAD with a 500 under @hono/node-server 1.19 (its
+  // Response wrapper cannot copy a response made without init): give the status.
+  app.get("/", (c) => c.text("home", 200));
+  app.get("/public", (c) => c.text("public", 200));
+  app.get("/reference", guard, reference);
+  app.post("/reference", guard, reference);
+  app.post("/reference/finish", guard, (c) => {
+    clearVisitor(c);
+    return c.text("done", 200);
+  });
+  app.get("/any", userIsVisitor({ scope: SCOPE_ANY }), reference);
+  app.get(
+    "/staff",
+    userIsVisitor({ scope: REFERENCE_SCOPE, bypass: (c) => c.req.header("x-staff") === "yes" }),
+    reference,
+  );
+  app.get("/nolog", userIsVisitor({ scope: REFERENCE_SCOPE, logVisit: false }), reference);
+  app.get("/apply", userIsVisitor({ scope: REFERENCE_SCOPE, selfService: true }), reference);
+  app.get("/teapot", guard, (c) => c.json(describeVisitor(c), 418));
+  app.get("/whoami", (c) => {
+    const { visitor, isVisitor } = describeVisitor(c);
+    return c.json({ visitor, isVisitor });
+  });
+  app.post("/login", async (c) => {
+    await setSignedCookie(c, USER_COOKIE, "fred", APP_SECRET, {
+      path: "/",
+      httpOnly: true,
+      sameSite: "Lax",
+    });
+    return c.text("ok", 200);
+  });
+  app.get("/anon-data", (c) => {
+    setCookie(c, CART_COOKIE, "kept", { path: "/", maxAge: APP_COOKIE_MAX_AGE });
+    return c.text("stored", 200);
+  });
+  app.get("/cart", (c) => c.json({ cart: getCookie(c, CART_COOKIE) ?? null }));
+  app.all("/seen-url", (c) => {
+    const seen = c.get("seen")!;
+    c.header("x-seen-url", seen.originalUrl);
+    return c.json(seen);
+  });
+  if (setup !== "guard-without-middleware") {
+    app.route(SELF_SERVICE_PATH, selfService(passes));
+  }
+
+  app.onError((err, c) => {
+    // userIsVisitor throws an HTTPException whose cause is the package's own error.
+    const error: Error & { status?: unknown; code?: unknown } =
+      err instanceof HTTPException && err.cause instanceof Error ? err.cause : err;
+    const status =
+      typeof error.status === "number"
+        ? error.status
+        : err instanceof HTTPException
+          ? err.status
+          : 500;
+    return c.json(
+      {
+        error: error.name ?? "Error",
+        status,
+        code: error.code ?? null,
+        message: error.message ?? null,
+        cause: error.cause instanceof Error ? error.cause.message : null,
+      },
+      status as ContentfulStatusCode,
+    );
+  });
+  return app;
+}
+
+/** The session id inside a stash cookie value (`<base64url JSON>.<signature>`), or `null`. */
+function stashSessionId(cookieValue: string): string | null {
+  try {
+    const raw = decodeURIComponent(cookieValue);
+    const payload = raw.slice(0, raw.lastIndexOf("."));
+    const json = Buffer.from(payload, "base64url").toString("utf8");
+    const sid = (JSON.parse(json) as { sid?: unknown }).sid;
+    return typeof sid === "string" ? sid : null;
+  } catch {
+    return null;
+  }
+}
+
+export const honoHarness: FrameworkHarness = {
+  name: "hono",
+  capabilities: {
+    serverSession: false,
+    splitMiddleware: false,
+    missingSession: "none",
+    sessionPackage: null,
+  },
+  start: (passes, options = {}) => serveHono(buildHonoApp(passes, options)),
+  guard(options) {
+    return userIsVisitor(options);
+  },
+};
+
+/**
+ * Serves `app` on 127.0.0.1, port 0. Its session cookie is the stash unless `session` says which
+ * cookie a plugged-in server-side session uses, and how its value names the session.
+ */
+export async function serveHono(
+  app: Hono<AppEnv>,
+  session: Pick<RunningApp, "sessionCookie" | "sessionIdOf"> = {
+    sessionCookie: STASH_COOKIE,
+    sessionIdOf: stashSessionId,
+  },
+): Promise<RunningApp> {
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () =>
+      resolve(listening as Server),
+    ) as Server;
+    listening.once("error", reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    ...session,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
