@@ -116,10 +116,6 @@ function notice(text: string | null): SafeHtml {
   return text ? html`<p class="notice" role="status">${text}</p>` : html``;
 }
 
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? "" : "s"}`;
-}
-
 function pager(
   newer: string | null,
   older: string | null,
@@ -387,5 +383,3 @@ ${pager(
 </section>`;
   return document(frame, "Sharing", body);
 }
-
-export { plural };
