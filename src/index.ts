@@ -11,6 +11,14 @@ export {
 export type { GuardOptions, SessionPort, VisitRequest } from "./core/flow.js";
 export { SCOPE_ANY } from "./core/flow.js";
 export { networkOf } from "./core/network.js";
+export type {
+  CountVisitorsInput,
+  DailyVisits,
+  SharingReportOptions,
+  SharingSignals,
+  SharingThresholds,
+  VisitsOverTimeOptions,
+} from "./core/sharing.js";
 export type { CreateVisitorInput, ListVisitorsInput } from "./core/validation.js";
 export type { SerializedVisitor, VisitorLog } from "./core/visitor.js";
 export { Visitor } from "./core/visitor.js";

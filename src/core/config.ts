@@ -1,5 +1,10 @@
 import type { Kysely } from "kysely";
 import { VisitorPassConfigError } from "./errors.js";
+import {
+  type ResolvedSharingThresholds,
+  resolveSharingThresholds,
+  type SharingThresholds,
+} from "./sharing.js";
 import type { Visitor } from "./visitor.js";
 
 /** Options of `createVisitorPass()`. Each falls back to its environment variable, then its default. */
@@ -76,6 +81,12 @@ export interface VisitorPassOptions {
    * @default "plain"
    */
   tokenStorage?: "plain" | "hash";
+  /**
+   * When the sharing analytics flag a pass as shared: when its visits show MORE distinct
+   * sessions, client networks or browser families than these (positive whole numbers).
+   * @default { sessions: 2, networks: 2, browsers: 2 }
+   */
+  sharingThresholds?: SharingThresholds;
   /** The clock; tests inject one. @default () => new Date() */
   now?: () => Date;
   /** Environment to read; tests inject one. @default process.env */
@@ -106,6 +117,7 @@ export interface ResolvedConfig {
   onConflict: "keep" | "replace";
   anonymizeIp: false | "truncate" | "drop";
   tokenStorage: "plain" | "hash";
+  sharingThresholds: ResolvedSharingThresholds;
   needsConfirmation: (visitor: Visitor) => boolean;
   confirmPage: ((context: ConfirmPageContext) => string) | null;
   now: () => Date;
@@ -132,6 +144,7 @@ export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig 
     onConflict: oneOf("onConflict", options.onConflict ?? "keep", ["keep", "replace"]),
     anonymizeIp: oneOf("anonymizeIp", options.anonymizeIp ?? false, [false, "truncate", "drop"]),
     tokenStorage: oneOf("tokenStorage", options.tokenStorage ?? "plain", ["plain", "hash"]),
+    sharingThresholds: resolveSharingThresholds(options.sharingThresholds),
     needsConfirmation: confirmation(options.confirm ?? false),
     confirmPage: optionalFunction("confirmPage", options.confirmPage),
     now: optionalFunction("now", options.now) ?? (() => new Date()),

@@ -52,6 +52,8 @@ export const listInput = z.object({
   scope: z.string("Must be text.").optional(),
   search: z.string("Must be text.").max(200, "At most 200 characters.").optional(),
   active: z.boolean("Must be true or false.").optional(),
+  /** `true`: active and not expired now; `false`: inactive or expired. */
+  valid: z.boolean("Must be true or false.").optional(),
   limit: z.number().int().min(1, "Must be 1 or more.").max(1000, "At most 1000.").default(100),
   offset: z.number().int().nonnegative("Must be 0 or more.").default(0),
 });

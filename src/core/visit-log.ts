@@ -2,6 +2,7 @@ import type { VisitorStore } from "../store/store.js";
 import type { ResolvedConfig } from "./config.js";
 import type { VisitRequest } from "./flow.js";
 import { loggedAddress } from "./network.js";
+import { visitSignals } from "./sharing.js";
 import { pathOf, queryWithout, stripToken } from "./tokens.js";
 import type { Visitor } from "./visitor.js";
 
@@ -20,6 +21,8 @@ export class VisitLogWriter {
 
   record(visitor: Visitor, request: VisitRequest, sessionId: string | null, status: number): void {
     const key = this.config.querystringKey;
+    const remoteAddr = clip(loggedAddress(request.ip, this.config.anonymizeIp), 64);
+    const userAgent = clip(request.userAgent, 1000);
     const write = this.store
       .insertLog({
         visitorId: visitor.id,
@@ -27,11 +30,14 @@ export class VisitLogWriter {
         httpMethod: clip(request.method.toUpperCase(), 16)!,
         requestUri: clip(pathOf(request.url), 2000) || "/",
         queryString: clip(queryWithout(request.url, key), 2000)!,
-        httpUserAgent: clip(request.userAgent, 1000),
+        httpUserAgent: userAgent,
         httpReferer: clip(request.referer === null ? null : stripToken(request.referer, key), 2000),
-        remoteAddr: clip(loggedAddress(request.ip, this.config.anonymizeIp), 64),
+        remoteAddr,
         statusCode: status,
         timestamp: this.config.now(),
+        // The sharing signals, from what the log keeps: no network when the address is dropped,
+        // the truncated network itself when it is truncated.
+        ...visitSignals(remoteAddr, userAgent),
       })
       .catch((error: unknown) => {
         console.error(`visitor-pass: could not write a visit log: ${(error as Error).message}`);

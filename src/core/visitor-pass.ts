@@ -7,6 +7,21 @@ import { type ResolvedConfig, resolveConfig, type VisitorPassOptions } from "./c
 import { VisitorPassError, VisitorPassValidationError } from "./errors.js";
 import { type FlowBackend, VisitorFlow } from "./flow.js";
 import { PassRecords } from "./pass-records.js";
+import {
+  type CountVisitorsInput,
+  DAY_MS,
+  type DailyVisits,
+  fillDays,
+  parseCountFilter,
+  parseSharingReportOptions,
+  parseVisitorIds,
+  parseVisitsOverTimeOptions,
+  type SharingReportOptions,
+  type SharingSignals,
+  sharingSignals,
+  utcDay,
+  type VisitsOverTimeOptions,
+} from "./sharing.js";
 import { TokenKeys } from "./token-keys.js";
 import { addToken, parseToken } from "./tokens.js";
 import {
@@ -139,10 +154,95 @@ export class VisitorPass {
     return this.#store.logs(visitor.id);
   }
 
-  /** Passes, newest first, filtered by scope, activity and a search over names, email and scope. */
+  /**
+   * Passes, newest first, filtered by scope, activity, validity (`valid`: active and unexpired
+   * now; `false`: inactive or expired) and a search over names, email and scope.
+   */
   async list(filter: ListVisitorsInput = {}): Promise<Visitor[]> {
     const data = parse(listInput, filter);
-    return this.#open().list(data);
+    return this.#open().list({ ...data, now: this.config.now() });
+  }
+
+  /** How many passes `list()` would find with `filter`, paging aside: for pagination. */
+  async count(filter: CountVisitorsInput = {}): Promise<number> {
+    const data = parseCountFilter(filter);
+    this.#open();
+    return this.#store.count({ ...data, now: this.config.now() });
+  }
+
+  /**
+   * What the visits of one pass say about whether its link was shared: distinct sessions,
+   * client networks and browser families, first and last visit, and whether any count is more
+   * than its `sharingThresholds`. `null` for an unknown pass; zeros for one without visits.
+   */
+  async sharing(uuid: string): Promise<SharingSignals | null> {
+    const visitor = await this.get(uuid);
+    if (!visitor) return null;
+    await this.#visits.flush();
+    const counts = await this.#store.sharingCounts(visitor.id);
+    return sharingSignals(
+      { uuid: visitor.uuid, visitorId: visitor.id, email: visitor.email, scope: visitor.scope },
+      counts,
+      this.config.sharingThresholds,
+    );
+  }
+
+  /**
+   * The sharing signals of every pass with at least one visit (since `since`; the counts then
+   * cover those visits only), in one query: flagged passes first, then the most sessions, then
+   * the latest last visit. At most `limit` (default 100, at most 1000) from `offset`. Bad options
+   * throw `VisitorPassValidationError`.
+   */
+  async sharingReport(options: SharingReportOptions = {}): Promise<SharingSignals[]> {
+    const data = parseSharingReportOptions(options);
+    this.#open();
+    await this.#visits.flush();
+    const thresholds = this.config.sharingThresholds;
+    const rows = await this.#store.sharingReport({
+      since: data.since,
+      scope: data.scope,
+      flaggedOnly: data.flaggedOnly ?? false,
+      thresholds,
+      limit: data.limit,
+      offset: data.offset,
+    });
+    return rows.map((row) => sharingSignals(row, row, thresholds));
+  }
+
+  /**
+   * Visits per UTC day over the last `days` days (default 30, at most 366), today included,
+   * oldest first, every day present (0 when there were none); of the pass `uuid`, or of all.
+   */
+  async visitsOverTime(options: VisitsOverTimeOptions = {}): Promise<DailyVisits[]> {
+    const { uuid, days } = parseVisitsOverTimeOptions(options);
+    const now = this.config.now();
+    let visitorId: number | undefined;
+    if (uuid !== undefined) {
+      const visitor = await this.get(uuid);
+      if (!visitor) return fillDays(now, days, new Map());
+      visitorId = visitor.id;
+    }
+    this.#open();
+    await this.#visits.flush();
+    const today = utcDay(now);
+    const counts = await this.#store.visitsPerDay({
+      visitorId,
+      from: new Date(today - (days - 1) * DAY_MS),
+      to: new Date(today + DAY_MS),
+    });
+    return fillDays(now, days, counts);
+  }
+
+  /**
+   * Visits per pass for passes' `id`s, in one query: for list pages. Every id is in the map,
+   * with 0 when the pass has no visits (or does not exist).
+   */
+  async visitCounts(visitorIds: number[]): Promise<Map<number, number>> {
+    const ids = parseVisitorIds(visitorIds);
+    this.#open();
+    if (ids.length === 0) return new Map();
+    await this.#visits.flush();
+    return this.#store.visitCounts(ids);
   }
 
   /** Deletes passes whose `expiresAt` is before `before` (default now), with their logs. */

@@ -1,7 +1,17 @@
+import type { ResolvedSharingThresholds, SharingCounts } from "../core/sharing.js";
 import type { VisitorLog, VisitorRecord } from "../core/visitor.js";
 
 export type NewVisitor = Omit<VisitorRecord, "id">;
-export type NewVisitorLog = Omit<VisitorLog, "id">;
+/**
+ * A visit log to write: the `VisitorLog` fields, plus the sharing signals computed from them
+ * (stored, never read back as part of a `VisitorLog`); left out, they are stored as NULL.
+ */
+export type NewVisitorLog = Omit<VisitorLog, "id"> & {
+  /** The client network (`networkOf` the logged address), NULL when no address is kept. */
+  clientNetwork?: string | null;
+  /** The browser family of the user agent (see `browserFamily`). */
+  browserFamily?: string | null;
+};
 
 export type VisitorChanges = Partial<
   Pick<
@@ -23,8 +33,35 @@ export interface VisitorFilter {
   /** Case-insensitive substring of first name, last name, email or scope. */
   search?: string;
   active?: boolean;
+  /** `true`: active and unexpired at `now`; `false`: inactive or expired at `now`. */
+  valid?: boolean;
+  /** The instant `valid` is judged at. @default new Date() */
+  now?: Date;
   limit: number;
   offset: number;
+}
+
+/** A `VisitorFilter` without paging, for counting. */
+export type VisitorCountFilter = Omit<VisitorFilter, "limit" | "offset">;
+
+/** What a sharing report asks for: one query over the logs, grouped by pass. */
+export interface SharingReportQuery {
+  /** Only visits at or after this instant. */
+  since?: Date;
+  scope?: string;
+  /** Only passes with a count above its threshold. */
+  flaggedOnly: boolean;
+  thresholds: ResolvedSharingThresholds;
+  limit: number;
+  offset: number;
+}
+
+/** One pass of a sharing report: who it is, and the counts of its visits. */
+export interface SharingReportRow extends SharingCounts {
+  visitorId: number;
+  uuid: string;
+  email: string;
+  scope: string;
 }
 
 /**
@@ -54,6 +91,22 @@ export interface VisitorStore {
   insertLog(log: NewVisitorLog): Promise<void>;
   /** The logs of one pass, newest first. */
   logs(visitorId: number): Promise<VisitorLog[]>;
+  /** How many passes match `filter`. */
+  count(filter: VisitorCountFilter): Promise<number>;
+  /** Visits of passes by id, in one query; ids without visits map to 0. */
+  visitCounts(visitorIds: readonly number[]): Promise<Map<number, number>>;
+  /** The sharing counts of one pass's visits (zeros and nulls when it has none). */
+  sharingCounts(visitorId: number): Promise<SharingCounts>;
+  /**
+   * The passes with visits (since `since`), with their sharing counts: flagged first, then most
+   * sessions, then the latest last visit; one query.
+   */
+  sharingReport(query: SharingReportQuery): Promise<SharingReportRow[]>;
+  /**
+   * Visits per UTC day (epoch ms of its midnight → count) with `from <= timestamp < to`, of one
+   * pass or of all; days without visits are left out.
+   */
+  visitsPerDay(range: { visitorId?: number; from: Date; to: Date }): Promise<Map<number, number>>;
   /** Deletes passes that expired before `before`, with their logs, in batches; returns the count. */
   purge(
     before: Date,

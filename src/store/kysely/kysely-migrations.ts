@@ -33,7 +33,7 @@ export function tableNames(prefix: string): TableNames {
  * Column types differ by family only where the databases differ (identity columns, booleans,
  * MySQL's size-limited `text`).
  */
-function migrations(family: SqlFamily, t: TableNames): Record<string, Migration> {
+export function migrations(family: SqlFamily, t: TableNames): Record<string, Migration> {
   const idType = (big: boolean) =>
     family === "postgres"
       ? big
@@ -131,13 +131,53 @@ function migrations(family: SqlFamily, t: TableNames): Record<string, Migration>
         await db.schema.dropTable(t.visitors).execute();
       },
     },
+    // The sharing signals of each visit, computed when it is logged (see core/sharing.ts). Logs
+    // written before this migration keep NULLs: the analytics do not count them as a network or
+    // a browser family.
+    "0002_visit_log_signals": {
+      async up(db: Kysely<any>) {
+        // Safe to repeat on SQLite, where concurrent runs are not locked out (see below).
+        const existing = family === "sqlite" ? await sqliteColumns(db, t.logs) : new Set<string>();
+        // One column per statement: SQLite adds one at a time.
+        for (const [column, type] of [
+          ["client_network", "varchar(64)"],
+          ["browser_family", "varchar(32)"],
+        ] as const) {
+          if (existing.has(column)) continue;
+          await db.schema.alterTable(t.logs).addColumn(column, type).execute();
+        }
+        // Serves the sharing counts of one pass, and the report pass by pass, from the index
+        // alone (no table reads); its (visitor_id, timestamp) prefix serves `since` per pass.
+        const index = db.schema
+          .createIndex(`${t.logs}_visitor_signals_ix`)
+          .on(t.logs)
+          .columns(["visitor_id", "timestamp", "browser_family", "client_network", "session_key"]);
+        await (family === "sqlite" ? index.ifNotExists() : index).execute();
+      },
+      async down(db: Kysely<any>) {
+        const drop = db.schema.dropIndex(`${t.logs}_visitor_signals_ix`);
+        await (family === "mysql" ? drop.on(t.logs) : drop).execute();
+        await db.schema.alterTable(t.logs).dropColumn("browser_family").execute();
+        await db.schema.alterTable(t.logs).dropColumn("client_network").execute();
+      },
+    },
   };
 }
+
+async function sqliteColumns(db: Kysely<any>, table: string): Promise<Set<string>> {
+  const columns = sql<{ name: string }>`select name from pragma_table_info(${table})`;
+  const { rows } = await columns.execute(db);
+  return new Set(rows.map((row) => row.name));
+}
+
+/** Runs of `migrateToLatest` on SQLite before it gives up on a race. */
+const SQLITE_ATTEMPTS = 5;
 
 /**
  * Brings the tables up to date. Idempotent. On PostgreSQL and MySQL, Kysely's migration lock
  * serialises concurrent runs. SQLite has no such lock: a run that lost the race (it found a
- * migration pending, then the tables already there) runs again, and finds nothing left to do.
+ * migration pending, then the tables already there, or its row already written) runs again, a
+ * few times if need be, until it finds nothing left to do.
  */
 export async function migrateToLatest(db: Kysely<any>, family: SqlFamily, t: TableNames) {
   const provider: MigrationProvider = { getMigrations: async () => migrations(family, t) };
@@ -148,6 +188,10 @@ export async function migrateToLatest(db: Kysely<any>, family: SqlFamily, t: Tab
     migrationLockTableName: t.migrationLock,
   });
   let { error } = await migrator.migrateToLatest();
-  if (error && family === "sqlite") ({ error } = await migrator.migrateToLatest());
+  for (let attempt = 1; error && family === "sqlite" && attempt < SQLITE_ATTEMPTS; attempt++) {
+    // The run that won is still writing: give it a moment.
+    await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
+    ({ error } = await migrator.migrateToLatest());
+  }
   if (error) throw error;
 }

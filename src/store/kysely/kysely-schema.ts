@@ -30,6 +30,10 @@ export interface VisitorLogRow {
   remote_addr: string | null;
   status_code: number | null;
   timestamp: number;
+  /** Added by `0002_visit_log_signals`; NULL in logs written before it. */
+  client_network: string | null;
+  /** Added by `0002_visit_log_signals`; NULL in logs written before it. */
+  browser_family: string | null;
 }
 
 /** Table names are prefixed at run time; these keys are the unprefixed names. */

@@ -6,14 +6,19 @@ import {
   type UpdateResult,
 } from "kysely";
 import type { DatabaseTarget } from "../../core/config.js";
+import type { SharingCounts } from "../../core/sharing.js";
 import type { VisitorLog, VisitorRecord } from "../../core/visitor.js";
 import type {
   NewVisitor,
   NewVisitorLog,
+  SharingReportQuery,
+  SharingReportRow,
   VisitorChanges,
+  VisitorCountFilter,
   VisitorFilter,
   VisitorStore,
 } from "../store.js";
+import { KyselyAnalytics } from "./kysely-analytics.js";
 import { connect, type SqlFamily } from "./kysely-connect.js";
 import { migrateToLatest, type TableNames, tableNames } from "./kysely-migrations.js";
 import type { Database, VisitorLogRow, VisitorRow } from "./kysely-schema.js";
@@ -28,6 +33,8 @@ export class KyselyStore implements VisitorStore {
   readonly family: SqlFamily;
   readonly #owned: boolean;
   readonly #t: TableNames;
+  /** The analytics queries, on the same tables. */
+  readonly analytics: KyselyAnalytics;
 
   constructor(target: DatabaseTarget, tablePrefix: string) {
     const connection = connect(target);
@@ -35,6 +42,7 @@ export class KyselyStore implements VisitorStore {
     this.family = connection.family;
     this.#owned = connection.owned;
     this.#t = tableNames(tablePrefix);
+    this.analytics = new KyselyAnalytics(this.db, this.family, this.#t);
   }
 
   migrate(): Promise<void> {
@@ -158,7 +166,26 @@ export class KyselyStore implements VisitorStore {
   }
 
   async list(filter: VisitorFilter): Promise<VisitorRecord[]> {
-    let query = this.db.selectFrom(this.#t.visitors).selectAll();
+    const rows = await this.#filtered(filter)
+      .selectAll()
+      .orderBy("created_at", "desc")
+      .orderBy("id", "desc")
+      .limit(filter.limit)
+      .offset(filter.offset)
+      .execute();
+    return rows.map(toVisitor);
+  }
+
+  async count(filter: VisitorCountFilter): Promise<number> {
+    const row = await this.#filtered(filter)
+      .select(sql<number | string>`count(*)`.as("n"))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** The passes that `filter` selects, without paging. */
+  #filtered(filter: VisitorCountFilter) {
+    let query = this.db.selectFrom(this.#t.visitors);
     if (filter.scope !== undefined) query = query.where("scope", "=", filter.scope);
     if (filter.scope !== undefined && this.family === "mysql") {
       // MySQL's `=` ignores trailing spaces, even in a binary collation: compare the bytes.
@@ -178,13 +205,19 @@ export class KyselyStore implements VisitorStore {
         ),
       );
     }
-    const rows = await query
-      .orderBy("created_at", "desc")
-      .orderBy("id", "desc")
-      .limit(filter.limit)
-      .offset(filter.offset)
-      .execute();
-    return rows.map(toVisitor);
+    if (filter.valid !== undefined) {
+      // As `Visitor#isValid`: active, and `expiresAt` unset or after now.
+      const now = (filter.now ?? new Date()).getTime();
+      query = query.where((eb) =>
+        filter.valid
+          ? eb.and([
+              eb("is_active", "=", this.#bool(true)),
+              eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]),
+            ])
+          : eb.or([eb("is_active", "=", this.#bool(false)), eb("expires_at", "<=", now)]),
+      );
+    }
+    return query;
   }
 
   async insertLog(log: NewVisitorLog): Promise<void> {
@@ -201,8 +234,26 @@ export class KyselyStore implements VisitorStore {
         remote_addr: log.remoteAddr,
         status_code: log.statusCode,
         timestamp: log.timestamp.getTime(),
+        client_network: log.clientNetwork ?? null,
+        browser_family: log.browserFamily ?? null,
       })
       .execute();
+  }
+
+  visitCounts(visitorIds: readonly number[]): Promise<Map<number, number>> {
+    return this.analytics.visitCounts(visitorIds);
+  }
+
+  sharingCounts(visitorId: number): Promise<SharingCounts> {
+    return this.analytics.sharingCounts(visitorId);
+  }
+
+  sharingReport(query: SharingReportQuery): Promise<SharingReportRow[]> {
+    return this.analytics.sharingReport(query);
+  }
+
+  visitsPerDay(range: { visitorId?: number; from: Date; to: Date }): Promise<Map<number, number>> {
+    return this.analytics.visitsPerDay(range);
   }
 
   async logs(visitorId: number): Promise<VisitorLog[]> {
