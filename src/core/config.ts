@@ -87,6 +87,14 @@ export interface VisitorPassOptions {
    * @default { sessions: 2, networks: 2, browsers: 2 }
    */
   sharingThresholds?: SharingThresholds;
+  /**
+   * Cache pass lookups in memory, so a visitor's requests cost no query. Only where the store can
+   * tell exactly, on every lookup, that another connection changed something (SQLite, through
+   * `PRAGMA data_version`): a deactivation anywhere still cuts access on the next request. Set
+   * `false` to read every pass from the database.
+   * @default true
+   */
+  passCache?: boolean;
   /** The clock; tests inject one. @default () => new Date() */
   now?: () => Date;
   /** Environment to read; tests inject one. @default process.env */
@@ -118,6 +126,7 @@ export interface ResolvedConfig {
   anonymizeIp: false | "truncate" | "drop";
   tokenStorage: "plain" | "hash";
   sharingThresholds: ResolvedSharingThresholds;
+  passCache: boolean;
   needsConfirmation: (visitor: Visitor) => boolean;
   confirmPage: ((context: ConfirmPageContext) => string) | null;
   now: () => Date;
@@ -145,6 +154,7 @@ export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig 
     anonymizeIp: oneOf("anonymizeIp", options.anonymizeIp ?? false, [false, "truncate", "drop"]),
     tokenStorage: oneOf("tokenStorage", options.tokenStorage ?? "plain", ["plain", "hash"]),
     sharingThresholds: resolveSharingThresholds(options.sharingThresholds),
+    passCache: oneOf("passCache", options.passCache ?? true, [true, false]),
     needsConfirmation: confirmation(options.confirm ?? false),
     confirmPage: optionalFunction("confirmPage", options.confirmPage),
     now: optionalFunction("now", options.now) ?? (() => new Date()),

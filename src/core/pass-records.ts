@@ -1,16 +1,19 @@
 import type { NewVisitor, VisitorChanges, VisitorFilter, VisitorStore } from "../store/store.js";
+import type { PassCache } from "./pass-cache.js";
 import type { TokenKeys } from "./token-keys.js";
 import { Visitor, type VisitorRecord } from "./visitor.js";
 
 /**
  * The store seen in tokens and `Visitor`s: maps each token to its stored key (itself, or its
- * digest) and wraps records, carrying the token back onto the pass whenever the caller knows it.
+ * digest), wraps records, carrying the token back onto the pass whenever the caller knows it, and
+ * keeps the pass cache (when there is one) in step with every write made through it.
  */
 export class PassRecords {
   constructor(
     readonly store: VisitorStore,
     readonly keys: TokenKeys,
     readonly now: () => Date,
+    readonly cache: PassCache | null = null,
   ) {}
 
   async insert(token: string, visitor: Omit<NewVisitor, "uuid">): Promise<Visitor> {
@@ -21,21 +24,37 @@ export class PassRecords {
   /** A pass by its token (or stored digest): what `get()` and the flow look up. */
   async find(value: string): Promise<Visitor | null> {
     const { key, token } = this.keys.lookup(value);
-    return this.#wrap(await this.store.findByUuid(key), token);
+    const cached = this.cache?.get(key);
+    if (cached) return this.#wrap(cached, token);
+    return this.#wrap(this.#remember(key, await this.store.findByUuid(key)), token);
   }
 
   async update(value: string, changes: VisitorChanges): Promise<Visitor | null> {
     const { key, token } = this.keys.lookup(value);
-    return this.#wrap(await this.store.update(key, changes), token);
+    this.cache?.forget(key);
+    return this.#wrap(this.#remember(key, await this.store.update(key, changes)), token);
   }
 
   async admit(token: string): Promise<Visitor | null> {
-    return this.#wrap(await this.store.admit(this.keys.key(token), this.now()), token);
+    const key = this.keys.key(token);
+    this.cache?.forget(key);
+    return this.#wrap(this.#remember(key, await this.store.admit(key, this.now())), token);
   }
 
   async claim(token: string, newToken: string, changes: VisitorChanges): Promise<Visitor | null> {
+    this.cache?.forget(this.keys.key(token));
     const record = await this.store.claim(this.keys.key(token), this.keys.key(newToken), changes);
     return this.#wrap(record, newToken);
+  }
+
+  /** Forgets every cached pass: after writes that touch many (purge). */
+  forgetAll(): void {
+    this.cache?.clear();
+  }
+
+  #remember(key: string, record: VisitorRecord | null): VisitorRecord | null {
+    this.cache?.set(key, record);
+    return record;
   }
 
   async list(filter: VisitorFilter): Promise<Visitor[]> {

@@ -6,6 +6,7 @@ import type { VisitorStore } from "../store/store.js";
 import { type ResolvedConfig, resolveConfig, type VisitorPassOptions } from "./config.js";
 import { VisitorPassError, VisitorPassValidationError } from "./errors.js";
 import { type FlowBackend, VisitorFlow } from "./flow.js";
+import { PassCache } from "./pass-cache.js";
 import { PassRecords } from "./pass-records.js";
 import {
   type CountVisitorsInput,
@@ -63,10 +64,14 @@ export class VisitorPass {
   constructor(options: VisitorPassOptions = {}) {
     this.config = resolveConfig(options);
     this.#store = new KyselyStore(this.config.database, this.config.tablePrefix);
+    const changedElsewhere = this.#store.changedElsewhere?.bind(this.#store);
+    const cache =
+      this.config.passCache && changedElsewhere ? new PassCache(changedElsewhere) : null;
     this.#records = new PassRecords(
       this.#store,
       new TokenKeys(this.config.tokenStorage),
       this.config.now,
+      cache,
     );
     this.#visits = new VisitLogWriter(this.#store, this.config);
     const backend: FlowBackend = {
@@ -253,7 +258,11 @@ export class VisitorPass {
       throw new VisitorPassValidationError({ before: ["Must be a date."] });
     }
     await this.#visits.flush();
-    return this.#store.purge(before, { onBatch: options.onProgress });
+    try {
+      return await this.#store.purge(before, { onBatch: options.onProgress });
+    } finally {
+      this.#records.forgetAll();
+    }
   }
 
   /** Subscribes to an event; returns a function that unsubscribes. */

@@ -113,4 +113,10 @@ export interface VisitorStore {
     options?: { batchSize?: number; onBatch?: (purged: number) => void },
   ): Promise<number>;
   close(): Promise<void>;
+  /**
+   * Optional: whether passes may have been changed by another connection since the last call,
+   * answered synchronously and cheaply. Stores that can tell let the core cache pass lookups;
+   * stores without it get no cache.
+   */
+  changedElsewhere?(): boolean;
 }

@@ -9,6 +9,12 @@ export interface Connection {
   family: SqlFamily;
   /** Whether `close()` should destroy `db` (false when the app handed us its own instance). */
   owned: boolean;
+  /**
+   * For a SQLite database this package opened: whether another connection (another process, the
+   * CLI) committed since the last call. `PRAGMA data_version` answers that exactly, in about a
+   * microsecond, so pass lookups can be cached without ever serving a stale pass.
+   */
+  changedElsewhere?: () => boolean;
 }
 
 /**
@@ -20,14 +26,28 @@ export function connect(target: DatabaseTarget): Connection {
   switch (target.kind) {
     case "kysely":
       return { db: target.db as Kysely<Database>, family: familyOf(target.db), owned: false };
-    case "sqlite":
+    case "sqlite": {
+      let version: (() => number) | null = null;
+      let seen = -1;
+      const open = async () => {
+        const database = await openSqlite(target.filename);
+        const statement = database.prepare("PRAGMA data_version").pluck();
+        version = () => statement.get() as number;
+        return database;
+      };
       return {
-        db: new Kysely<Database>({
-          dialect: new SqliteDialect({ database: () => openSqlite(target.filename) }),
-        }),
+        db: new Kysely<Database>({ dialect: new SqliteDialect({ database: open }) }),
         family: "sqlite",
         owned: true,
+        changedElsewhere: () => {
+          if (!version) return true;
+          const current = version();
+          const changed = current !== seen;
+          seen = current;
+          return changed;
+        },
       };
+    }
     case "postgres":
       return {
         db: new Kysely<Database>({

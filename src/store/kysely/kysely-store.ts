@@ -23,7 +23,7 @@ import { connect, type SqlFamily } from "./kysely-connect.js";
 import { migrateToLatest, type TableNames, tableNames } from "./kysely-migrations.js";
 import type { Database, VisitorLogRow, VisitorRow } from "./kysely-schema.js";
 
-const PURGE_BATCH = 1000;
+const PURGE_BATCH = 500;
 
 type VisitorUpdate = UpdateQueryBuilder<Database, "visitors", "visitors", UpdateResult>;
 
@@ -36,6 +36,8 @@ export class KyselyStore implements VisitorStore {
   /** The analytics queries, on the same tables. */
   readonly analytics: KyselyAnalytics;
 
+  readonly changedElsewhere?: () => boolean;
+
   constructor(target: DatabaseTarget, tablePrefix: string) {
     const connection = connect(target);
     this.db = connection.db;
@@ -43,6 +45,7 @@ export class KyselyStore implements VisitorStore {
     this.#owned = connection.owned;
     this.#t = tableNames(tablePrefix);
     this.analytics = new KyselyAnalytics(this.db, this.family, this.#t);
+    if (connection.changedElsewhere) this.changedElsewhere = connection.changedElsewhere;
   }
 
   migrate(): Promise<void> {
@@ -304,6 +307,9 @@ export class KyselyStore implements VisitorStore {
       purged += deleted;
       if (deleted > 0) onBatch?.(purged);
       if (deleted < batchSize) return purged;
+      // Let requests in between batches: with a synchronous driver (SQLite) the whole purge
+      // would otherwise run as one chain of microtasks and hold the event loop to the end.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
