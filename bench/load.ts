@@ -1,0 +1,81 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import autocannon from "autocannon";
+
+export interface Server {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `script` in its own Node process (TypeScript through tsx) and waits for "READY <port>". */
+export async function startServer(script: string, env: Record<string, string>): Promise<Server> {
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
+    env: { ...process.env, ...env, NODE_ENV: "production" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /READY (\d+)/.exec(output);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once("exit", (code) =>
+      reject(new Error(`${script} exited with ${code} before it was ready`)),
+    );
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    },
+  };
+}
+
+export interface LoadResult {
+  requests: number;
+  throughput: number;
+  latencyP50: number;
+  latencyP99: number;
+  latencyMax: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** Drives `url` with autocannon for `seconds`, `connections` at once. */
+export async function load(
+  url: string,
+  options: {
+    seconds: number;
+    connections: number;
+    headers?: Record<string, string>;
+    requests?: autocannon.Request[];
+  },
+): Promise<LoadResult> {
+  const result = await autocannon({
+    url,
+    duration: options.seconds,
+    connections: options.connections,
+    headers: options.headers,
+    requests: options.requests,
+  });
+  return {
+    requests: result.requests.total,
+    throughput: result.requests.average,
+    latencyP50: result.latency.p50,
+    latencyP99: result.latency.p99,
+    latencyMax: result.latency.max,
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}

@@ -1,0 +1,264 @@
+/**
+ * `npm run bench`: visitor-pass under real HTTP load, measured as ratios side by side in one run
+ * (this machine is shared and noisy, so absolute figures mean little). Results are printed and
+ * written to bench/RESULTS.md with the machine and the date.
+ *
+ * Each app runs in its own process; autocannon drives it from this one. Variants are measured in
+ * alternation, round after round, and each ratio is the median of the rounds' ratios.
+ *
+ * BENCH_QUICK=1 runs shorter rounds and smaller data sets (for trying the harness out);
+ * BENCH_POSTGRES_URL (or VISITOR_PASS_TEST_POSTGRES_URL) adds the PostgreSQL overhead figure.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { load, median, type Server, startServer } from "./load.js";
+import { seedSqlite } from "./seed.js";
+
+const quick = process.env.BENCH_QUICK === "1";
+const here = path.dirname(fileURLToPath(import.meta.url));
+const app = path.join(here, "servers/express-app.ts");
+const scratch = mkdtempSync(path.join(os.tmpdir(), "visitor-pass-bench-"));
+const rounds = quick ? 3 : 8;
+const seconds = quick ? 1 : 2;
+const connections = 10;
+const lines: string[] = [];
+
+function say(line = ""): void {
+  console.log(line);
+  lines.push(line);
+}
+
+async function cookieOf(response: Response): Promise<string> {
+  await response.arrayBuffer();
+  const cookie = response.headers.get("set-cookie");
+  if (!cookie) throw new Error(`no session cookie (status ${response.status})`);
+  return cookie.split(";")[0]!;
+}
+
+/** A visitor app on `database` with one unlimited pass, and the cookie of an admitted session. */
+async function visitorApp(database: string, env: Record<string, string> = {}) {
+  const server = await startServer(app, {
+    BENCH_MODE: "visitor",
+    BENCH_DATABASE: database,
+    ...env,
+  });
+  const { uuid } = (await (await fetch(`${server.url}/bench/pass`, { method: "POST" })).json()) as {
+    uuid: string;
+  };
+  const landing = await fetch(`${server.url}/reference?vuid=${uuid}`, { redirect: "manual" });
+  if (landing.status !== 302) throw new Error(`landing answered ${landing.status}`);
+  return { server, uuid, cookie: await cookieOf(landing) };
+}
+
+async function plainApp() {
+  const server = await startServer(app, { BENCH_MODE: "plain" });
+  return { server, cookie: await cookieOf(await fetch(`${server.url}/start`)) };
+}
+
+/** Median over rounds of `measure(b) / mean(measure(a) before and after)`. */
+async function ratio(
+  a: () => Promise<number>,
+  b: () => Promise<number>,
+): Promise<{ ratio: number; a: number; b: number }> {
+  const ratios: number[] = [];
+  const as: number[] = [];
+  const bs: number[] = [];
+  await a(); // warm-up: JIT, caches, connections
+  await b();
+  for (let round = 0; round < rounds; round++) {
+    const before = await a();
+    const value = await b();
+    const after = await a();
+    as.push(before, after);
+    bs.push(value);
+    ratios.push(value / ((before + after) / 2));
+  }
+  return { ratio: median(ratios), a: median(as), b: median(bs) };
+}
+
+const throughput =
+  (url: string, headers: Record<string, string> = {}) =>
+  async () =>
+    (await load(url, { seconds, connections, headers })).throughput;
+
+async function overhead(label: string, database: string, env: Record<string, string> = {}) {
+  const plain = await plainApp();
+  const visitor = await visitorApp(database, env);
+  try {
+    const result = await ratio(
+      throughput(`${plain.server.url}/reference`, { cookie: plain.cookie }),
+      throughput(`${visitor.server.url}/reference`, { cookie: visitor.cookie }),
+    );
+    say(
+      `| ${label} | ${result.a.toFixed(0)} | ${result.b.toFixed(0)} | **${result.ratio.toFixed(2)}** |`,
+    );
+    return result.ratio;
+  } finally {
+    await plain.server.stop();
+    await visitor.server.stop();
+  }
+}
+
+async function landing(database: string) {
+  const plain = await plainApp();
+  const visitor = await visitorApp(database);
+  try {
+    const result = await ratio(
+      throughput(`${plain.server.url}/start`),
+      throughput(`${visitor.server.url}/reference?vuid=${visitor.uuid}`),
+    );
+    say(
+      `| first click (lookup, use spent, rotation, redirect) vs a request creating a session | ${result.a.toFixed(0)} | ${result.b.toFixed(0)} | **${result.ratio.toFixed(2)}** |`,
+    );
+  } finally {
+    await plain.server.stop();
+    await visitor.server.stop();
+  }
+}
+
+async function growth() {
+  const sizes = quick
+    ? [
+        { passes: 1_000, logs: 0 },
+        { passes: 20_000, logs: 0 },
+        { passes: 100_000, logs: 1_000_000 },
+      ]
+    : [
+        { passes: 1_000, logs: 0 },
+        { passes: 100_000, logs: 0 },
+        { passes: 1_000_000, logs: 10_000_000 },
+      ];
+  const apps: { label: string; server: Server; cookie: string; file: string }[] = [];
+  for (const size of sizes) {
+    const file = path.join(scratch, `growth-${size.passes}.sqlite3`);
+    const started = performance.now();
+    await seedSqlite(file, { ...size, expiresAt: Date.now() - 3_600_000 });
+    say(
+      `- seeded ${size.passes.toLocaleString("en")} expired passes and ${size.logs.toLocaleString("en")} visit logs in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    const visitor = await visitorApp(`sqlite:${file}`);
+    apps.push({
+      label: `${size.passes.toLocaleString("en")} passes, ${size.logs.toLocaleString("en")} logs`,
+      server: visitor.server,
+      cookie: visitor.cookie,
+      file,
+    });
+  }
+  say();
+  say("| stored | req/s | relative to the smallest |");
+  say("|---|---:|---:|");
+  const [smallest, ...rest] = apps;
+  try {
+    const base = throughput(`${smallest!.server.url}/reference`, { cookie: smallest!.cookie });
+    say(`| ${smallest!.label} | — | 1.00 |`);
+    for (const other of rest) {
+      const result = await ratio(
+        base,
+        throughput(`${other.server.url}/reference`, { cookie: other.cookie }),
+      );
+      say(`| ${other.label} | ${result.b.toFixed(0)} | **${result.ratio.toFixed(2)}** |`);
+    }
+
+    // Purge the largest data set while a visitor keeps requesting: no request may wait long.
+    const largest = apps[apps.length - 1]!;
+    const during = load(`${largest.server.url}/reference`, {
+      seconds: quick ? 10 : 40,
+      connections: 2,
+      headers: { cookie: largest.cookie },
+    });
+    const purge = (await (
+      await fetch(`${largest.server.url}/bench/purge`, { method: "POST" })
+    ).json()) as {
+      purged: number;
+      ms: number;
+    };
+    const result = await during;
+    say();
+    say(
+      `Purge of ${purge.purged.toLocaleString("en")} expired passes and their logs: ${(purge.ms / 1000).toFixed(1)} s in batches of 1,000, while a visitor kept requesting: p99 ${result.latencyP99} ms, max ${result.latencyMax} ms, ${result.non2xx} non-2xx, ${result.errors} errors.`,
+    );
+  } finally {
+    for (const running of apps) await running.server.stop();
+  }
+}
+
+async function memory() {
+  const visitor = await visitorApp(`sqlite:${path.join(scratch, "memory.sqlite3")}`);
+  try {
+    const rss = async () =>
+      ((await (await fetch(`${visitor.server.url}/bench/memory`)).json()) as { rss: number }).rss /
+      2 ** 20;
+    const samples: number[] = [];
+    const total = quick ? 6 : 20;
+    let requests = 0;
+    for (let round = 0; round < total; round++) {
+      requests += (
+        await load(`${visitor.server.url}/reference`, {
+          seconds: 3,
+          connections,
+          headers: { cookie: visitor.cookie },
+        })
+      ).requests;
+      samples.push(await rss());
+    }
+    const settled = samples.slice(Math.floor(samples.length / 3));
+    const growthMb = settled[settled.length - 1]! - settled[0]!;
+    say(
+      `Resident memory under load, ${requests.toLocaleString("en")} guarded requests over ${total * 3} s: ${samples.map((mb) => mb.toFixed(0)).join(" → ")} MB; after warm-up ${settled[0]!.toFixed(0)} MB → ${settled[settled.length - 1]!.toFixed(0)} MB (${growthMb >= 0 ? "+" : ""}${growthMb.toFixed(1)} MB).`,
+    );
+  } finally {
+    await visitor.server.stop();
+  }
+}
+
+async function main() {
+  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+  say("# Benchmark results");
+  say();
+  say(
+    `${new Date().toISOString().slice(0, 10)} · Node ${process.version} · ${os.cpus().length} × ${cpu} · ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB · load average ${os.loadavg()[0]!.toFixed(1)} at start${quick ? " · QUICK run" : ""}`,
+  );
+  say();
+  say(
+    `Express 5 + express-session (MemoryStore) in its own process, driven by autocannon (${connections} connections, ${seconds} s per measurement, ${rounds} alternating rounds; medians of the per-round ratios).`,
+  );
+  say();
+  say("## Overhead: a guarded, logged request from a visitor in session");
+  say();
+  say("| database | plain req/s | visitor-pass req/s | ratio (target ≥ 0.85 on SQLite) |");
+  say("|---|---:|---:|---:|");
+  await overhead("SQLite (default)", `sqlite:${path.join(scratch, "overhead.sqlite3")}`);
+  await overhead(
+    "SQLite, pass cache off",
+    `sqlite:${path.join(scratch, "overhead-nocache.sqlite3")}`,
+    { BENCH_PASS_CACHE: "0" },
+  );
+  const postgres = process.env.BENCH_POSTGRES_URL ?? process.env.VISITOR_PASS_TEST_POSTGRES_URL;
+  if (postgres) await overhead("PostgreSQL", postgres);
+  else say("| PostgreSQL | — | — | skipped: set BENCH_POSTGRES_URL |");
+  say();
+  say("## Landing");
+  say();
+  say("| | plain req/s | visitor-pass req/s | ratio |");
+  say("|---|---:|---:|---:|");
+  await landing(`sqlite:${path.join(scratch, "landing.sqlite3")}`);
+  say();
+  say("## Growth: per-request cost as the tables grow (SQLite)");
+  say();
+  await growth();
+  say();
+  say("## Memory");
+  say();
+  await memory();
+  const out = path.join(here, quick ? "RESULTS.quick.md" : "RESULTS.md");
+  writeFileSync(out, `${lines.join("\n")}\n`);
+  console.log(`\nwritten to ${path.relative(process.cwd(), out)}`);
+}
+
+try {
+  await main();
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}

@@ -1,0 +1,70 @@
+/**
+ * The app under load, run in its own process so that the load generator does not share its core.
+ * BENCH_MODE picks the variant; it prints "READY <port>" once listening.
+ *
+ * - `plain`: express-session and a route that reads the session: the baseline.
+ * - `visitor`: the same app with visitorPass; the route is guarded and each visit logged.
+ *
+ * Both answer `GET /start` (plain: creates a session) and `GET /reference`; the visitor app admits
+ * on `GET /reference?vuid=…` (token lookup, a use spent, session rotation, redirect).
+ */
+import type { AddressInfo } from "node:net";
+import express from "express";
+import session from "express-session";
+import { userIsVisitor, visitorPass } from "../../src/adapters/express/index.js";
+import { createVisitorPass } from "../../src/index.js";
+
+const mode = process.env.BENCH_MODE ?? "plain";
+const database = process.env.BENCH_DATABASE ?? "sqlite::memory:";
+
+const app = express();
+app.use(session({ secret: "bench-secret", resave: false, saveUninitialized: false }));
+app.get("/bench/memory", (_req, res) => {
+  res.json(process.memoryUsage());
+});
+
+if (mode === "plain") {
+  app.get("/start", (req, res) => {
+    (req.session as unknown as Record<string, unknown>).user = "ginger";
+    res.send("ok");
+  });
+  app.get("/reference", (req, res) => {
+    const who = (req.session as unknown as Record<string, unknown>).user;
+    res.json({ who: who ?? null });
+  });
+} else {
+  const passes = createVisitorPass({
+    database,
+    env: {},
+    passCache: process.env.BENCH_PASS_CACHE !== "0",
+  });
+  await passes.migrate();
+  app.use(visitorPass(passes));
+  app.get("/reference", userIsVisitor({ scope: "REFERENCE_REQUEST" }), (req, res) => {
+    res.json({ who: req.visitor?.uuid ?? null });
+  });
+  app.post("/bench/pass", async (_req, res) => {
+    const visitor = await passes.create({
+      email: "ginger@example.org",
+      scope: "REFERENCE_REQUEST",
+      expiresAt: null,
+    });
+    res.json({ uuid: visitor.uuid });
+  });
+  app.get("/bench/logs", async (req, res) => {
+    res.json({ count: (await passes.logs(String(req.query.uuid))).length });
+  });
+  app.post("/bench/purge", async (_req, res) => {
+    const started = performance.now();
+    const purged = await passes.purge();
+    res.json({ purged, ms: performance.now() - started });
+  });
+  process.on("SIGTERM", async () => {
+    await passes.close();
+    process.exit(0);
+  });
+}
+
+const server = app.listen(0, "127.0.0.1", () => {
+  console.log(`READY ${(server.address() as AddressInfo).port}`);
+});
