@@ -353,18 +353,20 @@ describe("logs", () => {
         [1, "/reference", 200],
         [2, "/reference/edit", 403],
       ] as const) {
-        await store.insertLog({
-          visitorId: pass.id,
-          sessionKey: "s1",
-          httpMethod: "GET",
-          requestUri: path,
-          queryString: minute === 2 ? "tab=2" : "",
-          httpUserAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
-          httpReferer: null,
-          remoteAddr: "203.0.113.7",
-          statusCode: status,
-          timestamp: new Date(NOW.getTime() + minute * 60_000),
-        });
+        await store.insertLogs([
+          {
+            visitorId: pass.id,
+            sessionKey: "s1",
+            httpMethod: "GET",
+            requestUri: path,
+            queryString: minute === 2 ? "tab=2" : "",
+            httpUserAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+            httpReferer: null,
+            remoteAddr: "203.0.113.7",
+            statusCode: status,
+            timestamp: new Date(NOW.getTime() + minute * 60_000),
+          },
+        ]);
       }
     } finally {
       await store.close();

@@ -609,7 +609,7 @@ describe("recordVisit and passes.logs", () => {
       expect(() => flow.recordVisit(visitor, visit("/gone"), null, 200)).not.toThrow();
       await passes.flush();
       expect(error).toHaveBeenCalledTimes(1);
-      expect(String(error.mock.calls[0]?.[0])).toContain("could not write a visit log");
+      expect(String(error.mock.calls[0]?.[0])).toContain("visit logs whose pass no longer exists");
     } finally {
       error.mockRestore();
     }

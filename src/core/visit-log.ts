@@ -1,4 +1,4 @@
-import type { VisitorStore } from "../store/store.js";
+import type { NewVisitorLog, VisitorStore } from "../store/store.js";
 import type { ResolvedConfig } from "./config.js";
 import type { VisitRequest } from "./flow.js";
 import { loggedAddress } from "./network.js";
@@ -6,49 +6,114 @@ import { visitSignals } from "./sharing.js";
 import { pathOf, queryWithout, stripToken } from "./tokens.js";
 import type { Visitor } from "./visitor.js";
 
+/** How long a visit waits for others to share its insert, in milliseconds. */
+const BATCH_DELAY = 20;
+/** Most visits written by one insert. */
+const BATCH_SIZE = 250;
+/** Most visits held while the database cannot take them; beyond, the oldest are dropped. */
+const MAX_HELD = 50_000;
+/** How soon a failed write is tried again, in milliseconds. */
+const RETRY_DELAY = 1_000;
+
 /**
- * Writes visit logs without holding up responses, and keeps track of writes in flight so that
- * reading logs, purging and closing can wait for them: an accepted visit is never lost to a
- * graceful shutdown.
+ * Writes visit logs off the request path, in batches: each response only queues its row, and one
+ * multi-row insert writes what gathered in the last few milliseconds. Reading logs, purging and
+ * closing flush first, so an accepted visit is never lost to a graceful shutdown; while the
+ * database is away, rows are held (up to a bound) and written when it returns.
  */
 export class VisitLogWriter {
-  readonly #pending = new Set<Promise<void>>();
+  #queue: NewVisitorLog[] = [];
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #writing: Promise<void> | null = null;
 
   constructor(
     readonly store: VisitorStore,
     readonly config: ResolvedConfig,
   ) {}
 
+  /** Queues one guarded visit. Never throws; never waits. */
   record(visitor: Visitor, request: VisitRequest, sessionId: string | null, status: number): void {
     const key = this.config.querystringKey;
     const remoteAddr = clip(loggedAddress(request.ip, this.config.anonymizeIp), 64);
     const userAgent = clip(request.userAgent, 1000);
-    const write = this.store
-      .insertLog({
-        visitorId: visitor.id,
-        sessionKey: clip(sessionId, 255),
-        httpMethod: clip(request.method.toUpperCase(), 16)!,
-        requestUri: clip(pathOf(request.url), 2000) || "/",
-        queryString: clip(queryWithout(request.url, key), 2000)!,
-        httpUserAgent: userAgent,
-        httpReferer: clip(request.referer === null ? null : stripToken(request.referer, key), 2000),
-        remoteAddr,
-        statusCode: status,
-        timestamp: this.config.now(),
-        // The sharing signals, from what the log keeps: no network when the address is dropped,
-        // the truncated network itself when it is truncated.
-        ...visitSignals(remoteAddr, userAgent),
-      })
-      .catch((error: unknown) => {
-        console.error(`visitor-pass: could not write a visit log: ${(error as Error).message}`);
-      })
-      .finally(() => this.#pending.delete(write));
-    this.#pending.add(write);
+    this.#queue.push({
+      visitorId: visitor.id,
+      sessionKey: clip(sessionId, 255),
+      httpMethod: clip(request.method.toUpperCase(), 16)!,
+      requestUri: clip(pathOf(request.url), 2000) || "/",
+      queryString: clip(queryWithout(request.url, key), 2000)!,
+      httpUserAgent: userAgent,
+      httpReferer: clip(request.referer === null ? null : stripToken(request.referer, key), 2000),
+      remoteAddr,
+      statusCode: status,
+      timestamp: this.config.now(),
+      // The sharing signals, from what the log keeps: no network when the address is dropped,
+      // the truncated network itself when it is truncated.
+      ...visitSignals(remoteAddr, userAgent),
+    });
+    if (this.#queue.length > MAX_HELD) {
+      const dropped = this.#queue.splice(0, this.#queue.length - MAX_HELD).length;
+      console.error(`visitor-pass: dropped ${dropped} visit logs the database could not take`);
+    }
+    this.#schedule(this.#queue.length >= BATCH_SIZE ? 0 : BATCH_DELAY);
   }
 
-  /** Waits for every write in flight. */
+  /**
+   * Writes everything queued so far. Resolves once it is written, or once a write has failed
+   * (the rows then stay queued and are tried again later).
+   */
   async flush(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+    this.#cancel();
+    for (;;) {
+      if (this.#writing) await this.#writing;
+      if (this.#queue.length === 0) return;
+      if (!(await this.#write())) return;
+    }
+  }
+
+  /** Rows still waiting to be written. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  #schedule(delay: number): void {
+    if (this.#timer && delay > 0) return;
+    this.#cancel();
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.flush();
+    }, delay);
+    this.#timer.unref?.();
+  }
+
+  #cancel(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  /** One insert of the oldest rows; false when the database refused it. */
+  async #write(): Promise<boolean> {
+    const batch = this.#queue.splice(0, BATCH_SIZE);
+    let written = true;
+    this.#writing = this.#insert(batch).then(
+      () => {},
+      (error: unknown) => {
+        written = false;
+        this.#queue.unshift(...batch);
+        console.error(`visitor-pass: could not write visit logs: ${(error as Error).message}`);
+        this.#schedule(RETRY_DELAY);
+      },
+    );
+    await this.#writing;
+    this.#writing = null;
+    return written;
+  }
+
+  async #insert(batch: NewVisitorLog[]): Promise<void> {
+    const refused = await this.store.insertLogs(batch);
+    if (refused > 0) {
+      console.error(`visitor-pass: dropped ${refused} visit logs whose pass no longer exists`);
+    }
   }
 }
 

@@ -283,16 +283,24 @@ export class VisitorPass {
     }
   }
 
-  /** Waits for visit logs still being written. */
+  /** Writes the visit logs still queued (they are written in batches, a few ms apart). */
   flush(): Promise<void> {
     return this.#visits.flush();
   }
 
-  /** Writes what is pending and releases the database (unless the app owns it). Idempotent. */
+  /**
+   * Writes the queued visit logs, then releases the database (unless the app owns it). Call it on
+   * shutdown: visits accepted before it are not lost. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#visits.flush();
+    if (this.#visits.pending > 0) {
+      console.error(
+        `visitor-pass: closing with ${this.#visits.pending} visit logs the database would not take`,
+      );
+    }
     await this.#store.close();
   }
 

@@ -88,7 +88,12 @@ export interface VisitorStore {
    */
   claim(uuid: string, newUuid: string, changes: VisitorChanges): Promise<VisitorRecord | null>;
   list(filter: VisitorFilter): Promise<VisitorRecord[]>;
-  insertLog(log: NewVisitorLog): Promise<void>;
+  /**
+   * Writes several visit logs, in one statement when it can. Rows the database refuses (their pass
+   * was deleted meanwhile) are skipped, and their number returned; an unreachable database throws
+   * and writes nothing.
+   */
+  insertLogs(logs: readonly NewVisitorLog[]): Promise<number>;
   /** The logs of one pass, newest first. */
   logs(visitorId: number): Promise<VisitorLog[]>;
   /** How many passes match `filter`. */

@@ -162,18 +162,20 @@ describe("the visitor-pass binary", { timeout: 60_000 }, () => {
         [1, "/reference"],
         [2, "/reference/thanks"],
       ] as const) {
-        await store.insertLog({
-          visitorId: pass.id,
-          sessionKey: null,
-          httpMethod: "GET",
-          requestUri: path,
-          queryString: "",
-          httpUserAgent: "curl/8.5.0",
-          httpReferer: null,
-          remoteAddr: "203.0.113.7",
-          statusCode: 200,
-          timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, second)),
-        });
+        await store.insertLogs([
+          {
+            visitorId: pass.id,
+            sessionKey: null,
+            httpMethod: "GET",
+            requestUri: path,
+            queryString: "",
+            httpUserAgent: "curl/8.5.0",
+            httpReferer: null,
+            remoteAddr: "203.0.113.7",
+            statusCode: 200,
+            timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, second)),
+          },
+        ]);
       }
     } finally {
       await store.close();

@@ -48,8 +48,8 @@ for (const database of DATABASES) {
         remoteAddr: null,
         statusCode: null,
       });
-      await store.insertLog(full);
-      await store.insertLog(bare);
+      await store.insertLogs([full]);
+      await store.insertLogs([bare]);
 
       const logs = await passes.logs(pass.uuid);
       expect(logs).toHaveLength(2);
@@ -75,9 +75,9 @@ for (const database of DATABASES) {
         [3, "/c2"],
         [0, "/first"],
       ] as const) {
-        await store.insertLog(log(pass.id, t(ms), { requestUri: uri }));
+        await store.insertLogs([log(pass.id, t(ms), { requestUri: uri })]);
       }
-      await store.insertLog(log(neighbour.id, t(5), { requestUri: "/neighbour" }));
+      await store.insertLogs([log(neighbour.id, t(5), { requestUri: "/neighbour" })]);
 
       const logs = await passes.logs(pass.uuid);
       expect(logs.map((entry) => entry.requestUri)).toEqual(["/c2", "/c1", "/b", "/a", "/first"]);
@@ -95,8 +95,20 @@ for (const database of DATABASES) {
       expect(await store.logs(987_654_321)).toEqual([]);
     });
 
-    it("refuses a log of a pass that does not exist", async () => {
-      await expect(storage.store.insertLog(log(987_654_321, new Date()))).rejects.toThrow();
+    it("refuses a log of a pass that does not exist, and writes the rest of its batch", async () => {
+      const { passes, store } = storage;
+      const pass = await passes.create({ email: "batch@example.org", scope: "S" });
+      const refused = await store.insertLogs([
+        log(pass.id, new Date(), { requestUri: "/before" }),
+        log(987_654_321, new Date()),
+        log(pass.id, new Date(), { requestUri: "/after" }),
+      ]);
+      expect(refused).toBe(1);
+      expect(await store.logs(987_654_321)).toEqual([]);
+      expect((await store.logs(pass.id)).map((row) => row.requestUri).sort()).toEqual([
+        "/after",
+        "/before",
+      ]);
     });
   });
 
@@ -122,8 +134,8 @@ for (const database of DATABASES) {
       const after = await at(1);
       const never = await at(null);
       for (const pass of [old, justBefore, exactly, after, never]) {
-        await store.insertLog(log(pass.id, cutoff));
-        await store.insertLog(log(pass.id, cutoff));
+        await store.insertLogs([log(pass.id, cutoff)]);
+        await store.insertLogs([log(pass.id, cutoff)]);
       }
 
       expect(await passes.purge({ before: cutoff })).toBe(2);
@@ -183,7 +195,7 @@ for (const database of DATABASES) {
           scope: "BATCH",
           expiresAt: new Date(now.getTime() - 1000 + i),
         });
-        await store.insertLog(log(pass.id, now));
+        await store.insertLogs([log(pass.id, now)]);
         expired.push(pass);
       }
       const live = await passes.create({ email: "live@example.org", scope: "BATCH" });

@@ -277,7 +277,7 @@ for (const database of DATABASES) {
       }
       for (const [key, seeded] of Object.entries(SEED) as [Key, Seeded][]) {
         for (const visit of seeded.visits) {
-          await store.insertLog(logOf(pass[key].id, visit, seeded.legacy ?? false));
+          await store.insertLogs([logOf(pass[key].id, visit, seeded.legacy ?? false)]);
         }
       }
     });
@@ -459,7 +459,7 @@ for (const database of DATABASES) {
       const visitor = await passes.create({ email: "edges@example.org", scope: "EDGES" });
       const other = await passes.create({ email: "other@example.org", scope: "EDGES" });
       const visit = (id: number, time: string) =>
-        store.insertLog(logOf(id, ["s", "203.0.113.1", CHROME, time], false));
+        store.insertLogs([logOf(id, ["s", "203.0.113.1", CHROME, time], false)]);
       await visit(visitor.id, "2031-05-07T23:59:59.999Z"); // outside a 3-day window
       await visit(visitor.id, "2031-05-08T00:00:00.000Z");
       await visit(visitor.id, "2031-05-08T23:59:59.999Z");
@@ -553,7 +553,7 @@ for (const database of DATABASES) {
           ["s-4", "203.0.113.9", CHROME, "2031-05-10T11:00:00.000Z"],
           ["s-4", "2001:db8:4::1", CHROME, "2031-05-10T11:01:00.000Z"],
         ] as Visit[]) {
-          await store.insertLog(logOf(Number(id), visit, false));
+          await store.insertLogs([logOf(Number(id), visit, false)]);
         }
         expect(await passes.sharing(uuid)).toMatchObject({
           visits: 5,

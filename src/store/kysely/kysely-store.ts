@@ -223,24 +223,25 @@ export class KyselyStore implements VisitorStore {
     return query;
   }
 
-  async insertLog(log: NewVisitorLog): Promise<void> {
-    await this.db
-      .insertInto(this.#t.logs)
-      .values({
-        visitor_id: log.visitorId,
-        session_key: log.sessionKey,
-        http_method: log.httpMethod,
-        request_uri: log.requestUri,
-        query_string: log.queryString,
-        http_user_agent: log.httpUserAgent,
-        http_referer: log.httpReferer,
-        remote_addr: log.remoteAddr,
-        status_code: log.statusCode,
-        timestamp: log.timestamp.getTime(),
-        client_network: log.clientNetwork ?? null,
-        browser_family: log.browserFamily ?? null,
-      })
-      .execute();
+  async insertLogs(logs: readonly NewVisitorLog[]): Promise<number> {
+    if (logs.length === 0) return 0;
+    try {
+      await this.db.insertInto(this.#t.logs).values(logs.map(logRow)).execute();
+      return 0;
+    } catch (error) {
+      if (!isConstraintViolation(error)) throw error;
+    }
+    // A row the database refuses (its pass was deleted meanwhile) must not hold up the others.
+    let refused = 0;
+    for (const log of logs) {
+      try {
+        await this.db.insertInto(this.#t.logs).values(logRow(log)).execute();
+      } catch (error) {
+        if (!isConstraintViolation(error)) throw error;
+        refused += 1;
+      }
+    }
+    return refused;
   }
 
   visitCounts(visitorIds: readonly number[]): Promise<Map<number, number>> {
@@ -320,6 +321,31 @@ export class KyselyStore implements VisitorStore {
   #bool(value: boolean): number | boolean {
     return this.family === "sqlite" ? (value ? 1 : 0) : value;
   }
+}
+
+function logRow(log: NewVisitorLog) {
+  return {
+    visitor_id: log.visitorId,
+    session_key: log.sessionKey,
+    http_method: log.httpMethod,
+    request_uri: log.requestUri,
+    query_string: log.queryString,
+    http_user_agent: log.httpUserAgent,
+    http_referer: log.httpReferer,
+    remote_addr: log.remoteAddr,
+    status_code: log.statusCode,
+    timestamp: log.timestamp.getTime(),
+    client_network: log.clientNetwork ?? null,
+    browser_family: log.browserFamily ?? null,
+  };
+}
+
+/** The database refused a row (foreign key, unique, not null…), as opposed to being unreachable. */
+function isConstraintViolation(error: unknown): boolean {
+  const { code, errno } = (error ?? {}) as { code?: unknown; errno?: unknown };
+  if (typeof code === "string" && code.startsWith("SQLITE_CONSTRAINT")) return true;
+  if (typeof code === "string" && /^23\d{3}$/.test(code)) return true;
+  return typeof errno === "number" && [1048, 1062, 1216, 1451, 1452].includes(errno);
 }
 
 function toDate(value: number | string | bigint): Date {

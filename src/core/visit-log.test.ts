@@ -1,0 +1,132 @@
+import { describe, expect, it, vi } from "vitest";
+import type { NewVisitorLog, VisitorStore } from "../store/store.js";
+import { resolveConfig } from "./config.js";
+import type { VisitRequest } from "./flow.js";
+import { VisitLogWriter } from "./visit-log.js";
+import { Visitor } from "./visitor.js";
+
+const visitor = (id: number) =>
+  new Visitor({
+    id,
+    uuid: "00000000-0000-4000-8000-000000000000",
+    firstName: "",
+    lastName: "",
+    email: "v@example.org",
+    scope: "S",
+    context: null,
+    createdAt: new Date(),
+    lastUpdatedAt: new Date(),
+    expiresAt: null,
+    isActive: true,
+    sessionExpiry: 0,
+    maxUses: null,
+    uses: 0,
+  });
+
+const request: VisitRequest = {
+  method: "GET",
+  url: "/reference?x=1&vuid=00000000-0000-4000-8000-000000000000",
+  userAgent: "Mozilla/5.0",
+  referer: null,
+  ip: "203.0.113.9",
+};
+
+/** A store that keeps the rows it is given, and can be told to fail. */
+function fakeStore() {
+  const rows: NewVisitorLog[] = [];
+  const batches: number[] = [];
+  const state = { down: false, refuseVisitor: -1 };
+  const store = {
+    async insertLogs(logs: readonly NewVisitorLog[]) {
+      if (state.down) throw new Error("connection refused");
+      const kept = logs.filter((log) => log.visitorId !== state.refuseVisitor);
+      batches.push(kept.length);
+      rows.push(...kept);
+      return logs.length - kept.length;
+    },
+  } as unknown as VisitorStore;
+  return { store, rows, batches, state };
+}
+
+const config = resolveConfig({ env: {}, database: "sqlite::memory:" });
+
+describe("VisitLogWriter", () => {
+  it("writes every recorded visit exactly once, in few inserts", async () => {
+    const { store, rows, batches } = fakeStore();
+    const writer = new VisitLogWriter(store, config);
+    for (let i = 0; i < 1000; i++) writer.record(visitor(1), request, `s${i}`, 200);
+    await writer.flush();
+    expect(rows).toHaveLength(1000);
+    expect(new Set(rows.map((row) => row.sessionKey)).size).toBe(1000);
+    expect(batches.length).toBeLessThanOrEqual(10);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(250);
+    expect(rows[0]?.queryString).toBe("x=1");
+  });
+
+  it("writes on its own shortly after a visit, without a flush", async () => {
+    const { store, rows } = fakeStore();
+    const writer = new VisitLogWriter(store, config);
+    writer.record(visitor(1), request, "s", 200);
+    expect(rows).toHaveLength(0);
+    await vi.waitFor(() => expect(rows).toHaveLength(1), { timeout: 2000 });
+  });
+
+  it("holds rows while the database is away and writes them once when it returns", async () => {
+    const { store, rows, state } = fakeStore();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const writer = new VisitLogWriter(store, config);
+    state.down = true;
+    for (let i = 0; i < 300; i++) writer.record(visitor(1), request, `s${i}`, 200);
+    await writer.flush();
+    expect(rows).toHaveLength(0);
+    expect(writer.pending).toBe(300);
+    state.down = false;
+    await writer.flush();
+    expect(rows).toHaveLength(300);
+    expect(new Set(rows.map((row) => row.sessionKey)).size).toBe(300);
+    expect(writer.pending).toBe(0);
+    errors.mockRestore();
+  });
+
+  it("reports the rows the store refused, and does not try them again", async () => {
+    const { store, rows, state } = fakeStore();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const writer = new VisitLogWriter(store, config);
+    state.refuseVisitor = 2;
+    writer.record(visitor(2), request, "refused", 200);
+    for (let i = 0; i < 5; i++) writer.record(visitor(1), request, `s${i}`, 200);
+    await writer.flush();
+    expect(rows.map((row) => row.sessionKey)).toEqual(["s0", "s1", "s2", "s3", "s4"]);
+    expect(writer.pending).toBe(0);
+    expect(errors).toHaveBeenCalledWith(
+      expect.stringContaining("dropped 1 visit logs whose pass no longer exists"),
+    );
+    errors.mockRestore();
+  });
+});
+
+describe("close()", () => {
+  it("writes the visits still queued before it lets go of the database", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const path = await import("node:path");
+    const { createVisitorPass } = await import("../index.js");
+    const { flowOf } = await import("./visitor-pass.js");
+    const dir = mkdtempSync(path.join(tmpdir(), "visitor-pass-close-"));
+    const database = `sqlite:${path.join(dir, "passes.sqlite3")}`;
+    try {
+      const passes = createVisitorPass({ database, env: {} });
+      await passes.migrate();
+      const ginger = await passes.create({ email: "ginger@example.org", scope: "S" });
+      const flow = flowOf(passes, "test()");
+      for (let i = 0; i < 50; i++) flow.recordVisit(ginger, request, null, 200);
+      await passes.close();
+
+      const reopened = createVisitorPass({ database, env: {} });
+      expect(await reopened.logs(ginger.uuid)).toHaveLength(50);
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
