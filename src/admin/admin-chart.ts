@@ -1,5 +1,5 @@
 import { html, type SafeHtml } from "../core/html.js";
-import type { DayCount } from "./analytics.js";
+import type { DailyVisits } from "../core/sharing.js";
 
 /** Each day is 10 units wide and the plot 100 high; the SVG stretches to its box. */
 const SLOT = 10;
@@ -36,9 +36,12 @@ function axisMax(max: number): number {
  * `<title>` and `<desc>`, an `aria-label` summing it up, and the numbers again in a visually
  * hidden table for screen readers.
  */
-export function visitsChart(days: readonly DayCount[], options: { id: string; caption: string }) {
+export function visitsChart(
+  days: readonly DailyVisits[],
+  options: { id: string; caption: string },
+) {
   const total = days.reduce((sum, d) => sum + d.visits, 0);
-  const busiest = days.reduce<DayCount | null>(
+  const busiest = days.reduce<DailyVisits | null>(
     (best, d) => (d.visits > 0 && (best === null || d.visits > best.visits) ? d : best),
     null,
   );
@@ -77,7 +80,7 @@ ${daysTable(days, options.caption)}
 </figure>`;
 }
 
-function daysTable(days: readonly DayCount[], caption: string): SafeHtml {
+function daysTable(days: readonly DailyVisits[], caption: string): SafeHtml {
   return html`<table class="visually-hidden">
 <caption>${caption}</caption>
 <thead><tr><th scope="col">Day</th><th scope="col">Visits</th></tr></thead>

@@ -1,10 +1,10 @@
 import { html, type SafeHtml } from "../core/html.js";
+import type { DailyVisits, SharingSignals } from "../core/sharing.js";
 import type { Visitor, VisitorLog } from "../core/visitor.js";
 import { page } from "../ui/layout.js";
 import { visitsChart } from "./admin-chart.js";
 import { type ListParams, listQuery, type SharingParams, sharingQuery } from "./admin-query.js";
 import { ADMIN_STYLES } from "./admin-styles.js";
-import type { DayCount, SharingSignals } from "./analytics.js";
 
 /** Where the admin is mounted and which section a page belongs to. */
 export interface Frame {
@@ -18,12 +18,12 @@ export interface ListView {
   params: ListParams;
   pageSize: number;
   visitors: readonly Visitor[];
-  /** Visits per pass id, or `null` when the count is not available. */
-  visits: ReadonlyMap<number, number> | null;
-  /** All passes matching the filters, or `null` when the count is not available. */
-  total: number | null;
+  /** Visits per pass id. */
+  visits: ReadonlyMap<number, number>;
+  /** All passes matching the filters. */
+  total: number;
   hasOlder: boolean;
-  chart: readonly DayCount[] | null;
+  chart: readonly DailyVisits[];
   notice: string | null;
 }
 
@@ -34,22 +34,19 @@ export interface PassView {
   link: string | null;
   logs: readonly VisitorLog[];
   totalLogs: number;
-  /** `undefined`: analytics not available; `null`: no signals for this pass. */
-  sharing: SharingSignals | null | undefined;
-  chart: readonly DayCount[] | null;
+  /** `null` when the pass went away while the page was being made. */
+  sharing: SharingSignals | null;
+  chart: readonly DailyVisits[];
   notice: string | null;
 }
 
 export interface SharingView {
   frame: Frame;
   params: SharingParams;
-  /** `null`: the report is not available. */
-  rows: readonly SharingSignals[] | null;
+  rows: readonly SharingSignals[];
   hasMore: boolean;
   pageSize: number;
 }
-
-const NOT_AVAILABLE = "Not available in this version.";
 
 export function passPath(mount: string, uuid: string): string {
   return `${mount}/passes/${encodeURIComponent(uuid)}`;
@@ -107,11 +104,6 @@ function uses(visitor: Visitor): string {
   return visitor.maxUses === null ? String(visitor.uses) : `${visitor.uses} / ${visitor.maxUses}`;
 }
 
-function countOf(value: number | readonly string[] | undefined | null): string {
-  if (value === undefined || value === null) return "—";
-  return typeof value === "number" ? String(value) : String(value.length);
-}
-
 function notice(text: string | null): SafeHtml {
   return text ? html`<p class="notice" role="status">${text}</p>` : html``;
 }
@@ -152,18 +144,15 @@ export function listPage(view: ListView): string {
     params.active !== undefined ||
     params.valid !== undefined;
   const first = (params.page - 1) * view.pageSize;
+  const pages = Math.max(1, Math.ceil(view.total / view.pageSize));
   const shown = view.visitors.length
-    ? `${first + 1}–${first + view.visitors.length}${view.total === null ? "" : ` of ${view.total}`}`
-    : view.total === null
-      ? "No passes"
-      : `None of ${view.total}`;
-  const summary = `Page ${params.page}${
-    view.total === null ? "" : ` of ${Math.max(1, Math.ceil(view.total / view.pageSize))}`
-  } · ${shown} · times in UTC`;
+    ? `${first + 1}–${first + view.visitors.length} of ${view.total}`
+    : `none of ${view.total}`;
+  const summary = `Page ${params.page} of ${pages} · ${shown} · times in UTC`;
 
   const rows = view.visitors.map((v) => {
     const name = v.fullName;
-    const visits = view.visits ? String(view.visits.get(v.id) ?? 0) : "—";
+    const visits = view.visits.get(v.id) ?? 0;
     return html`<tr>
 <td class="select"><input type="checkbox" name="uuid" value="${v.uuid}" aria-label="Select ${v.email || v.uuid}"></td>
 <td class="who wrap email"><a href="${passPath(frame.mount, v.uuid)}">${v.email || "(no email yet)"}</a>${name ? html`<span class="sub">${name}</span>` : ""}</td>
@@ -197,7 +186,7 @@ export function listPage(view: ListView): string {
 ${notice(view.notice)}
 <section class="card" aria-labelledby="chart-heading">
 <h2 id="chart-heading">Visits, last 30 days</h2>
-${view.chart ? visitsChart(view.chart, { id: "visits-chart", caption: "Visits per day to all passes, last 30 days" }) : html`<p class="muted">${NOT_AVAILABLE}</p>`}
+${visitsChart(view.chart, { id: "visits-chart", caption: "Visits per day to all passes, last 30 days" })}
 </section>
 <section class="card" aria-labelledby="list-heading">
 <h2 id="list-heading" class="visually-hidden">All passes</h2>
@@ -233,9 +222,9 @@ function actionButton(frame: Frame, visitor: Visitor, action: "deactivate" | "re
   return html`<form method="post" action="${passPath(frame.mount, visitor.uuid)}/${action}"><button type="submit" class="${cls}">${label}</button></form>`;
 }
 
-function sharingSection(signals: SharingSignals | null | undefined): SafeHtml {
-  if (signals === undefined) return html`<p class="muted">${NOT_AVAILABLE}</p>`;
-  if (signals === null) return html`<p class="muted">No visits to judge from yet.</p>`;
+function sharingSection(signals: SharingSignals | null): SafeHtml {
+  if (signals === null) return html`<p class="muted">—</p>`;
+  if (signals.visits === 0) return html`<p class="muted">No visits to judge from yet.</p>`;
   return html`<dl class="fields">
 ${field("Flagged", signals.flagged ? html`<span class="badge warn">Possibly shared</span>` : html`<span class="badge ok">No</span>`)}
 ${
@@ -247,9 +236,9 @@ ${
     : ""
 }
 ${field("Visits", signals.visits)}
-${field("Sessions", countOf(signals.sessions))}
-${field("Networks", countOf(signals.networks))}
-${field("Browsers", countOf(signals.browsers))}
+${field("Sessions", signals.sessions)}
+${field("Networks", signals.networks)}
+${field("Browsers", signals.browsers)}
 ${field("First visit", when(signals.firstVisit, "none"))}
 ${field("Last visit", when(signals.lastVisit, "none"))}
 </dl>`;
@@ -328,7 +317,7 @@ ${context === null ? html`<p class="muted">None.</p>` : html`<pre>${context}</pr
 </section>
 <section class="card" aria-labelledby="chart-heading">
 <h2 id="chart-heading">Visits, last 30 days</h2>
-${view.chart ? visitsChart(view.chart, { id: "pass-chart", caption: "Visits per day to this pass, last 30 days" }) : html`<p class="muted">${NOT_AVAILABLE}</p>`}
+${visitsChart(view.chart, { id: "pass-chart", caption: "Visits per day to this pass, last 30 days" })}
 </section>
 <section class="card" aria-labelledby="visits-heading">
 <h2 id="visits-heading">Visits</h2>
@@ -340,21 +329,21 @@ ${visitsTable(view)}
 export function sharingPage(view: SharingView): string {
   const { frame, params } = view;
   const base = `${frame.mount}/sharing`;
-  const rows = (view.rows ?? []).map(
+  const rows = view.rows.map(
     (s) => html`<tr>
 <td>${s.flagged ? html`<span class="badge warn">Flagged</span>` : html`<span class="badge">No</span>`}</td>
 <td class="wrap email"><a href="${passPath(frame.mount, s.uuid)}">${s.email || s.uuid}</a></td>
 <td class="wrap">${s.scope}</td>
 <td class="num">${s.visits}</td>
-<td class="num">${countOf(s.sessions)}</td>
-<td class="num">${countOf(s.networks)}</td>
-<td class="num">${countOf(s.browsers)}</td>
+<td class="num">${s.sessions}</td>
+<td class="num">${s.networks}</td>
+<td class="num">${s.browsers}</td>
 <td class="nowrap">${when(s.firstVisit)}<span class="sub">to ${when(s.lastVisit)}</span></td>
 <td>${s.reasons.length ? html`<ul class="reasons">${s.reasons.map((r) => html`<li>${r}</li>`)}</ul>` : html`<span class="muted">—</span>`}</td>
 </tr>`,
   );
   const first = (params.page - 1) * view.pageSize;
-  const summary = view.rows?.length
+  const summary = view.rows.length
     ? `Page ${params.page} · ${first + 1}–${first + view.rows.length}`
     : `Page ${params.page}`;
   const body = html`<h1>Sharing</h1>
@@ -365,10 +354,7 @@ export function sharingPage(view: SharingView): string {
 <label class="check"><input type="checkbox" name="flagged" value="yes"${params.flagged ? html` checked` : ""}>Flagged only</label>
 <div class="buttons"><button type="submit">Filter</button>${params.scope || params.flagged ? html`<a href="${base}">Clear</a>` : ""}</div>
 </form>
-${
-  view.rows === null
-    ? html`<p class="muted">${NOT_AVAILABLE}</p>`
-    : html`<div class="table-wrap"><table class="data sharing">
+<div class="table-wrap"><table class="data sharing">
 <caption class="visually-hidden">Sharing signals per pass, flagged first</caption>
 <thead><tr><th scope="col">Flagged</th><th scope="col">Email</th><th scope="col">Scope</th><th scope="col" class="num">Visits</th><th scope="col" class="num">Sessions</th><th scope="col" class="num">Networks</th><th scope="col" class="num">Browsers</th><th scope="col">First and last visit</th><th scope="col">Reasons</th></tr></thead>
 <tbody>${rows.length ? rows : html`<tr><td colspan="9" class="empty">${params.page > 1 ? "Nothing on this page." : "No visited passes to report on."}</td></tr>`}</tbody>
@@ -378,8 +364,7 @@ ${pager(
   view.hasMore ? `${base}${sharingQuery(params, { page: params.page + 1 })}` : null,
   summary,
   "Sharing report pages",
-)}`
-}
+)}
 </section>`;
   return document(frame, "Sharing", body);
 }

@@ -23,7 +23,6 @@ import {
   parseListParams,
   parseSharingParams,
 } from "./admin-query.js";
-import { type AdminBackend, adminBackend } from "./analytics.js";
 
 export interface VisitorAdminOptions<R> {
   /**
@@ -81,7 +80,7 @@ type Route =
  * the answer.
  */
 export class VisitorAdmin<R = unknown> {
-  readonly #backend: AdminBackend;
+  readonly #passes: VisitorPass;
   readonly #authorize: (request: R) => boolean | Promise<boolean>;
   readonly #pageSize: number;
   readonly #baseUrl: string | null;
@@ -108,7 +107,7 @@ export class VisitorAdmin<R = unknown> {
     if (options.baseUrl !== undefined && !isHttpUrl(options.baseUrl)) {
       throw new VisitorPassConfigError("baseUrl", options.baseUrl, "must be an http(s) URL");
     }
-    this.#backend = adminBackend(passes);
+    this.#passes = passes;
     this.#authorize = authorize;
     this.#pageSize = pageSize;
     this.#baseUrl = options.baseUrl ?? null;
@@ -176,20 +175,18 @@ export class VisitorAdmin<R = unknown> {
       active: params.active,
       valid: params.valid,
     };
-    const backend = this.#backend;
+    const passes = this.#passes;
     const [rows, total, chart] = await Promise.all([
-      backend.list({
+      passes.list({
         ...filter,
         limit: this.#pageSize + 1,
         offset: (params.page - 1) * this.#pageSize,
       }),
-      backend.count ? backend.count(filter) : null,
-      backend.visitsOverTime ? backend.visitsOverTime({ days: 30 }) : null,
+      passes.count(filter),
+      passes.visitsOverTime({ days: 30 }),
     ]);
     const visitors = rows.slice(0, this.#pageSize);
-    const visits = backend.visitCounts
-      ? await backend.visitCounts(visitors.map((v) => v.id))
-      : null;
+    const visits = await passes.visitCounts(visitors.map((v) => v.id));
     return htmlPage(
       200,
       listPage({
@@ -210,18 +207,15 @@ export class VisitorAdmin<R = unknown> {
     const parsed = parseSharingParams(query);
     if (!parsed.ok) return this.#badRequest(frame, parsed.errors);
     const params = parsed.params;
-    const report = this.#backend.sharingReport;
-    const rows = report
-      ? await report({
-          scope: params.scope || undefined,
-          flaggedOnly: params.flagged || undefined,
-          limit: this.#pageSize + 1,
-          offset: (params.page - 1) * this.#pageSize,
-        })
-      : null;
+    const rows = await this.#passes.sharingReport({
+      scope: params.scope || undefined,
+      flaggedOnly: params.flagged || undefined,
+      limit: this.#pageSize + 1,
+      offset: (params.page - 1) * this.#pageSize,
+    });
     // Flagged first, whatever order the report came in; otherwise as it came.
     const sorted = rows
-      ?.map((row, index) => ({ row, index }))
+      .map((row, index) => ({ row, index }))
       .sort((a, b) => Number(b.row.flagged) - Number(a.row.flagged) || a.index - b.index)
       .map(({ row }) => row);
     return htmlPage(
@@ -229,8 +223,8 @@ export class VisitorAdmin<R = unknown> {
       sharingPage({
         frame,
         params,
-        rows: sorted ? sorted.slice(0, this.#pageSize) : null,
-        hasMore: (rows?.length ?? 0) > this.#pageSize,
+        rows: sorted.slice(0, this.#pageSize),
+        hasMore: rows.length > this.#pageSize,
         pageSize: this.#pageSize,
       }),
     );
@@ -239,14 +233,13 @@ export class VisitorAdmin<R = unknown> {
   async #pass(frame: Frame, request: AdminRequest, id: string): Promise<PageResponse> {
     const key = this.#passKey(id);
     if (key === null) return this.#notFound(frame, "No such pass.");
-    const passes = this.#backend.passes;
+    const passes = this.#passes;
     const visitor = await passes.get(key);
     if (!visitor) return this.#notFound(frame, "No such pass.");
-    const { sharing, visitsOverTime } = this.#backend;
     const [logs, signals, chart] = await Promise.all([
       passes.logs(key),
-      sharing ? sharing(key) : undefined,
-      visitsOverTime ? visitsOverTime({ uuid: key, days: 30 }) : null,
+      passes.sharing(key),
+      passes.visitsOverTime({ uuid: key, days: 30 }),
     ]);
     return htmlPage(
       200,
@@ -266,7 +259,7 @@ export class VisitorAdmin<R = unknown> {
   async #act(frame: Frame, id: string, action: "deactivate" | "reactivate") {
     const key = this.#passKey(id);
     if (key === null) return this.#notFound(frame, "No such pass.");
-    const changed = await this.#backend.passes[action](key);
+    const changed = await this.#passes[action](key);
     if (!changed) return this.#notFound(frame, "No such pass.");
     return redirect(`${passPath(frame.mount, id)}?done=${action}d`);
   }
@@ -286,7 +279,7 @@ export class VisitorAdmin<R = unknown> {
     }
     let changed = 0;
     for (const key of keys as string[]) {
-      const result = await this.#backend.passes[action as "deactivate" | "reactivate"](key);
+      const result = await this.#passes[action as "deactivate" | "reactivate"](key);
       if (result) changed += 1;
     }
     const back = parseListParams(new URLSearchParams(first(form.return) ?? ""));
@@ -299,15 +292,15 @@ export class VisitorAdmin<R = unknown> {
 
   /** The stored key of a pass identifier from a URL or form, or `null` if it cannot be one. */
   #passKey(id: string): string | null {
-    if (this.#backend.passes.config.tokenStorage === "hash" && DIGEST.test(id)) {
+    if (this.#passes.config.tokenStorage === "hash" && DIGEST.test(id)) {
       return id.toLowerCase();
     }
     return isUuid(id) ? id.toLowerCase() : null;
   }
 
   #link(request: AdminRequest, visitor: Visitor): string | null {
-    if (this.#backend.passes.config.tokenStorage !== "plain" || !isUuid(visitor.uuid)) return null;
-    return this.#backend.passes.tokenise(this.#baseUrl ?? `${request.baseUrl}/`, visitor);
+    if (this.#passes.config.tokenStorage !== "plain" || !isUuid(visitor.uuid)) return null;
+    return this.#passes.tokenise(this.#baseUrl ?? `${request.baseUrl}/`, visitor);
   }
 
   #notFound(frame: Frame, message: string): PageResponse {
