@@ -8,9 +8,9 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** Starts `script` in its own Node process (TypeScript through tsx) and waits for "READY <port>". */
+/** Starts `script` (plain JavaScript) in its own Node process and waits for "READY <port>". */
 export async function startServer(script: string, env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
+  const child = spawn(process.execPath, [script], {
     env: { ...process.env, ...env, NODE_ENV: "production" },
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -18,7 +18,7 @@ import { seedSqlite } from "./seed.js";
 
 const quick = process.env.BENCH_QUICK === "1";
 const here = path.dirname(fileURLToPath(import.meta.url));
-const app = path.join(here, "servers/express-app.ts");
+const app = path.join(here, "servers/express-app.mjs");
 const scratch = mkdtempSync(path.join(os.tmpdir(), "visitor-pass-bench-"));
 const rounds = quick ? 3 : 8;
 const seconds = quick ? 1 : 2;

@@ -5,14 +5,17 @@
  * - `plain`: express-session and a route that reads the session: the baseline.
  * - `visitor`: the same app with visitorPass; the route is guarded and each visit logged.
  *
+ * Plain JavaScript against dist/, so that nothing but the package itself runs in the measured
+ * process (no TypeScript loader).
+ *
  * Both answer `GET /start` (plain: creates a session) and `GET /reference`; the visitor app admits
  * on `GET /reference?vuid=…` (token lookup, a use spent, session rotation, redirect).
  */
-import type { AddressInfo } from "node:net";
 import express from "express";
 import session from "express-session";
-import { userIsVisitor, visitorPass } from "../../src/adapters/express/index.js";
-import { createVisitorPass } from "../../src/index.js";
+// The built package, as users run it (npm run bench builds first).
+import { createVisitorPass } from "../../dist/index.js";
+import { userIsVisitor, visitorPass } from "../../dist/adapters/express/index.js";
 
 const mode = process.env.BENCH_MODE ?? "plain";
 const database = process.env.BENCH_DATABASE ?? "sqlite::memory:";
@@ -25,11 +28,11 @@ app.get("/bench/memory", (_req, res) => {
 
 if (mode === "plain") {
   app.get("/start", (req, res) => {
-    (req.session as unknown as Record<string, unknown>).user = "ginger";
+    req.session.user = "ginger";
     res.send("ok");
   });
   app.get("/reference", (req, res) => {
-    const who = (req.session as unknown as Record<string, unknown>).user;
+    const who = req.session.user;
     res.json({ who: who ?? null });
   });
 } else {
@@ -40,7 +43,7 @@ if (mode === "plain") {
   });
   await passes.migrate();
   app.use(visitorPass(passes));
-  app.get("/reference", userIsVisitor({ scope: "REFERENCE_REQUEST" }), (req, res) => {
+  app.get("/reference", userIsVisitor({ scope: "REFERENCE_REQUEST", logVisit: process.env.BENCH_LOG !== "0" }), (req, res) => {
     res.json({ who: req.visitor?.uuid ?? null });
   });
   app.post("/bench/pass", async (_req, res) => {
@@ -66,5 +69,5 @@ if (mode === "plain") {
 }
 
 const server = app.listen(0, "127.0.0.1", () => {
-  console.log(`READY ${(server.address() as AddressInfo).port}`);
+  console.log(`READY ${server.address().port}`);
 });
