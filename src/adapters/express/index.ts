@@ -1,11 +1,18 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import onHeaders from "on-headers";
 import { VisitorPassError, type VisitorPassUnavailable } from "../../core/errors.js";
-import type { GuardOptions, Recognition, VisitorFlow, VisitRequest } from "../../core/flow.js";
+import type {
+  GuardOptions,
+  Recognition,
+  SessionPort,
+  VisitorFlow,
+  VisitRequest,
+} from "../../core/flow.js";
 import { createGuard } from "../../core/flow.js";
 import { stripToken } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
+import { sendPage } from "./express-response.js";
 import { sessionPort } from "./express-session-port.js";
 
 declare global {
@@ -35,6 +42,9 @@ export type VisitorPassMiddlewareOptions = VisitorSessionOptions;
 
 interface RequestState {
   flow: VisitorFlow;
+  /** The request as the core sees it, read once (with its token: the core strips it). */
+  visit: VisitRequest;
+  session: SessionPort | null;
   recognition: Recognition;
   /** The store failed while this request was looked at: guarded routes answer 503. */
   unavailable: VisitorPassUnavailable | null;
@@ -86,20 +96,19 @@ export function visitorRequest(
     req.visitor = null;
     req.isVisitor = false;
     try {
-      const recognition = await flow.recognise(visitRequest(req), sessionPort(req), {
+      const visit = visitRequest(req);
+      const session = sessionPort(req);
+      const recognition = await flow.recognise(visit, session, {
         authenticated: isAuthenticated(req),
       });
       const unavailable = recognition.kind === "unavailable" ? recognition.error : null;
-      (req as StatefulRequest)[STATE] = { flow, recognition, unavailable };
+      (req as StatefulRequest)[STATE] = { flow, visit, session, recognition, unavailable };
       if (recognition.kind === "malformed") {
         res.status(recognition.error.status).type("text/plain").send(recognition.error.message);
         return;
       }
       if (recognition.kind === "confirm") {
-        res
-          .status(recognition.page.status)
-          .set(recognition.page.headers)
-          .send(recognition.page.body);
+        sendPage(res, recognition.page);
         return;
       }
       if (recognition.kind !== "none") hideToken(req, flow);
@@ -131,13 +140,13 @@ export function visitorSession(
       if (state.flow !== flow) {
         throw setupError("visitorSession() and visitorRequest() were given different passes.");
       }
-      const session = sessionPort(req);
+      const session = state.session ?? sessionPort(req);
       if (!session) {
         throw setupError(
           "visitorSession() needs req.session: mount express-session (or a compatible session middleware) before it.",
         );
       }
-      const settlement = await flow.settle(visitRequest(req), session, state.recognition, {
+      const settlement = await flow.settle(state.visit, session, state.recognition, {
         authenticated: isAuthenticated(req),
       });
       state.unavailable = settlement.unavailable;
@@ -186,14 +195,14 @@ export function userIsVisitor(options: GuardOptions<Request>): RequestHandler {
       if (!decision.allow) {
         if (state.unavailable) return next(state.unavailable);
         const form = decision.selfService
-          ? await state.flow.startSelfService(visitRequest(req), guard)
+          ? await state.flow.startSelfService(state.visit, guard)
           : null;
         if (form !== null) return res.redirect(302, form);
         return next(decision.error);
       }
       if (decision.log && visitor) {
-        const session = sessionPort(req);
-        const visit = state.flow.visitOf(visitRequest(req), session);
+        const session = state.session;
+        const visit = state.flow.visitOf(state.visit, session);
         onHeaders(res, () => state.flow.recordVisit(visitor, visit, session, res.statusCode));
       }
       next();

@@ -10,11 +10,23 @@ export interface Connection {
   /** Whether `close()` should destroy `db` (false when the app handed us its own instance). */
   owned: boolean;
   /**
-   * For a SQLite database this package opened: whether another connection (another process, the
-   * CLI) committed since the last call. `PRAGMA data_version` answers that exactly, in about a
-   * microsecond, so pass lookups can be cached without ever serving a stale pass.
+   * For a SQLite database this package opened: the driver's own connection (the one Kysely
+   * uses), once it is open, for the few hot statements that skip the query builder.
    */
-  changedElsewhere?: () => boolean;
+  sqlite?: () => SqliteHandle | null;
+}
+
+/** The subset of better-sqlite3's `Database` the store uses directly. */
+export interface SqliteHandle {
+  readonly inTransaction: boolean;
+  prepare(sql: string): SqliteStatement;
+  transaction<A extends unknown[]>(run: (...args: A) => void): (...args: A) => void;
+}
+
+export interface SqliteStatement {
+  run(...parameters: unknown[]): unknown;
+  get(...parameters: unknown[]): unknown;
+  pluck(toggle?: boolean): SqliteStatement;
 }
 
 /**
@@ -27,25 +39,17 @@ export function connect(target: DatabaseTarget): Connection {
     case "kysely":
       return { db: target.db as Kysely<Database>, family: familyOf(target.db), owned: false };
     case "sqlite": {
-      let version: (() => number) | null = null;
-      let seen = -1;
+      let handle: SqliteHandle | null = null;
       const open = async () => {
         const database = await openSqlite(target.filename);
-        const statement = database.prepare("PRAGMA data_version").pluck();
-        version = () => statement.get() as number;
+        handle = database as unknown as SqliteHandle;
         return database;
       };
       return {
         db: new Kysely<Database>({ dialect: new SqliteDialect({ database: open }) }),
         family: "sqlite",
         owned: true,
-        changedElsewhere: () => {
-          if (!version) return true;
-          const current = version();
-          const changed = current !== seen;
-          seen = current;
-          return changed;
-        },
+        sqlite: () => handle,
       };
     }
     case "postgres":

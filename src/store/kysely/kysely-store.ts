@@ -19,7 +19,12 @@ import type {
   VisitorStore,
 } from "../store.js";
 import { KyselyAnalytics } from "./kysely-analytics.js";
-import { connect, type SqlFamily } from "./kysely-connect.js";
+import {
+  connect,
+  type SqlFamily,
+  type SqliteHandle,
+  type SqliteStatement,
+} from "./kysely-connect.js";
 import { migrateToLatest, type TableNames, tableNames } from "./kysely-migrations.js";
 import type { Database, VisitorLogRow, VisitorRow } from "./kysely-schema.js";
 
@@ -37,6 +42,7 @@ export class KyselyStore implements VisitorStore {
   readonly analytics: KyselyAnalytics;
 
   readonly changedElsewhere?: () => boolean;
+  readonly #sqlite: SqliteFastPath | null;
 
   constructor(target: DatabaseTarget, tablePrefix: string) {
     const connection = connect(target);
@@ -45,7 +51,11 @@ export class KyselyStore implements VisitorStore {
     this.#owned = connection.owned;
     this.#t = tableNames(tablePrefix);
     this.analytics = new KyselyAnalytics(this.db, this.family, this.#t);
-    if (connection.changedElsewhere) this.changedElsewhere = connection.changedElsewhere;
+    this.#sqlite = connection.sqlite ? new SqliteFastPath(connection.sqlite, this.#t.logs) : null;
+    if (this.#sqlite) {
+      const fast = this.#sqlite;
+      this.changedElsewhere = () => fast.changedElsewhere();
+    }
   }
 
   migrate(): Promise<void> {
@@ -225,6 +235,8 @@ export class KyselyStore implements VisitorStore {
 
   async insertLogs(logs: readonly NewVisitorLog[]): Promise<number> {
     if (logs.length === 0) return 0;
+    const fast = this.#sqlite?.insertLogs(logs.map(logRow));
+    if (fast !== undefined && fast !== null) return fast;
     try {
       await this.db.insertInto(this.#t.logs).values(logs.map(logRow)).execute();
       return 0;
@@ -320,6 +332,67 @@ export class KyselyStore implements VisitorStore {
 
   #bool(value: boolean): number | boolean {
     return this.family === "sqlite" ? (value ? 1 : 0) : value;
+  }
+}
+
+/**
+ * The hot statements on a SQLite database this package opened, as prepared statements on the
+ * driver's connection: the data-version check behind the pass cache, and visit log inserts
+ * (one transaction per batch). Each steps aside (returns `null`) while the connection is not yet
+ * open or is inside a transaction of Kysely's, which then goes first.
+ */
+class SqliteFastPath {
+  #seen = -1;
+  #version: SqliteStatement | null = null;
+  #insert: ((rows: ReturnType<typeof logRow>[]) => void) | null = null;
+  #insertOne: SqliteStatement | null = null;
+
+  constructor(
+    readonly handle: () => SqliteHandle | null,
+    readonly logsTable: string,
+  ) {}
+
+  /** Whether another connection committed since the last call (`PRAGMA data_version`). */
+  changedElsewhere(): boolean {
+    const db = this.handle();
+    if (!db) return true;
+    this.#version ??= db.prepare("PRAGMA data_version").pluck();
+    const current = this.#version.get() as number;
+    const changed = current !== this.#seen;
+    this.#seen = current;
+    return changed;
+  }
+
+  /** Inserts `rows` in one transaction; the number refused, or `null` to use the slow path. */
+  insertLogs(rows: ReturnType<typeof logRow>[]): number | null {
+    const db = this.handle();
+    if (!db || db.inTransaction) return null;
+    if (!this.#insert) {
+      const columns = Object.keys(rows[0]!);
+      const statement = db.prepare(
+        `insert into "${this.logsTable}" (${columns.map((c) => `"${c}"`).join(", ")}) values (${columns.map((c) => `@${c}`).join(", ")})`,
+      );
+      this.#insertOne = statement;
+      this.#insert = db.transaction((batch: ReturnType<typeof logRow>[]) => {
+        for (const row of batch) statement.run(row);
+      });
+    }
+    try {
+      this.#insert(rows);
+      return 0;
+    } catch (error) {
+      if (!isConstraintViolation(error)) throw error;
+    }
+    let refused = 0;
+    for (const row of rows) {
+      try {
+        this.#insertOne!.run(row);
+      } catch (error) {
+        if (!isConstraintViolation(error)) throw error;
+        refused += 1;
+      }
+    }
+    return refused;
   }
 }
 
