@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { VisitorPassOptions } from "../core/config.js";
-import { createVisitorPass, type VisitorPass } from "../core/visitor-pass.js";
+import { createVisitorPass, flowOf, type VisitorPass } from "../core/visitor-pass.js";
 import { KyselyStore } from "../store/kysely/kysely-store.js";
 import { NOT_MIGRATED } from "./errors.js";
 import { type CliIo, runCli } from "./program.js";
@@ -425,7 +425,7 @@ describe("purge", () => {
   it("shows progress per batch on a terminal only, and erases it", async () => {
     const passes = passesOn();
     try {
-      for (let i = 0; i < 1001; i++) {
+      for (let i = 0; i < 501; i++) {
         await passes.create({ email: `v${i}@x.org`, scope: "S", expiresAt: new Date(0) });
       }
     } finally {
@@ -436,10 +436,10 @@ describe("purge", () => {
       env: { VISITOR_PASS_DATABASE_URL: `sqlite:${file}` },
     });
     expect(tty.code).toBe(0);
-    expect(tty.stdout).toMatch(/^Purged 1001 visitor passes/);
+    expect(tty.stdout).toMatch(/^Purged 501 visitor passes/);
     expect(tty.stderr).toBe(
-      "\rPurging expired visitor passes… 1000 deleted" +
-        "\rPurging expired visitor passes… 1001 deleted" +
+      "\rPurging expired visitor passes… 500 deleted" +
+        "\rPurging expired visitor passes… 501 deleted" +
         "\r\u001b[2K",
     );
 
@@ -451,45 +451,62 @@ describe("purge", () => {
 describe("report sharing", () => {
   beforeEach(migrate);
 
-  it("says the analytics are not there yet, exit 1", async () => {
-    expectUserError(
-      await run(["report", "sharing"]),
-      1,
-      "Sharing analytics are not available in this version.",
-    );
+  /** Visits as the request flow logs them (with their sharing signals). */
+  async function visits(uuid: string, visits: [session: string, ip: string, agent: string][]) {
+    const passes = passesOn();
+    try {
+      const visitor = (await passes.get(uuid))!;
+      const flow = flowOf(passes, "test()");
+      for (const [session, ip, userAgent] of visits) {
+        const request = { method: "GET", url: "/reference", userAgent, referer: null, ip };
+        flow.recordVisit(visitor, request, { id: session } as never, 200);
+      }
+    } finally {
+      await passes.close();
+    }
+  }
+
+  const FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0";
+  const SAFARI =
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
+  const CHROME =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36";
+
+  it("lists passes with visits, the shared one flagged first with its reasons", async () => {
+    const ginger = await create("--email", "ginger@x.org", "--scope", "S");
+    const shared = await create("--email", "shared@x.org", "--scope", "S");
+    await visits(ginger.uuid, [
+      ["g1", "203.0.113.7", FIREFOX],
+      ["g1", "203.0.113.8", FIREFOX],
+    ]);
+    await visits(shared.uuid, [
+      ["s1", "203.0.113.7", FIREFOX],
+      ["s2", "198.51.100.4", SAFARI],
+      ["s3", "192.0.2.9", CHROME],
+    ]);
+
+    const result = await run(["report", "sharing"]);
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    const lines = result.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^UUID\s+VISITS\s+SESSIONS\s+NETWORKS\s+BROWSERS/);
+    expect(lines[1]).toContain(shared.uuid);
+    expect(lines[1]).toMatch(/\s3\s+3\s+3\s+3\s/);
+    expect(lines[1]).toContain("yes: 3 sessions (more than 2)");
+    expect(lines[2]).toContain(ginger.uuid);
+    expect(lines[2]).toMatch(/\s2\s+1\s+1\s+1\s/);
+    expect(lines[2]).toMatch(/\sno\s/);
+
+    const flagged = JSON.parse((await run(["report", "sharing", "--flagged", "--json"])).stdout);
+    expect(flagged.map((row: { uuid: string }) => row.uuid)).toEqual([shared.uuid]);
+    expect(flagged[0]).toMatchObject({ sessions: 3, networks: 3, browsers: 3, flagged: true });
+
+    const other = await run(["report", "sharing", "--scope", "OTHER"]);
+    expect(other).toMatchObject({ code: 0, stdout: "No visits to report.\n" });
   });
 
-  it("renders the rows of passes.sharingReport when there is one", async () => {
-    const calls: unknown[] = [];
-    const createPasses = (options: VisitorPassOptions) =>
-      Object.assign(createVisitorPass(options), {
-        sharingReport: async (options: unknown) => {
-          calls.push(options);
-          return [
-            {
-              uuid: UNKNOWN,
-              email: "ginger@x.org",
-              distinctSessions: 4,
-              networks: ["203.0.113.0/24", "198.51.100.0/24"],
-              browserFamilies: 2,
-              firstVisit: new Date("2026-02-01T00:00:00Z"),
-              lastVisit: "2026-02-02T00:00:00.000Z",
-              flagged: true,
-            },
-          ];
-        },
-      });
-    const result = await run(["report", "sharing", "--scope", "S"], {
-      createPasses,
-      env: { VISITOR_PASS_DATABASE_URL: `sqlite:${file}` },
-    });
-    expect(result.stderr).toBe("");
-    expect(result.code).toBe(0);
-    expect(calls).toEqual([{ scope: "S" }]);
-    expect(result.stdout.trimEnd().split("\n")).toEqual([
-      "UUID                                  SESSIONS  NETWORKS  BROWSERS  FIRST VISIT           LAST VISIT            FLAGGED  EMAIL",
-      `${UNKNOWN}  4         2         2         2026-02-01 00:00:00Z  2026-02-02 00:00:00Z  yes      ginger@x.org`,
-    ]);
+  it("refuses bad options with one line and exit 2", async () => {
+    expectUserError(await run(["report", "sharing", "--since", "soon"]), 2, /--since/);
+    expectUserError(await run(["report", "sharing", "--limit", "0"]), 2, /limit/);
   });
 });
 

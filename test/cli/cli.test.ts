@@ -225,7 +225,7 @@ describe("the visitor-pass binary", { timeout: 60_000 }, () => {
       "The database has no visitor-pass tables; run `visitor-pass migrate` first.",
       { VISITOR_PASS_DATABASE_URL: "sqlite::memory:" },
     );
-    userError(["report", "sharing"], 1, "Sharing analytics are not available in this version.");
+    userError(["report", "sharing", "--since", "soon"], 2, /--since/);
     userError(["frobnicate"], 2, /^error: unknown command 'frobnicate'/);
     userError(["list", "--frob"], 2, "error: unknown option '--frob'");
   });
