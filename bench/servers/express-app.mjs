@@ -13,9 +13,9 @@
  */
 import express from "express";
 import session from "express-session";
+import { userIsVisitor, visitorPass } from "../../dist/adapters/express/index.js";
 // The built package, as users run it (npm run bench builds first).
 import { createVisitorPass } from "../../dist/index.js";
-import { userIsVisitor, visitorPass } from "../../dist/adapters/express/index.js";
 
 const mode = process.env.BENCH_MODE ?? "plain";
 const database = process.env.BENCH_DATABASE ?? "sqlite::memory:";
@@ -43,9 +43,13 @@ if (mode === "plain") {
   });
   await passes.migrate();
   app.use(visitorPass(passes));
-  app.get("/reference", userIsVisitor({ scope: "REFERENCE_REQUEST", logVisit: process.env.BENCH_LOG !== "0" }), (req, res) => {
-    res.json({ who: req.visitor?.uuid ?? null });
-  });
+  app.get(
+    "/reference",
+    userIsVisitor({ scope: "REFERENCE_REQUEST", logVisit: process.env.BENCH_LOG !== "0" }),
+    (req, res) => {
+      res.json({ who: req.visitor?.uuid ?? null });
+    },
+  );
   app.post("/bench/pass", async (_req, res) => {
     const visitor = await passes.create({
       email: "ginger@example.org",
