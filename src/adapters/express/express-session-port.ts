@@ -12,30 +12,43 @@ type SessionRequest = Request & { session?: ExpressSession; sessionID?: string }
 
 /**
  * The core's session interface over `req.session`, read afresh on each call because
- * regenerating replaces the session object.
+ * regenerating replaces the session object. A class, so each request allocates one small object.
  */
+class ExpressSessionPort implements SessionPort {
+  constructor(readonly request: SessionRequest) {}
+
+  get id(): string | null {
+    return this.request.sessionID ?? null;
+  }
+
+  get(key: string): unknown {
+    return this.request.session?.[key];
+  }
+
+  set(key: string, value: string): void {
+    if (this.request.session) this.request.session[key] = value;
+  }
+
+  delete(key: string): void {
+    const session = this.request.session;
+    if (session && key in session) delete session[key];
+  }
+
+  setCookieLifetime(seconds: number): void {
+    const cookie = this.request.session?.cookie;
+    if (!cookie) return;
+    if (seconds === 0) cookie.expires = null;
+    else cookie.maxAge = seconds * 1000;
+  }
+
+  regenerate(): Promise<void> {
+    return regenerate(this.request);
+  }
+}
+
 export function sessionPort(req: Request): SessionPort | null {
   const request = req as SessionRequest;
-  if (!request.session) return null;
-  return {
-    get id() {
-      return request.sessionID ?? null;
-    },
-    get: (key) => request.session?.[key],
-    set: (key, value) => {
-      if (request.session) request.session[key] = value;
-    },
-    delete: (key) => {
-      if (request.session) delete request.session[key];
-    },
-    setCookieLifetime: (seconds) => {
-      const cookie = request.session?.cookie;
-      if (!cookie) return;
-      if (seconds === 0) cookie.expires = null;
-      else cookie.maxAge = seconds * 1000;
-    },
-    regenerate: () => regenerate(request),
-  };
+  return request.session ? new ExpressSessionPort(request) : null;
 }
 
 /** express-session's regenerate, keeping what the app had already put in the session. */

@@ -67,16 +67,32 @@ function stateOf(req: Request, caller: string): RequestState {
   return state;
 }
 
+/**
+ * The request as the core sees it. Headers and the client address are read only when the core
+ * asks (most requests never need the address: it is for visit logs).
+ */
 function visitRequest(req: Request): VisitRequest {
   return {
     method: req.method,
     url: req.originalUrl,
-    userAgent: req.get("user-agent") ?? null,
-    referer: req.get("referer") ?? null,
-    ip: req.ip ?? null,
-    origin: req.get("origin") ?? null,
-    secFetchSite: req.get("sec-fetch-site") ?? null,
-    host: req.get("host") ?? null,
+    get userAgent() {
+      return req.get("user-agent") ?? null;
+    },
+    get referer() {
+      return req.get("referer") ?? null;
+    },
+    get ip() {
+      return req.ip ?? null;
+    },
+    get origin() {
+      return req.get("origin") ?? null;
+    },
+    get secFetchSite() {
+      return req.get("sec-fetch-site") ?? null;
+    },
+    get host() {
+      return req.get("host") ?? null;
+    },
   };
 }
 
