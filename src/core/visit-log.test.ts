@@ -63,6 +63,52 @@ describe("VisitLogWriter", () => {
     expect(rows[0]?.queryString).toBe("x=1");
   });
 
+  it("a flush never returns while an insert it should wait for is still in flight", async () => {
+    const rows: NewVisitorLog[] = [];
+    const slow = {
+      async insertLogs(logs: readonly NewVisitorLog[]) {
+        await new Promise((resolve) => setTimeout(resolve, 15));
+        rows.push(...logs);
+        return 0;
+      },
+    } as unknown as VisitorStore;
+    const writer = new VisitLogWriter(slow, config);
+    for (let i = 0; i < 600; i++) writer.record(visitor(1), request, `a${i}`, 200);
+    const first = writer.flush();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    for (let i = 0; i < 100; i++) writer.record(visitor(1), request, `b${i}`, 200);
+    const second = writer.flush();
+    await second;
+    expect(rows).toHaveLength(700);
+    await first;
+    expect(rows).toHaveLength(700);
+  });
+
+  it("every flush, however many overlap, sees all rows recorded before it written", async () => {
+    const rows: NewVisitorLog[] = [];
+    let delay = 0;
+    const jittery = {
+      async insertLogs(logs: readonly NewVisitorLog[]) {
+        delay = (delay + 7) % 13;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        rows.push(...logs);
+        return 0;
+      },
+    } as unknown as VisitorStore;
+    const writer = new VisitLogWriter(jittery, config);
+    let recorded = 0;
+    const checks: Promise<void>[] = [];
+    for (let round = 0; round < 30; round++) {
+      for (let i = 0; i < 97; i++) writer.record(visitor(1), request, `r${recorded++}`, 200);
+      const expected = recorded;
+      checks.push(writer.flush().then(() => expect(rows.length).toBeGreaterThanOrEqual(expected)));
+      await new Promise((resolve) => setTimeout(resolve, round % 4));
+    }
+    await Promise.all(checks);
+    await writer.flush();
+    expect(rows).toHaveLength(recorded);
+  });
+
   it("writes on its own shortly after a visit, without a flush", async () => {
     const { store, rows } = fakeStore();
     const writer = new VisitLogWriter(store, config);

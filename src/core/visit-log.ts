@@ -24,7 +24,7 @@ const RETRY_DELAY = 1_000;
 export class VisitLogWriter {
   #queue: NewVisitorLog[] = [];
   #timer: ReturnType<typeof setTimeout> | null = null;
-  #writing: Promise<void> | null = null;
+  #draining: Promise<void> | null = null;
 
   constructor(
     readonly store: VisitorStore,
@@ -62,11 +62,18 @@ export class VisitLogWriter {
    * Writes everything queued so far. Resolves once it is written, or once a write has failed
    * (the rows then stay queued and are tried again later).
    */
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
     this.#cancel();
-    for (;;) {
-      if (this.#writing) await this.#writing;
-      if (this.#queue.length === 0) return;
+    // One drain at a time: concurrent flushes share it, so that none returns while another's
+    // insert is still in flight.
+    this.#draining ??= this.#drain().finally(() => {
+      this.#draining = null;
+    });
+    return this.#draining;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
       if (!(await this.#write())) return;
     }
   }
@@ -91,22 +98,18 @@ export class VisitLogWriter {
     this.#timer = null;
   }
 
-  /** One insert of the oldest rows; false when the database refused it. */
+  /** One insert of the oldest rows; false when the database could not take it. */
   async #write(): Promise<boolean> {
     const batch = this.#queue.splice(0, BATCH_SIZE);
-    let written = true;
-    this.#writing = this.#insert(batch).then(
-      () => {},
-      (error: unknown) => {
-        written = false;
-        this.#queue.unshift(...batch);
-        console.error(`visitor-pass: could not write visit logs: ${(error as Error).message}`);
-        this.#schedule(RETRY_DELAY);
-      },
-    );
-    await this.#writing;
-    this.#writing = null;
-    return written;
+    try {
+      await this.#insert(batch);
+      return true;
+    } catch (error) {
+      this.#queue.unshift(...batch);
+      console.error(`visitor-pass: could not write visit logs: ${(error as Error).message}`);
+      this.#schedule(RETRY_DELAY);
+      return false;
+    }
   }
 
   async #insert(batch: NewVisitorLog[]): Promise<void> {
