@@ -1,8 +1,13 @@
-import { existsSync, mkdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VisitorPass } from "../../src/index.js";
+import {
+  browserAvailable as available,
+  launchChromium,
+  screenshot,
+  skipWithoutBrowser,
+  warnIfSkipping,
+} from "../support/chromium.js";
 import {
   ADMIN_HEADER,
   ADMIN_SECRET,
@@ -20,24 +25,7 @@ import {
  * artifacts/screenshots/. Skipped when Chromium is missing, unless VISITOR_PASS_REQUIRE_BROWSER=1
  * (CI installs it with .ci/browser.sh).
  */
-const CHROMIUM = process.env.VISITOR_PASS_CHROMIUM || "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-const SCREENSHOTS = fileURLToPath(new URL("../../artifacts/screenshots/", import.meta.url));
-const required = process.env.VISITOR_PASS_REQUIRE_BROWSER === "1";
-const available = existsSync(CHROMIUM);
-const MISSING = `${CHROMIUM} is missing: install it with \`bash .ci/browser.sh\` (apt-get install chromium)`;
-
-if (!available && !required) {
-  console.warn(`[visitor-pass tests] SKIPPING the browser test: ${MISSING}.`);
-}
+warnIfSkipping("the admin browser test");
 
 describe("admin pages in a browser", () => {
   let passes: VisitorPass;
@@ -50,9 +38,7 @@ describe("admin pages in a browser", () => {
     passes = await openPasses();
     data = await seed(passes);
     server = await FRAMEWORKS.find((f) => f.name === "express")!.start(passes);
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -77,14 +63,10 @@ describe("admin pages in a browser", () => {
     return { page, errors, close: () => context.close() };
   }
 
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
+  const shot = (page: Page, name: string) => screenshot(page, name);
 
   it("searches, opens a pass, deactivates it, reactivates in bulk, with screenshots", async (context) => {
-    if (!available) {
-      if (required) throw new Error(`VISITOR_PASS_REQUIRE_BROWSER=1 but ${MISSING}.`);
-      context.skip(MISSING);
-    }
+    skipWithoutBrowser(context);
     const base = `${server!.url}${MOUNT}`;
     const { page, errors, close } = await open({ width: 1280, height: 900 });
     try {
