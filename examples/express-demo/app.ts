@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import express, {
@@ -8,7 +9,12 @@ import express, {
 } from "express";
 import session from "express-session";
 // In your app: from "visitor-pass" and "visitor-pass/express".
-import { clearVisitor, userIsVisitor, visitorPass } from "../../src/adapters/express/index.js";
+import {
+  clearVisitor,
+  selfService,
+  userIsVisitor,
+  visitorPass,
+} from "../../src/adapters/express/index.js";
 import {
   MalformedVisitorToken,
   type Visitor,
@@ -17,8 +23,10 @@ import {
   VisitorPassValidationError,
 } from "../../src/index.js";
 import { type Html, html } from "./html.js";
+import { EARLY_ACCESS, REFERENCE_REQUEST } from "./scopes.js";
 import { DemoState, type DemoUser, FRED, userById } from "./state.js";
 import { type AskValues, askForm } from "./views/ask.js";
+import { earlyAccessPage } from "./views/early-access.js";
 import * as errorViews from "./views/errors.js";
 import type { FieldErrors } from "./views/forms.js";
 import { anonymousHome, fredHome, type RequestRow, type RequestStatus } from "./views/home.js";
@@ -30,6 +38,7 @@ import {
   referenceReview,
   referenceThanks,
 } from "./views/reference.js";
+import { selfServiceSent } from "./views/self-service.js";
 
 declare module "express-session" {
   interface SessionData {
@@ -39,11 +48,13 @@ declare module "express-session" {
   }
 }
 
-/** The scope of the passes this demo hands out, and of the pages they open. */
-export const SCOPE = "REFERENCE_REQUEST";
+/** The scope of the passes Fred hands out, and of the reference pages they open. */
+export const SCOPE = REFERENCE_REQUEST;
+export { EARLY_ACCESS };
 
 const LINK_DAYS = 7;
 const STYLESHEET = fileURLToPath(new URL("./style.css", import.meta.url));
+const FAVICON = fileURLToPath(new URL("./favicon.svg", import.meta.url));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface DemoAppOptions {
@@ -58,14 +69,23 @@ export interface DemoAppOptions {
   publicOrigin?: string;
 }
 
-/** The demo app: Fred asks Ginger for a reference, Ginger leaves it as a visitor. */
+/**
+ * The demo app: Fred asks Ginger for a reference, Ginger leaves it as a visitor; and anyone may
+ * ask for early access to the dance floor on the self-service form.
+ */
 export function createDemoApp(options: DemoAppOptions): express.Express {
   const { passes } = options;
   const state = new DemoState();
+  /** The origin of the request being served, for links in emails the library asks us to send. */
+  const requestOrigin = new AsyncLocalStorage<string>();
   const app = express();
   app.disable("x-powered-by");
   app.use(securityHeaders);
   app.get("/style.css", (_req, res) => res.sendFile(STYLESHEET));
+  // Linked from the demo's pages; browsers also ask for /favicon.ico on pages that link none.
+  app.get(["/favicon.svg", "/favicon.ico"], (_req, res) =>
+    res.type("image/svg+xml").sendFile(FAVICON),
+  );
 
   app.use(
     session({
@@ -231,6 +251,48 @@ export function createDemoApp(options: DemoAppOptions): express.Express {
     render(req, res, 200, "Thank you", referenceThanks(visitor.firstName, request.requesterName));
   });
 
+  // ---- Self-service: early access ------------------------------------------------------------
+
+  // Without a pass for this scope, the guard creates a pending one and sends the person to the
+  // self-service form; Fred, being signed in, walks straight in.
+  const earlyGuests = userIsVisitor({
+    scope: EARLY_ACCESS,
+    selfService: true,
+    bypass: (req) => req.session.user != null,
+  });
+
+  // The form itself: the library's own pages, at /visitors/self-service/<uuid>; only the page
+  // after it is the demo's, to point at the outbox.
+  app.use(
+    passes.config.selfServicePath,
+    (req, _res, next) => requestOrigin.run(originOf(req), next),
+    selfService(passes, { pages: { sent: () => selfServiceSent(passes.config.tokenExpiry) } }),
+  );
+
+  // A valid form fills in and activates the pass: email its link, back to where they were going.
+  passes.on("selfServiceVisitorCreated", (visitor) => {
+    const origin = options.publicOrigin ?? requestOrigin.getStore();
+    if (!origin) throw new Error("selfServiceVisitorCreated outside a self-service request");
+    const link = passes.tokenise(pageUrl(visitor.context?.redirectTo, origin), visitor);
+    state.send({
+      to: `${visitor.fullName} <${visitor.email}>`,
+      subject: "Your early access to the dance floor",
+      body: [
+        `Hello ${visitor.firstName},`,
+        "",
+        "You asked for early access to the dance floor, and here it is.",
+        "",
+        `You need no account. The link below works until ${visitor.expiresAt?.toUTCString()}:`,
+      ].join("\n"),
+      link,
+      sentAt: new Date(),
+    });
+  });
+
+  app.get("/early-access", earlyGuests, (req, res) => {
+    render(req, res, 200, "Dance-floor early access", earlyAccessPage(whoIs(req)));
+  });
+
   // ---- Errors ------------------------------------------------------------------------------
 
   app.use((_req, _res, next) => next(new DemoError(404)));
@@ -262,6 +324,12 @@ function statusOf(visitor: Visitor, received: boolean): RequestStatus {
   if (!visitor.isActive) return "closed";
   if (visitor.hasExpired) return "expired";
   return "pending";
+}
+
+/** The absolute URL of `path` on this site; the early-access page for anything else. */
+function pageUrl(path: unknown, origin: string): string {
+  const url = new URL(typeof path === "string" ? path : "/early-access", origin);
+  return url.origin === new URL(origin).origin ? url.href : new URL("/early-access", origin).href;
 }
 
 function referenceRequest(visitor: Visitor): ReferenceRequest {

@@ -32,6 +32,8 @@ afterAll(async () => {
 
 interface Page {
   status: number;
+  /** Where a redirect points (only when not following redirects). */
+  location: string | null;
   html: string;
   /** The visible text, tags removed, entities decoded, whitespace collapsed. */
   text: string;
@@ -54,19 +56,25 @@ function textOf(html: string): string {
     .trim();
 }
 
-/** A person with a browser: a cookie jar, redirects followed, form posts as a browser sends them. */
+/**
+ * A person with a browser: a cookie jar, form posts as a browser sends them, redirects followed
+ * unless `{ follow: false }` (then the page is the redirect itself, with its `location`).
+ */
 function person() {
   const fetchWithCookies = makeFetchCookie(fetch, new CookieJar());
   async function open(url: string, init: RequestInit = {}): Promise<Page> {
     const response = await fetchWithCookies(new URL(url, base), { redirect: "follow", ...init });
     const html = await response.text();
-    return { status: response.status, html, text: textOf(html) };
+    const location = response.headers.get("location");
+    return { status: response.status, location, html, text: textOf(html) };
   }
+  const redirect = (follow: boolean): RequestRedirect => (follow ? "follow" : "manual");
   return {
-    get: (url: string) => open(url),
-    post: (url: string, form: Record<string, string>) =>
+    get: (url: string, { follow = true } = {}) => open(url, { redirect: redirect(follow) }),
+    post: (url: string, form: Record<string, string>, { follow = true } = {}) =>
       open(url, {
         method: "POST",
+        redirect: redirect(follow),
         headers: {
           "content-type": "application/x-www-form-urlencoded",
           origin: base,
@@ -75,6 +83,25 @@ function person() {
         body: new URLSearchParams(form).toString(),
       }),
   };
+}
+
+interface Email {
+  to: string;
+  subject: string;
+  link: string;
+}
+
+/** The emails an outbox page shows, newest first. */
+function emailsIn(page: Page): Email[] {
+  return page.html
+    .split('<article class="email">')
+    .slice(1)
+    .map((article) => {
+      const head = (name: string) =>
+        textOf(new RegExp(`<dt>${name}</dt>\\s*<dd>([\\s\\S]*?)</dd>`).exec(article)?.[1] ?? "");
+      const link = /<p class="email-link"><a href="([^"]+)"/.exec(article)?.[1] ?? "";
+      return { to: head("To"), subject: head("Subject"), link: link.replaceAll("&amp;", "&") };
+    });
 }
 
 function visitsShown(page: Page): number {
@@ -200,6 +227,132 @@ describe("express demo", () => {
     const logs = await passes.logs(pass!.uuid);
     expect(logs.length).toBeGreaterThanOrEqual(6);
     expect(visitsShown(page)).toBe(logs.length);
+  });
+
+  it("lets a stranger ask for early access on the self-service form, then in by the emailed link", async () => {
+    const frankie = person();
+
+    // Home links to the early-access page; without a pass it sends her to the form.
+    let page = await frankie.get("/");
+    expect(page.html).toContain('href="/early-access"');
+    expect(page.text).toContain("Dance-floor early access");
+    page = await frankie.get("/early-access", { follow: false });
+    expect(page.status).toBe(302);
+    const form = page.location!;
+    expect(form).toMatch(/^\/visitors\/self-service\/[0-9a-f-]{36}$/);
+    const pendingUuid = form.split("/").pop()!;
+    let [pass] = await passes.list({ scope: "EARLY_ACCESS" });
+    expect(pass).toMatchObject({ uuid: pendingUuid, isActive: false });
+    expect(pass!.context).toEqual({ selfService: true, redirectTo: "/early-access" });
+
+    page = await frankie.get(form);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("Request access");
+    expect(page.html).toMatch(/<form method="post"/);
+
+    // Invalid: no first name, markup in the last name, an example.com address. The form comes
+    // back with the errors and her input, escaped; nothing is sent.
+    page = await frankie.post(form, {
+      firstName: "  ",
+      lastName: '<b>"Manning"</b>',
+      email: "frankie@example.com",
+    });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("Please correct the fields marked below.");
+    expect(page.text).toContain("Enter your first name.");
+    expect(page.text).toContain("addresses at example.com cannot receive the link");
+    expect(page.html).toContain('value="&lt;b&gt;&quot;Manning&quot;&lt;/b&gt;"');
+    expect(page.html).not.toContain("<b>");
+    expect(page.html).toContain('value="frankie@example.com"');
+    expect(page.html).toMatch(/id="firstName"[^>]*aria-invalid="true"/);
+    expect((await passes.get(pendingUuid))?.isActive).toBe(false);
+    expect(emailsIn(await frankie.get("/outbox")).map((email) => email.to)).not.toContainEqual(
+      expect.stringContaining("frankie"),
+    );
+
+    // Valid: the pass is filled in and activated under a new token, and she is told to look
+    // for the email.
+    page = await frankie.post(
+      form,
+      { firstName: "Frankie", lastName: "Manning", email: "frankie@savoy.example.org" },
+      { follow: false },
+    );
+    expect(page.status).toBe(303);
+    expect(page.location).toBe("/visitors/self-service/sent");
+    page = await frankie.get(page.location!);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("Check your email");
+    expect(page.text).toContain("it works for 5 minutes");
+    expect(page.html).toContain('<a href="/outbox">outbox</a>');
+
+    [pass] = await passes.list({ scope: "EARLY_ACCESS" });
+    expect(pass).toMatchObject({
+      firstName: "Frankie",
+      lastName: "Manning",
+      email: "frankie@savoy.example.org",
+      isActive: true,
+    });
+    expect(pass!.uuid).not.toBe(pendingUuid);
+    // The form is done with: it cannot be filled in again.
+    page = await frankie.get(form);
+    expect(page.status).toBeGreaterThanOrEqual(400);
+    expect(page.status).toBeLessThan(500);
+
+    // The outbox has the email, its link to where she was going.
+    page = await frankie.get("/outbox");
+    const email = emailsIn(page)[0]!;
+    expect(email).toEqual({
+      to: "Frankie Manning <frankie@savoy.example.org>",
+      subject: "Your early access to the dance floor",
+      link: `${base}/early-access?vuid=${pass!.uuid}`,
+    });
+    expect(page.text).toContain("Hello Frankie,");
+
+    // The link admits her, then drops the token from the address bar.
+    page = await frankie.get(email.link, { follow: false });
+    expect(page.status).toBe(302);
+    expect(page.location).toBe("/early-access");
+    page = await frankie.get("/early-access");
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("Welcome, Frankie");
+    expect(page.text).toContain("Visiting as Frankie Manning · scope EARLY_ACCESS");
+    expect(page.text).not.toContain("Your reference");
+    page = await frankie.get("/");
+    expect(page.text).toContain("You have early access to the dance floor tonight.");
+    await passes.flush();
+    expect((await passes.logs(pass!.uuid)).map((log) => log.requestUri)).toEqual(["/early-access"]);
+
+    // Fred, a member, walks straight in without a form; no pass is made for him.
+    const fred = person();
+    await fred.post("/sign-in", {});
+    page = await fred.get("/early-access", { follow: false });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("Welcome, Fred");
+    expect(await passes.list({ scope: "EARLY_ACCESS" })).toHaveLength(1);
+  });
+
+  it("refuses a self-service form posted from another site", async () => {
+    const stranger = person();
+    const { location } = await stranger.get("/early-access", { follow: false });
+    const uuid = location!.split("/").pop()!;
+    const forged = await fetch(new URL(location!, base), {
+      method: "POST",
+      redirect: "manual",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        origin: "https://evil.example.org",
+        "sec-fetch-site": "cross-site",
+      },
+      body: new URLSearchParams({
+        firstName: "Mallory",
+        lastName: "Evil",
+        email: "mallory@evil.example.org",
+      }).toString(),
+    });
+    expect(forged.status).toBe(403);
+    expect((await passes.get(uuid))?.isActive).toBe(false);
+    const outbox = emailsIn(await stranger.get("/outbox"));
+    expect(outbox.map((email) => email.to).join()).not.toContain("Mallory");
   });
 
   it("tells a signed-in user that a link for someone else is ignored", async () => {

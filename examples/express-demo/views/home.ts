@@ -1,5 +1,6 @@
 import type { Visitor } from "../../../src/index.js";
 import { type Html, html } from "../html.js";
+import { EARLY_ACCESS, REFERENCE_REQUEST } from "../scopes.js";
 import type { ReceivedReference } from "../state.js";
 import { type Who, when } from "./layout.js";
 
@@ -32,11 +33,37 @@ function story(): Html {
   </ol>`;
 }
 
-function visitorWelcome(visitor: Visitor): Html {
-  return html`<section class="panel panel-visitor" aria-labelledby="visitor-title">
-    <h2 id="visitor-title">Welcome, ${visitor.firstName || visitor.email}</h2>
-    <p>You were invited to leave a reference. It takes a minute.</p>
-    <p><a class="button" href="/reference">Write your reference</a></p>
+function visitorWelcome(visitor: Visitor): Html | null {
+  const name = visitor.firstName || visitor.email;
+  if (visitor.scope === REFERENCE_REQUEST) {
+    return html`<section class="panel panel-visitor" aria-labelledby="visitor-title">
+      <h2 id="visitor-title">Welcome, ${name}</h2>
+      <p>You were invited to leave a reference. It takes a minute.</p>
+      <p><a class="button" href="/reference">Write your reference</a></p>
+    </section>`;
+  }
+  if (visitor.scope === EARLY_ACCESS) {
+    return html`<section class="panel panel-visitor" aria-labelledby="visitor-title">
+      <h2 id="visitor-title">Welcome, ${name}</h2>
+      <p>You have early access to the dance floor tonight.</p>
+      <p><a class="button" href="/early-access">Go to the dance floor</a></p>
+    </section>`;
+  }
+  return null;
+}
+
+/** The self-service corner: a page anyone may ask a pass for, themselves. */
+function earlyAccessInvitation(who: Who): Html | null {
+  if (who.visitor?.scope === EARLY_ACCESS) return null;
+  return html`<section class="panel panel-aside" aria-labelledby="early-access-title">
+    <h2 id="early-access-title">Dance-floor early access</h2>
+    <p>
+      Nobody has to invite you here: ask for a pass yourself. The early-access page sends you to
+      a short form for your name and email; the link it emails you (here: in the
+      <a href="/outbox">outbox</a>) lets you in for this browser session.
+      ${who.user && html`As a member, ${who.user.name} walks straight in.`}
+    </p>
+    <p><a class="button button-secondary" href="/early-access">Ask for early access</a></p>
   </section>`;
 }
 
@@ -55,7 +82,8 @@ export function anonymousHome(who: Who): Html {
     <p class="hint">
       No password: this demo has a single user. Sign in, ask for a reference, then open the
       link from the <a href="/outbox">outbox</a>, ideally in a private window, to be Ginger.
-    </p>`;
+    </p>
+    ${earlyAccessInvitation(who)}`;
 }
 
 /** When the link stops working; once the pass is closed, that no longer matters. */
@@ -128,5 +156,6 @@ export function fredHome(who: Who, rows: RequestRow[], references: ReceivedRefer
     <p class="hint">
       Visits counts the guarded pages the visitor opened (each one is logged by
       <code>userIsVisitor</code>).
-    </p>`;
+    </p>
+    ${earlyAccessInvitation(who)}`;
 }

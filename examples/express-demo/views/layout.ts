@@ -1,5 +1,6 @@
 import type { Visitor } from "../../../src/index.js";
 import { type Html, html } from "../html.js";
+import { REFERENCE_REQUEST } from "../scopes.js";
 import type { DemoUser } from "../state.js";
 
 /** Who is looking at the page: Fred, a visitor, both (Fred opened a link himself) or neither. */
@@ -56,7 +57,8 @@ function navigation({ user, visitor }: Who): Html {
     <ul>
       <li><a href="/">Home</a></li>
       ${user && html`<li><a href="/ask">Ask for a reference</a></li>`}
-      ${visitor && html`<li><a href="/reference">Your reference</a></li>`}
+      ${visitor?.scope === REFERENCE_REQUEST && html`<li><a href="/reference">Your reference</a></li>`}
+      <li><a href="/early-access">Early access</a></li>
       <li><a href="/outbox">Outbox</a></li>
     </ul>
   </nav>`;
@@ -70,6 +72,7 @@ export function layout({ title, who, body, notice }: PageOptions): Html {
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <title>${title} · visitor-pass demo</title>
+    <link rel="icon" href="/favicon.svg" type="image/svg+xml">
     <link rel="stylesheet" href="/style.css">
   </head>
   <body>
