@@ -29,6 +29,12 @@ export class PassRecords {
     return this.#wrap(this.#remember(key, await this.store.findByUuid(key)), token);
   }
 
+  /** The pass a self-service form became, by the form's token (the pass has a new one). */
+  async findClaimed(value: string): Promise<Visitor | null> {
+    const { key } = this.keys.lookup(value);
+    return this.#wrap(await this.store.findByFormUuid(key), null);
+  }
+
   async update(value: string, changes: VisitorChanges): Promise<Visitor | null> {
     const { key, token } = this.keys.lookup(value);
     this.cache?.forget(key);

@@ -122,10 +122,13 @@ export class VisitorPass {
 
   /**
    * The pass with this token, or `null`; throws `MalformedVisitorToken` for a non-uuid. With
-   * `tokenStorage: "hash"`, the stored digest that `list()` shows is accepted too.
+   * `tokenStorage: "hash"`, the stored digest that `list()` shows is accepted too. The token of
+   * a completed self-service form finds the pass it became (which has a token of its own, sent by
+   * email: the form's token never admits).
    */
   async get(uuid: string): Promise<Visitor | null> {
-    return this.#open().find(uuid);
+    const records = this.#open();
+    return (await records.find(uuid)) ?? (await records.findClaimed(uuid));
   }
 
   /** `url` with `?<querystringKey>=<uuid>` added (replacing one already there), all else kept. */

@@ -87,6 +87,8 @@ export interface VisitorStore {
    * The claimed pass, or `null` when the pass is gone or already active.
    */
   claim(uuid: string, newUuid: string, changes: VisitorChanges): Promise<VisitorRecord | null>;
+  /** The pass claimed from the self-service form that had token `uuid`, or `null`. */
+  findByFormUuid(uuid: string): Promise<VisitorRecord | null>;
   list(filter: VisitorFilter): Promise<VisitorRecord[]>;
   /**
    * Writes several visit logs, in one statement when it can. Rows the database refuses (their pass

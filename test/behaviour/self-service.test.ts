@@ -91,7 +91,15 @@ describe.each(matrix(HARNESSES))("self-service: %s", (_label, harness, database)
       expect(visitor).toMatchObject({ ...GINGER, scope: REFERENCE_SCOPE, isActive: true });
       expect(visitor.isValid).toBe(true);
       expect(visitor.uuid).not.toBe(uuidOf(form));
-      expect(await ctx.passes.get(uuidOf(form))).toBeNull();
+      // The form's token names the pass it became, but the pass answers to its new token only.
+      expect(await ctx.passes.get(uuidOf(form))).toMatchObject({
+        uuid: visitor.uuid,
+        isActive: true,
+        email: GINGER.email,
+      });
+      const formToken = await ginger.get(ctx.passes.tokenise("/reference", uuidOf(form)));
+      await formToken.arrayBuffer();
+      expect(formToken.status).toBe(403);
 
       // The emailed link: back to the page she wanted, admitted.
       const link = ctx.passes.tokenise(String(visitor.context?.redirectTo), visitor);

@@ -148,7 +148,10 @@ for (const database of DATABASES) {
         lastUpdatedAt: at,
       });
       expect(claimed).toEqual(await store.findByUuid(token));
-      expect(await passes.get(pass.uuid)).toBeNull();
+      // The old token no longer admits, but still names the pass it became.
+      expect(await store.findByUuid(pass.uuid)).toBeNull();
+      expect(await store.findByFormUuid(pass.uuid)).toEqual(claimed);
+      expect((await passes.get(pass.uuid))?.uuid).toBe(token);
     });
 
     it("refuses an active pass and an unknown one", async () => {

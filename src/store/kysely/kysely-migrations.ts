@@ -161,6 +161,28 @@ export function migrations(family: SqlFamily, t: TableNames): Record<string, Mig
         await db.schema.alterTable(t.logs).dropColumn("client_network").execute();
       },
     },
+    "0003_self_service_form_key": {
+      // The token a self-service pass had while its form was pending: the pass is activated under
+      // a new token (sent by email), and `get()` still finds it by the old one.
+      async up(db: Kysely<any>) {
+        const existing =
+          family === "sqlite" ? await sqliteColumns(db, t.visitors) : new Set<string>();
+        if (!existing.has("form_uuid")) {
+          await db.schema.alterTable(t.visitors).addColumn("form_uuid", "varchar(64)").execute();
+        }
+        const index = db.schema
+          .createIndex(`${t.visitors}_form_uuid_uq`)
+          .on(t.visitors)
+          .column("form_uuid")
+          .unique();
+        await (family === "sqlite" ? index.ifNotExists() : index).execute();
+      },
+      async down(db: Kysely<any>) {
+        const drop = db.schema.dropIndex(`${t.visitors}_form_uuid_uq`);
+        await (family === "mysql" ? drop.on(t.visitors) : drop).execute();
+        await db.schema.alterTable(t.visitors).dropColumn("form_uuid").execute();
+      },
+    },
   };
 }
 

@@ -16,6 +16,7 @@ export interface VisitorRow {
   session_expiry: number | null;
   max_uses: number | null;
   uses: Generated<number>;
+  form_uuid: Generated<string | null>;
 }
 
 export interface VisitorLogRow {

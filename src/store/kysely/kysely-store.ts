@@ -107,6 +107,15 @@ export class KyselyStore implements VisitorStore {
     );
   }
 
+  async findByFormUuid(uuid: string): Promise<VisitorRecord | null> {
+    const row = await this.db
+      .selectFrom(this.#t.visitors)
+      .selectAll()
+      .where("form_uuid", "=", uuid)
+      .executeTakeFirst();
+    return row ? toVisitor(row) : null;
+  }
+
   async claim(
     uuid: string,
     newUuid: string,
@@ -115,7 +124,12 @@ export class KyselyStore implements VisitorStore {
     return this.#updateReturning(newUuid, true, (db) =>
       db
         .updateTable(this.#t.visitors)
-        .set({ ...this.#columns(changes), uuid: newUuid, is_active: this.#bool(true) } as never)
+        .set({
+          ...this.#columns(changes),
+          uuid: newUuid,
+          form_uuid: uuid,
+          is_active: this.#bool(true),
+        } as never)
         .where("uuid", "=", uuid)
         .where("is_active", "=", this.#bool(false)),
     );
