@@ -43,6 +43,11 @@ export interface SessionPort {
   regenerate(): Promise<void>;
 }
 
+const LANDING_HEADERS: Readonly<Record<string, string>> = {
+  "Referrer-Policy": "no-referrer",
+  "Cache-Control": "no-store",
+};
+
 /** Methods that fetch without acting (link scanners, previews): they never admit. */
 const NEVER_ADMIT = new Set(["HEAD", "OPTIONS", "TRACE"]);
 
@@ -73,6 +78,8 @@ export interface Settlement {
   redirectTo: string | null;
   /** 302 after a GET landing, 303 after a confirming POST. */
   redirectStatus?: 302 | 303;
+  /** Headers for that redirect: the token's URL must not travel on as a Referer, nor be cached. */
+  redirectHeaders?: Record<string, string>;
   /** The store failed: no pass is honoured, guarded routes answer 503 with this. */
   unavailable: VisitorPassUnavailable | null;
 }
@@ -117,6 +124,15 @@ export interface GuardOptions<Req> {
 export type GuardDecision =
   | { allow: true; log: boolean }
   | { allow: false; selfService: boolean; error: VisitorAccessDenied };
+
+/** What a guarded route does with a request, as `VisitorFlow#guardRequest` decides it. */
+export type GuardOutcome =
+  /** Go on to the route; `log` is the visit to record with the final status (null: none). */
+  | { kind: "allow"; log: { visitor: Visitor; visit: VisitRequest } | null }
+  /** Send the visitor to the self-service form. */
+  | { kind: "redirect"; status: 302; location: string }
+  /** Refuse: `VisitorAccessDenied` (403), or `VisitorPassUnavailable` (503) while the store fails. */
+  | { kind: "deny"; error: VisitorAccessDenied | VisitorPassUnavailable };
 
 /** A guard checked at setup, deciding per request. */
 export interface Guard<Req> {
@@ -226,12 +242,18 @@ export class VisitorFlow {
       const clean = localPath(
         stripToken(stripToken(request.url, this.config.querystringKey), this.#confirmKey),
       );
-      if (recognition.confirmed) return { ...settled(visitor, clean), redirectStatus: 303 };
+      if (recognition.confirmed) {
+        return {
+          ...settled(visitor, clean),
+          redirectStatus: 303,
+          redirectHeaders: LANDING_HEADERS,
+        };
+      }
       if (!this.config.landingRedirect || request.method.toUpperCase() !== "GET") {
         return settled(visitor);
       }
       if (request.referer) session.set(this.#refererKey, request.referer);
-      return { ...settled(visitor, clean), redirectStatus: 302 };
+      return { ...settled(visitor, clean), redirectStatus: 302, redirectHeaders: LANDING_HEADERS };
     }
     try {
       return settled(await this.restore(session));
@@ -324,6 +346,37 @@ export class VisitorFlow {
     }
     const base = this.config.selfServicePath === "/" ? "" : this.config.selfServicePath;
     return `${base}/self-service/${visitor.uuid}`;
+  }
+
+  /**
+   * Everything a guarded route decides, once for every framework: admitted (with the visit to
+   * log), sent to the self-service form, or refused — as unavailable first when the store failed
+   * earlier in this request, since a pass could not be checked.
+   */
+  async guardRequest<Req>(
+    guard: Guard<Req>,
+    request: Req,
+    visitor: Visitor | null,
+    context: {
+      visit: VisitRequest;
+      session: SessionPort | null;
+      unavailable: VisitorPassUnavailable | null;
+    },
+  ): Promise<GuardOutcome> {
+    const decision = await guard.decide(request, visitor);
+    if (decision.allow) {
+      const log =
+        decision.log && visitor
+          ? { visitor, visit: this.visitOf(context.visit, context.session) }
+          : null;
+      return { kind: "allow", log };
+    }
+    if (context.unavailable) return { kind: "deny", error: context.unavailable };
+    if (decision.selfService) {
+      const location = await this.startSelfService(context.visit, guard);
+      if (location !== null) return { kind: "redirect", status: 302, location };
+    }
+    return { kind: "deny", error: decision.error };
   }
 
   /** Ends visitor access for this session. */

@@ -169,7 +169,7 @@ export function visitorSession(
       req.visitor = settlement.visitor;
       req.isVisitor = settlement.visitor !== null;
       if (settlement.redirectTo !== null) {
-        res.set({ "Referrer-Policy": "no-referrer", "Cache-Control": "no-store" });
+        res.set(settlement.redirectHeaders ?? {});
         res.redirect(settlement.redirectStatus ?? 302, settlement.redirectTo);
         return;
       }
@@ -207,19 +207,15 @@ export function userIsVisitor(options: GuardOptions<Request>): RequestHandler {
     try {
       const state = stateOf(req, "userIsVisitor()");
       const visitor = req.visitor;
-      const decision = await guard.decide(req, visitor);
-      if (!decision.allow) {
-        if (state.unavailable) return next(state.unavailable);
-        const form = decision.selfService
-          ? await state.flow.startSelfService(state.visit, guard)
-          : null;
-        if (form !== null) return res.redirect(302, form);
-        return next(decision.error);
-      }
-      if (decision.log && visitor) {
+      const outcome = await state.flow.guardRequest(guard, req, visitor, state);
+      if (outcome.kind === "redirect") return res.redirect(outcome.status, outcome.location);
+      if (outcome.kind === "deny") return next(outcome.error);
+      const { log } = outcome;
+      if (log) {
         const session = state.session;
-        const visit = state.flow.visitOf(state.visit, session);
-        onHeaders(res, () => state.flow.recordVisit(visitor, visit, session, res.statusCode));
+        onHeaders(res, () =>
+          state.flow.recordVisit(log.visitor, log.visit, session, res.statusCode),
+        );
       }
       next();
     } catch (error) {

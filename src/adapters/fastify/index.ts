@@ -111,7 +111,7 @@ const plugin: FastifyPluginAsync<VisitorPassPluginOptions> = async (fastify, opt
     request.isVisitor = settlement.visitor !== null;
     if (settlement.redirectTo !== null) {
       return reply
-        .headers({ "referrer-policy": "no-referrer", "cache-control": "no-store" })
+        .headers(settlement.redirectHeaders ?? {})
         .redirect(settlement.redirectTo, settlement.redirectStatus ?? 302);
     }
   });
@@ -170,21 +170,14 @@ export function userIsVisitor(options: GuardOptions<FastifyRequest>): preHandler
   return async function guardVisitor(this: FastifyInstance, request, reply) {
     const state = stateOf(request, "userIsVisitor()");
     const visitor = request.visitor;
-    const decision = await guard.decide(request, visitor);
-    if (!decision.allow) {
-      if (state.unavailable) throw state.unavailable;
-      const form = decision.selfService
-        ? await state.flow.startSelfService(visitRequest(request), guard)
-        : null;
-      if (form !== null) return reply.redirect(form, 302);
-      throw decision.error;
-    }
-    if (decision.log && visitor) {
-      state.visit = {
-        visitor,
-        request: state.flow.visitOf(visitRequest(request), sessionPort(request)),
-      };
-    }
+    const outcome = await state.flow.guardRequest(guard, request, visitor, {
+      visit: visitRequest(request),
+      session: sessionPort(request),
+      unavailable: state.unavailable,
+    });
+    if (outcome.kind === "redirect") return reply.redirect(outcome.location, outcome.status);
+    if (outcome.kind === "deny") throw outcome.error;
+    if (outcome.log) state.visit = { visitor: outcome.log.visitor, request: outcome.log.visit };
   };
 }
 

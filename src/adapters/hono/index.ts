@@ -158,8 +158,9 @@ export function visitorPass(
     c.set("isVisitor", settlement.visitor !== null);
     if (settlement.redirectTo !== null) {
       await commit();
-      c.header("Referrer-Policy", "no-referrer");
-      c.header("Cache-Control", "no-store");
+      for (const [name, value] of Object.entries(settlement.redirectHeaders ?? {})) {
+        c.header(name, value);
+      }
       return c.redirect(settlement.redirectTo, settlement.redirectStatus ?? 302);
     }
     await commit();
@@ -201,19 +202,19 @@ export function userIsVisitor(options: GuardOptions<Context>): MiddlewareHandler
   return async (c, next) => {
     const state = stateOf(c, "userIsVisitor()");
     const visitor = c.get("visitor");
-    const decision = await guard.decide(c, visitor);
-    if (!decision.allow) {
-      const error = state.unavailable ?? decision.error;
-      if (!state.unavailable && decision.selfService) {
-        const form = await state.flow.startSelfService(visitRequest(c), guard);
-        if (form !== null) return c.redirect(form, 302);
-      }
+    const outcome = await state.flow.guardRequest(guard, c, visitor, {
+      visit: visitRequest(c),
+      session: state.session,
+      unavailable: state.unavailable,
+    });
+    if (outcome.kind === "redirect") return c.redirect(outcome.location, outcome.status);
+    if (outcome.kind === "deny") {
+      const { error } = outcome;
       throw new HTTPException(error.status as 403, { message: error.message, cause: error });
     }
-    const visit =
-      decision.log && visitor ? state.flow.visitOf(visitRequest(c), state.session) : null;
     await next();
-    if (visit && visitor) state.flow.recordVisit(visitor, visit, state.session, c.res.status);
+    const { log } = outcome;
+    if (log) state.flow.recordVisit(log.visitor, log.visit, state.session, c.res.status);
   };
 }
 
