@@ -298,7 +298,12 @@ export class VisitorPass {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#visits.flush();
+    // A pool's first query after an outage may still meet a dead connection: try a few times.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+      await this.#visits.flush();
+      if (this.#visits.pending === 0) break;
+    }
     if (this.#visits.pending > 0) {
       console.error(
         `visitor-pass: closing with ${this.#visits.pending} visit logs the database would not take`,

@@ -96,6 +96,9 @@ describe.each(servers)("failing closed on $name", (database) => {
       expect(await back.text()).toBe("hello Ginger");
       expect((await passes.get(other.uuid))?.uses).toBe(0);
       expect((await passes.get(ginger.uuid))?.uses).toBe(1);
+      // The visit logged as the connection dropped was held, not lost: both visits are there.
+      const logs = await passes.logs(ginger.uuid);
+      expect(logs.map((log) => log.statusCode)).toEqual([200, 200]);
     },
   );
 });

@@ -50,8 +50,9 @@ export async function openPasses(
     passes,
     prefix,
     cleanup: async () => {
-      await dropTables(passes, prefix);
+      // Close first: it writes the visit logs still queued, which need the tables.
       await passes.close();
+      await dropTables(passes, prefix);
     },
   };
 }
