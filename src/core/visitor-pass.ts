@@ -43,7 +43,7 @@ export interface VisitorPassEvents {
 export interface PurgeOptions {
   /** Passes whose `expiresAt` is before this are deleted. @default now */
   before?: Date;
-  /** Called after each batch with the number deleted so far (purges run in batches of 500). */
+  /** Called after each batch with the number deleted so far (purges run in batches of 250). */
   onProgress?: (purged: number) => void;
 }
 

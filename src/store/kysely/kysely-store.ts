@@ -28,7 +28,7 @@ import {
 import { migrateToLatest, type TableNames, tableNames } from "./kysely-migrations.js";
 import type { Database, VisitorLogRow, VisitorRow } from "./kysely-schema.js";
 
-const PURGE_BATCH = 500;
+const PURGE_BATCH = 250;
 
 type VisitorUpdate = UpdateQueryBuilder<Database, "visitors", "visitors", UpdateResult>;
 
