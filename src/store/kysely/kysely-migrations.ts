@@ -209,9 +209,13 @@ export async function migrateToLatest(db: Kysely<any>, family: SqlFamily, t: Tab
     migrationTableName: t.migrations,
     migrationLockTableName: t.migrationLock,
   });
+  // Migrating again is safe (applied migrations are skipped), so a run that lost a race tries
+  // again: on SQLite, another process's run that is still writing (SQLite has no migration lock);
+  // on PostgreSQL, Kysely's introspection of every table in the database, which fails when any
+  // table (even another app's) is dropped while it reads the catalog.
+  const attempts = family === "sqlite" ? SQLITE_ATTEMPTS : 3;
   let { error } = await migrator.migrateToLatest();
-  for (let attempt = 1; error && family === "sqlite" && attempt < SQLITE_ATTEMPTS; attempt++) {
-    // The run that won is still writing: give it a moment.
+  for (let attempt = 1; error && attempt < attempts; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
     ({ error } = await migrator.migrateToLatest());
   }
