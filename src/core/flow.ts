@@ -8,7 +8,7 @@ import {
   VisitorPassError,
   VisitorPassUnavailable,
 } from "./errors.js";
-import { htmlPage, type PageResponse } from "./page.js";
+import { htmlPage, type PageResponse, textPage } from "./page.js";
 import { addToken, hasParam, isUuid, localPath, readToken, stripToken } from "./tokens.js";
 import type { Visitor } from "./visitor.js";
 
@@ -57,7 +57,8 @@ export type Recognition =
   | { kind: "none" }
   /** A token on a method that never admits (HEAD, OPTIONS, TRACE): hidden, not used. */
   | { kind: "ignored" }
-  | { kind: "malformed"; error: MalformedVisitorToken }
+  /** A token that is not a uuid: answer with `page` (400, "Malformed visitor token."). */
+  | { kind: "malformed"; error: MalformedVisitorToken; page: PageResponse }
   /**
    * Admitted: `spent` tells whether a use was spent (not when the session already held it);
    * `confirmed` that it came through the confirmation page's POST.
@@ -70,6 +71,13 @@ export type Recognition =
   /** Ignored: the session already holds a different visitor or a user (`onConflict: "keep"`). */
   | { kind: "kept" }
   | { kind: "unavailable"; error: VisitorPassUnavailable };
+
+/** The response a request ends with at recognition (a bad token, a confirmation page), or null. */
+export function answerOf(recognition: Recognition): PageResponse | null {
+  return recognition.kind === "malformed" || recognition.kind === "confirm"
+    ? recognition.page
+    : null;
+}
 
 /** Where the request stands once the session has been consulted. */
 export interface Settlement {
@@ -186,7 +194,9 @@ export class VisitorFlow {
     try {
       token = this.tokenFrom(request.url);
     } catch (error) {
-      if (error instanceof MalformedVisitorToken) return { kind: "malformed", error };
+      if (error instanceof MalformedVisitorToken) {
+        return { kind: "malformed", error, page: textPage(error.status, error.message) };
+      }
       throw error;
     }
     const method = request.method.toUpperCase();

@@ -18,3 +18,11 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
 export function htmlPage(status: number, body: string | { toString(): string }): PageResponse {
   return { status, headers: { ...PAGE_HEADERS }, body: String(body) };
 }
+
+export function textPage(status: number, body: string): PageResponse {
+  return {
+    status,
+    headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" },
+    body,
+  };
+}

@@ -8,7 +8,7 @@ import type {
   VisitorFlow,
   VisitRequest,
 } from "../../core/flow.js";
-import { createGuard } from "../../core/flow.js";
+import { answerOf, createGuard } from "../../core/flow.js";
 import { stripToken } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
@@ -119,12 +119,9 @@ export function visitorRequest(
       });
       const unavailable = recognition.kind === "unavailable" ? recognition.error : null;
       (req as StatefulRequest)[STATE] = { flow, visit, session, recognition, unavailable };
-      if (recognition.kind === "malformed") {
-        res.status(recognition.error.status).type("text/plain").send(recognition.error.message);
-        return;
-      }
-      if (recognition.kind === "confirm") {
-        sendPage(res, recognition.page);
+      const answer = answerOf(recognition);
+      if (answer) {
+        sendPage(res, answer);
         return;
       }
       if (recognition.kind !== "none") hideToken(req, flow);

@@ -6,6 +6,7 @@ import {
   type VisitorAdminOptions,
 } from "../../admin/admin.js";
 import type { VisitorPass } from "../../core/visitor-pass.js";
+import { sendPage } from "./fastify-response.js";
 
 export interface FastifyAdminOptions extends VisitorAdminOptions<FastifyRequest> {
   /** The object `createVisitorPass()` returned. */
@@ -32,7 +33,7 @@ export const visitorAdmin: FastifyPluginAsync<FastifyAdminOptions> = async (fast
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const page = await admin.handle(describe(request), request);
-    return reply.code(page.status).headers(page.headers).send(page.body);
+    return sendPage(reply, page);
   };
   fastify.route({ method: ["GET", "POST"], url: "/", handler });
   fastify.route({ method: ["GET", "POST"], url: "/*", handler });

@@ -1,7 +1,7 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import type { PageResponse } from "../../core/page.js";
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { flowOf, selfServiceOf, type VisitorPass } from "../../core/visitor-pass.js";
 import { SelfService, type SelfServiceOptions } from "../../self-service/self-service.js";
+import { sendPage } from "./fastify-response.js";
 
 const FORM = "application/x-www-form-urlencoded";
 
@@ -29,19 +29,17 @@ export const selfService: FastifyPluginAsync<SelfServicePluginOptions> = async (
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
   );
 
-  const send = (reply: FastifyReply, page: PageResponse) =>
-    reply.code(page.status).headers(page.headers).send(page.body);
   const origin = (request: FastifyRequest) => ({
     origin: (request.headers.origin as string | undefined) ?? null,
     secFetchSite: (request.headers["sec-fetch-site"] as string | undefined) ?? null,
     host: request.headers.host ?? null,
   });
 
-  fastify.get("/self-service/sent", async (_request, reply) => send(reply, service.sent()));
+  fastify.get("/self-service/sent", async (_request, reply) => sendPage(reply, service.sent()));
   fastify.get<{ Params: { uuid: string } }>("/self-service/:uuid", async (request, reply) =>
-    send(reply, await service.form(request.params.uuid)),
+    sendPage(reply, await service.form(request.params.uuid)),
   );
   fastify.post<{ Params: { uuid: string } }>("/self-service/:uuid", async (request, reply) =>
-    send(reply, await service.submit(request.params.uuid, request.body, origin(request))),
+    sendPage(reply, await service.submit(request.params.uuid, request.body, origin(request))),
   );
 };

@@ -1,23 +1,24 @@
 import type {
   FastifyInstance,
   FastifyPluginAsync,
-  FastifyReply,
   FastifyRequest,
   preHandlerAsyncHookHandler,
 } from "fastify";
 import fp from "fastify-plugin";
 import { VisitorPassError, type VisitorPassUnavailable } from "../../core/errors.js";
 import {
+  answerOf,
   createGuard,
   type GuardOptions,
   type Recognition,
+  type SessionPort,
   type VisitorFlow,
   type VisitRequest,
 } from "../../core/flow.js";
-import type { PageResponse } from "../../core/page.js";
 import { stripToken } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
+import { sendPage } from "./fastify-response.js";
 import { keepCookieLifetime, sessionPort } from "./fastify-session-port.js";
 
 declare module "fastify" {
@@ -45,6 +46,9 @@ export interface VisitorPassPluginOptions {
 
 interface RequestState {
   flow: VisitorFlow;
+  /** The request as the core sees it, read once (with its token: the core strips it). */
+  incoming: VisitRequest;
+  session: SessionPort;
   unavailable: VisitorPassUnavailable | null;
   /** The visit to log once the status code is final. */
   visit?: { visitor: Visitor; request: VisitRequest };
@@ -74,10 +78,6 @@ function visitRequest(request: FastifyRequest): VisitRequest {
   };
 }
 
-function sendPage(reply: FastifyReply, page: PageResponse): FastifyReply {
-  return reply.code(page.status).headers(page.headers).send(page.body);
-}
-
 const plugin: FastifyPluginAsync<VisitorPassPluginOptions> = async (fastify, options) => {
   const flow = flowOf(options?.passes, "visitorPass");
   const isAuthenticated =
@@ -88,22 +88,20 @@ const plugin: FastifyPluginAsync<VisitorPassPluginOptions> = async (fastify, opt
   fastify.decorateRequest("isVisitor", false);
 
   fastify.addHook("onRequest", async (request, reply) => {
-    const state: RequestState = { flow, unavailable: null };
-    (request as StatefulRequest)[STATE] = state;
     const session = sessionPort(request);
     if (!session) {
       throw setupError(
         "visitorPass needs request.session: register @fastify/session (with @fastify/cookie) before it.",
       );
     }
+    const visit = visitRequest(request);
+    const state: RequestState = { flow, incoming: visit, session, unavailable: null };
+    (request as StatefulRequest)[STATE] = state;
     keepCookieLifetime(request);
     const context = { authenticated: isAuthenticated(request) };
-    const visit = visitRequest(request);
     const recognition: Recognition = await flow.recognise(visit, session, context);
-    if (recognition.kind === "malformed") {
-      return reply.code(400).type("text/plain; charset=utf-8").send(recognition.error.message);
-    }
-    if (recognition.kind === "confirm") return sendPage(reply, recognition.page);
+    const answer = answerOf(recognition);
+    if (answer) return sendPage(reply, answer);
     if (recognition.kind !== "none") hideToken(request, flow);
     const settlement = await flow.settle(visit, session, recognition, context);
     state.unavailable = settlement.unavailable;
@@ -122,7 +120,7 @@ const plugin: FastifyPluginAsync<VisitorPassPluginOptions> = async (fastify, opt
       state.flow.recordVisit(
         state.visit.visitor,
         state.visit.request,
-        sessionPort(request),
+        state.session,
         reply.statusCode,
       );
       state.visit = undefined;
@@ -171,8 +169,8 @@ export function userIsVisitor(options: GuardOptions<FastifyRequest>): preHandler
     const state = stateOf(request, "userIsVisitor()");
     const visitor = request.visitor;
     const outcome = await state.flow.guardRequest(guard, request, visitor, {
-      visit: visitRequest(request),
-      session: sessionPort(request),
+      visit: state.incoming,
+      session: state.session,
       unavailable: state.unavailable,
     });
     if (outcome.kind === "redirect") return reply.redirect(outcome.location, outcome.status);
@@ -184,8 +182,7 @@ export function userIsVisitor(options: GuardOptions<FastifyRequest>): preHandler
 /** Ends visitor access for this session at once: the "final step" of a visitor's journey. */
 export function clearVisitor(request: FastifyRequest): void {
   const state = stateOf(request, "clearVisitor()");
-  const session = sessionPort(request);
-  if (session) state.flow.clear(session);
+  state.flow.clear(state.session);
   request.visitor = null;
   request.isVisitor = false;
 }

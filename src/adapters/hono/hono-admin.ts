@@ -7,6 +7,7 @@ import {
   type VisitorAdminOptions,
 } from "../../admin/admin.js";
 import type { VisitorPass } from "../../core/visitor-pass.js";
+import { pageResponse } from "./hono-response.js";
 
 export type HonoAdminOptions = VisitorAdminOptions<Context>;
 
@@ -24,7 +25,7 @@ export function visitorAdmin(passes: VisitorPass, options: HonoAdminOptions): Ho
     bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text("Payload too large.", 413) }),
     async (c) => {
       const page = await admin.handle(await describe(c), c);
-      return c.body(page.body, page.status as 200, page.headers);
+      return pageResponse(page);
     },
   );
   return app;

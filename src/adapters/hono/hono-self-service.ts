@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { PageResponse } from "../../core/page.js";
 import { flowOf, selfServiceOf, type VisitorPass } from "../../core/visitor-pass.js";
 import { SelfService, type SelfServiceOptions } from "../../self-service/self-service.js";
+import { pageResponse } from "./hono-response.js";
 
 export type { SelfServiceOptions } from "../../self-service/self-service.js";
 
@@ -14,11 +14,11 @@ export function selfService(passes: VisitorPass, options: SelfServiceOptions = {
   flowOf(passes, "selfService()");
   const service = new SelfService(selfServiceOf(passes, "selfService()"), options);
   const app = new Hono();
-  const send = (page: PageResponse) =>
-    new Response(page.body, { status: page.status, headers: page.headers });
 
-  app.get("/self-service/sent", () => send(service.sent()));
-  app.get("/self-service/:uuid", async (c) => send(await service.form(c.req.param("uuid"))));
+  app.get("/self-service/sent", () => pageResponse(service.sent()));
+  app.get("/self-service/:uuid", async (c) =>
+    pageResponse(await service.form(c.req.param("uuid"))),
+  );
   app.post(
     "/self-service/:uuid",
     bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text("Payload too large.", 413) }),
@@ -34,7 +34,7 @@ export function selfService(passes: VisitorPass, options: SelfServiceOptions = {
         secFetchSite: c.req.header("sec-fetch-site") ?? null,
         host: c.req.header("host") ?? null,
       };
-      return send(await service.submit(c.req.param("uuid"), body, origin));
+      return pageResponse(await service.submit(c.req.param("uuid"), body, origin));
     },
   );
   return app;

@@ -6,17 +6,18 @@ import {
   type VisitorPassUnavailable,
 } from "../../core/errors.js";
 import {
+  answerOf,
   createGuard,
   type GuardOptions,
   type SessionPort,
   type VisitorFlow,
   type VisitRequest,
 } from "../../core/flow.js";
-import type { PageResponse } from "../../core/page.js";
 import { stripToken } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
 import { type CommittableSession, cookieSession } from "./hono-cookie-session.js";
+import { pageResponse } from "./hono-response.js";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -61,6 +62,8 @@ export interface HonoVisitorPassOptions {
 
 interface RequestState {
   flow: VisitorFlow;
+  /** The request as the core sees it, read once (with its token: the core strips it). */
+  incoming: VisitRequest;
   session: SessionPort;
   unavailable: VisitorPassUnavailable | null;
 }
@@ -89,10 +92,6 @@ function clientAddress(c: Context): string | null {
 
 function isCommittable(session: SessionPort): session is CommittableSession {
   return typeof (session as Partial<CommittableSession>).commit === "function";
-}
-
-function respond(c: Context, page: PageResponse): Response {
-  return c.body(page.body, page.status as 200, page.headers);
 }
 
 function stateOf(c: Context, caller: string): RequestState {
@@ -143,14 +142,14 @@ export function visitorPass(
       ? await options.session(c)
       : await cookieSession(c, cookie);
     const commit = () => (isCommittable(session) ? session.commit() : Promise.resolve());
-    const state: RequestState = { flow, session, unavailable: null };
+    const visit = visitRequest(c);
+    const state: RequestState = { flow, incoming: visit, session, unavailable: null };
     c.set(STATE as never, state as never);
 
     const context = { authenticated: isAuthenticated(c) };
-    const visit = visitRequest(c);
     const recognition = await flow.recognise(visit, session, context);
-    if (recognition.kind === "malformed") return c.text(recognition.error.message, 400);
-    if (recognition.kind === "confirm") return respond(c, recognition.page);
+    const answer = answerOf(recognition);
+    if (answer) return pageResponse(answer);
     if (recognition.kind !== "none") hideToken(c, flow);
     const settlement = await flow.settle(visit, session, recognition, context);
     state.unavailable = settlement.unavailable;
@@ -203,7 +202,7 @@ export function userIsVisitor(options: GuardOptions<Context>): MiddlewareHandler
     const state = stateOf(c, "userIsVisitor()");
     const visitor = c.get("visitor");
     const outcome = await state.flow.guardRequest(guard, c, visitor, {
-      visit: visitRequest(c),
+      visit: state.incoming,
       session: state.session,
       unavailable: state.unavailable,
     });
