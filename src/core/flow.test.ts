@@ -12,7 +12,7 @@ import {
   VisitorPassUnavailable,
   type VisitRequest,
 } from "../index.js";
-import type { VisitorFlow } from "./flow.js";
+import { createGuard, type VisitorFlow } from "./flow.js";
 import { flowOf } from "./visitor-pass.js";
 
 const T0 = new Date("2025-03-01T10:00:00.000Z");
@@ -375,9 +375,9 @@ describe("guard", () => {
     ["a non-string scope", { scope: 42 }],
     ["no options at all", undefined],
   ])("throws VisitorPassConfigError at setup for %s", (_label, options) => {
-    expect(() => flow.guard(options as never)).toThrow(VisitorPassConfigError);
+    expect(() => createGuard(options as never)).toThrow(VisitorPassConfigError);
     try {
-      flow.guard(options as never);
+      createGuard(options as never);
     } catch (error) {
       expect((error as VisitorPassConfigError).option).toBe("scope");
       expect((error as Error).message).toContain("scope");
@@ -385,25 +385,27 @@ describe("guard", () => {
   });
 
   it("throws VisitorPassConfigError at setup for a self-service guard of SCOPE_ANY", () => {
-    expect(() => flow.guard({ scope: SCOPE_ANY, selfService: true })).toThrow(
+    expect(() => createGuard({ scope: SCOPE_ANY, selfService: true })).toThrow(
       VisitorPassConfigError,
     );
   });
 
   it("throws VisitorPassConfigError at setup for a bypass that is not a function", () => {
-    expect(() => flow.guard({ scope: "S", bypass: true as never })).toThrow(VisitorPassConfigError);
+    expect(() => createGuard({ scope: "S", bypass: true as never })).toThrow(
+      VisitorPassConfigError,
+    );
   });
 
   it("admits a visitor of its scope, and logs the visit", async () => {
     const visitor = await create({ scope: "REFERENCE" });
-    const guard = flow.guard({ scope: "REFERENCE" });
+    const guard = createGuard({ scope: "REFERENCE" });
     expect(guard.scope).toBe("REFERENCE");
     expect(await guard.decide(req, visitor)).toEqual({ allow: true, log: true });
   });
 
   it("denies a visitor of another scope with VisitorAccessDenied carrying its own scope", async () => {
     const visitor = await create({ scope: "PAYMENT" });
-    const decision = await flow.guard({ scope: "REFERENCE" }).decide(req, visitor);
+    const decision = await createGuard({ scope: "REFERENCE" }).decide(req, visitor);
     expect(decision.allow).toBe(false);
     if (decision.allow) return;
     expect(decision.error).toBeInstanceOf(VisitorAccessDenied);
@@ -414,21 +416,21 @@ describe("guard", () => {
 
   it("compares scopes exactly", async () => {
     const visitor = await create({ scope: "reference" });
-    expect((await flow.guard({ scope: "REFERENCE" }).decide(req, visitor)).allow).toBe(false);
+    expect((await createGuard({ scope: "REFERENCE" }).decide(req, visitor)).allow).toBe(false);
   });
 
   it("denies when there is no visitor", async () => {
-    const decision = await flow.guard({ scope: "REFERENCE" }).decide(req, null);
+    const decision = await createGuard({ scope: "REFERENCE" }).decide(req, null);
     expect(decision).toMatchObject({ allow: false, selfService: false });
   });
 
   it("says when a denied request should go to self-service", async () => {
-    const decision = await flow.guard({ scope: "REFERENCE", selfService: true }).decide(req, null);
+    const decision = await createGuard({ scope: "REFERENCE", selfService: true }).decide(req, null);
     expect(decision).toMatchObject({ allow: false, selfService: true });
   });
 
   it("SCOPE_ANY admits a visitor of any scope, but not nobody", async () => {
-    const guard = flow.guard({ scope: SCOPE_ANY });
+    const guard = createGuard({ scope: SCOPE_ANY });
     for (const scope of ["REFERENCE", "PAYMENT", "x"]) {
       const visitor = await create({ scope });
       expect(await guard.decide(req, visitor)).toEqual({ allow: true, log: true });
@@ -440,14 +442,14 @@ describe("guard", () => {
 
   it("bypass admits anyone it returns true for, sync or async, without a visit log", async () => {
     const seen: unknown[] = [];
-    const sync = flow.guard({
+    const sync = createGuard({
       scope: "REFERENCE",
       bypass: (request) => {
         seen.push(request);
         return true;
       },
     });
-    const async = flow.guard({ scope: "REFERENCE", bypass: async () => true });
+    const async = createGuard({ scope: "REFERENCE", bypass: async () => true });
     expect(await sync.decide(req, null)).toEqual({ allow: true, log: false });
     expect(await async.decide(req, null)).toEqual({ allow: true, log: false });
     const other = await create({ scope: "PAYMENT" });
@@ -457,7 +459,7 @@ describe("guard", () => {
 
   it("bypass returning false (sync or async) leaves the decision to the scope", async () => {
     for (const bypass of [() => false, async () => false]) {
-      const guard = flow.guard({ scope: "REFERENCE", bypass });
+      const guard = createGuard({ scope: "REFERENCE", bypass });
       expect((await guard.decide(req, null)).allow).toBe(false);
       const visitor = await create({ scope: "REFERENCE" });
       expect(await guard.decide(req, visitor)).toEqual({ allow: true, log: true });
@@ -465,7 +467,7 @@ describe("guard", () => {
   });
 
   it("a bypass that throws makes decide reject with its error", async () => {
-    const guard = flow.guard({
+    const guard = createGuard({
       scope: "REFERENCE",
       bypass: () => {
         throw new Error("auth backend down");
@@ -476,7 +478,7 @@ describe("guard", () => {
 
   it("logVisit: false admits without a visit log", async () => {
     const visitor = await create({ scope: "REFERENCE" });
-    const guard = flow.guard({ scope: "REFERENCE", logVisit: false });
+    const guard = createGuard({ scope: "REFERENCE", logVisit: false });
     expect(await guard.decide(req, visitor)).toEqual({ allow: true, log: false });
   });
 });

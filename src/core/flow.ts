@@ -174,11 +174,14 @@ export class VisitorFlow {
    * inactive, expired or used up. A session that already holds this very pass spends nothing.
    */
   async admit(token: string, session?: SessionPort | null): Promise<Visitor | null> {
-    if (session && session.get(this.config.sessionKey) === token) {
-      const held = await this.#backend.find(token);
-      if (held?.isActive) return held;
-    }
-    return this.#backend.spendUse(token);
+    return (await this.#alreadyHeld(token, session)) ?? this.#backend.spendUse(token);
+  }
+
+  /** The active pass `token` names when the session already holds it: nothing to spend. */
+  async #alreadyHeld(token: string, session?: SessionPort | null): Promise<Visitor | null> {
+    if (session?.get(this.config.sessionKey) !== token) return null;
+    const visitor = await this.#backend.find(token);
+    return visitor?.isActive ? visitor : null;
   }
 
   /**
@@ -204,11 +207,10 @@ export class VisitorFlow {
     if (NEVER_ADMIT.has(method)) return { kind: "ignored" };
     const confirming = method === "POST" && hasParam(request.url, this.#confirmKey);
     try {
+      const alreadyHeld = await this.#alreadyHeld(token, session);
+      if (alreadyHeld) return { kind: "admitted", visitor: alreadyHeld, spent: false };
       const held = session?.get(this.config.sessionKey);
-      if (held === token) {
-        const visitor = await this.#backend.find(token);
-        if (visitor?.isActive) return { kind: "admitted", visitor, spent: false };
-      } else if (this.config.onConflict === "keep") {
+      if (held !== token && this.config.onConflict === "keep") {
         if (context.authenticated) return { kind: "kept" };
         if (isUuid(held) && (await this.#backend.find(held.toLowerCase()))?.isActive) {
           return { kind: "kept" };
@@ -393,11 +395,6 @@ export class VisitorFlow {
   clear(session: SessionPort): void {
     session.delete(this.config.sessionKey);
     session.delete(this.#refererKey);
-  }
-
-  /** A guard for `options`; throws `VisitorPassConfigError` at setup for an empty scope. */
-  guard<Req>(options: GuardOptions<Req>): Guard<Req> {
-    return createGuard(options);
   }
 
   /** Records a guarded visit with its final status code. Never throws; never blocks the response. */
