@@ -20,7 +20,7 @@ export interface Connection {
 export interface SqliteHandle {
   readonly inTransaction: boolean;
   prepare(sql: string): SqliteStatement;
-  transaction<A extends unknown[]>(run: (...args: A) => void): (...args: A) => void;
+  transaction<A extends unknown[], R>(run: (...args: A) => R): (...args: A) => R;
 }
 
 export interface SqliteStatement {

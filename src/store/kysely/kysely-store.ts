@@ -358,8 +358,7 @@ export class KyselyStore implements VisitorStore {
 class SqliteFastPath {
   #seen = -1;
   #version: SqliteStatement | null = null;
-  #insert: ((rows: ReturnType<typeof logRow>[]) => void) | null = null;
-  #insertOne: SqliteStatement | null = null;
+  #insert: ((rows: ReturnType<typeof logRow>[]) => number) | null = null;
 
   constructor(
     readonly handle: () => SqliteHandle | null,
@@ -386,27 +385,21 @@ class SqliteFastPath {
       const statement = db.prepare(
         `insert into "${this.logsTable}" (${columns.map((c) => `"${c}"`).join(", ")}) values (${columns.map((c) => `@${c}`).join(", ")})`,
       );
-      this.#insertOne = statement;
+      // One transaction per batch; a row SQLite refuses fails alone, the others still go in.
       this.#insert = db.transaction((batch: ReturnType<typeof logRow>[]) => {
-        for (const row of batch) statement.run(row);
+        let refused = 0;
+        for (const row of batch) {
+          try {
+            statement.run(row);
+          } catch (error) {
+            if (!isConstraintViolation(error)) throw error;
+            refused += 1;
+          }
+        }
+        return refused;
       });
     }
-    try {
-      this.#insert(rows);
-      return 0;
-    } catch (error) {
-      if (!isConstraintViolation(error)) throw error;
-    }
-    let refused = 0;
-    for (const row of rows) {
-      try {
-        this.#insertOne!.run(row);
-      } catch (error) {
-        if (!isConstraintViolation(error)) throw error;
-        refused += 1;
-      }
-    }
-    return refused;
+    return this.#insert(rows);
   }
 }
 
