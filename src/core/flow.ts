@@ -15,6 +15,12 @@ import type { Visitor } from "./visitor.js";
 /** `"*"`: a guard with this scope admits a visitor of any scope. */
 export const SCOPE_ANY = "*";
 
+/**
+ * A value, or a promise of it. The request path answers synchronously whenever it has nothing to
+ * wait for (no token, a pass the cache holds): most requests then cost no promise at all.
+ */
+export type MaybePromise<T> = T | Promise<T>;
+
 /** What the core needs to know of a request; each adapter fills it from its framework. */
 export interface VisitRequest {
   method: string;
@@ -72,6 +78,9 @@ export type Recognition =
   | { kind: "kept" }
   | { kind: "unavailable"; error: VisitorPassUnavailable };
 
+const NO_TOKEN: Recognition = Object.freeze({ kind: "none" });
+const IGNORED: Recognition = Object.freeze({ kind: "ignored" });
+
 /** The response a request ends with at recognition (a bad token, a confirmation page), or null. */
 export function answerOf(recognition: Recognition): PageResponse | null {
   return recognition.kind === "malformed" || recognition.kind === "confirm"
@@ -101,6 +110,8 @@ export interface RequestContext {
 export interface FlowBackend {
   readonly config: ResolvedConfig;
   find(uuid: string): Promise<Visitor | null>;
+  /** The pass `uuid` names when it is at hand without a query (the pass cache), else undefined. */
+  cached(uuid: string): Visitor | undefined;
   spendUse(uuid: string): Promise<Visitor | null>;
   recordVisit(
     visitor: Visitor,
@@ -142,11 +153,20 @@ export type GuardOutcome =
   /** Refuse: `VisitorAccessDenied` (403), or `VisitorPassUnavailable` (503) while the store fails. */
   | { kind: "deny"; error: VisitorAccessDenied | VisitorPassUnavailable };
 
+/** What a guarded route knows of the request from the middleware before it. */
+export interface GuardContext {
+  visit: VisitRequest;
+  session: SessionPort | null;
+  /** The store failed earlier in this request. */
+  unavailable: VisitorPassUnavailable | null;
+}
+
 /** A guard checked at setup, deciding per request. */
 export interface Guard<Req> {
   readonly scope: string;
   readonly options: GuardOptions<Req>;
-  decide(request: Req, visitor: Visitor | null): Promise<GuardDecision>;
+  /** Synchronous unless `bypass` is asked and answers with a promise; rejects when it throws. */
+  decide(request: Req, visitor: Visitor | null): MaybePromise<GuardDecision>;
 }
 
 /**
@@ -155,9 +175,15 @@ export interface Guard<Req> {
  */
 export class VisitorFlow {
   readonly #backend: FlowBackend;
+  /** The query parameter marking a confirming POST. */
+  readonly #confirmKey: string;
+  /** Where the session keeps the landing's Referer until the first logged visit. */
+  readonly #refererKey: string;
 
   constructor(backend: FlowBackend) {
     this.#backend = backend;
+    this.#confirmKey = `${backend.config.querystringKey}-confirm`;
+    this.#refererKey = `${backend.config.sessionKey}:referer`;
   }
 
   get config(): ResolvedConfig {
@@ -188,11 +214,11 @@ export class VisitorFlow {
    * The first half of a request: what the token on it (if any) comes to. Never throws: a bad
    * token and a failing store are outcomes the adapter renders.
    */
-  async recognise(
+  recognise(
     request: VisitRequest,
     session: SessionPort | null,
     context: RequestContext,
-  ): Promise<Recognition> {
+  ): MaybePromise<Recognition> {
     let token: string | null;
     try {
       token = this.tokenFrom(request.url);
@@ -202,9 +228,19 @@ export class VisitorFlow {
       }
       throw error;
     }
+    if (token === null) return NO_TOKEN;
     const method = request.method.toUpperCase();
-    if (token === null) return { kind: "none" };
-    if (NEVER_ADMIT.has(method)) return { kind: "ignored" };
+    if (NEVER_ADMIT.has(method)) return IGNORED;
+    return this.#recogniseToken(token, method, request, session, context);
+  }
+
+  async #recogniseToken(
+    token: string,
+    method: string,
+    request: VisitRequest,
+    session: SessionPort | null,
+    context: RequestContext,
+  ): Promise<Recognition> {
     const confirming = method === "POST" && hasParam(request.url, this.#confirmKey);
     try {
       const alreadyHeld = await this.#alreadyHeld(token, session);
@@ -234,44 +270,57 @@ export class VisitorFlow {
    * on a GET, sent on to the URL without its token; otherwise a visitor the session holds is
    * restored. Never throws for a failing store: it settles as unavailable, the session untouched.
    */
-  async settle(
+  settle(
     request: VisitRequest,
     session: SessionPort,
     recognition: Recognition,
     context: RequestContext,
-  ): Promise<Settlement> {
-    const settled = (visitor: Visitor | null, redirectTo: string | null = null) => ({
-      visitor,
-      redirectTo,
-      unavailable: null,
-    });
+  ): MaybePromise<Settlement> {
     if (recognition.kind === "unavailable") {
       return { visitor: null, redirectTo: null, unavailable: recognition.error };
     }
-    if (recognition.kind === "admitted") {
-      const { visitor } = recognition;
-      await this.stash(session, visitor, context);
-      const clean = localPath(
-        stripToken(stripToken(request.url, this.config.querystringKey), this.#confirmKey),
-      );
-      if (recognition.confirmed) {
-        return {
-          ...settled(visitor, clean),
-          redirectStatus: 303,
-          redirectHeaders: LANDING_HEADERS,
-        };
-      }
-      if (!this.config.landingRedirect || request.method.toUpperCase() !== "GET") {
-        return settled(visitor);
-      }
-      if (request.referer) session.set(this.#refererKey, request.referer);
-      return { ...settled(visitor, clean), redirectStatus: 302, redirectHeaders: LANDING_HEADERS };
-    }
+    if (recognition.kind === "admitted")
+      return this.#settleAdmitted(request, session, recognition, context);
+    let restored: MaybePromise<Visitor | null>;
     try {
-      return settled(await this.restore(session));
+      restored = this.restore(session);
     } catch (error) {
-      return { visitor: null, redirectTo: null, unavailable: unavailable(error) };
+      return failedSettlement(error);
     }
+    return restored instanceof Promise
+      ? restored.then(settlementOf, failedSettlement)
+      : settlementOf(restored);
+  }
+
+  async #settleAdmitted(
+    request: VisitRequest,
+    session: SessionPort,
+    recognition: Extract<Recognition, { kind: "admitted" }>,
+    context: RequestContext,
+  ): Promise<Settlement> {
+    const { visitor } = recognition;
+    await this.stash(session, visitor, context);
+    const clean = localPath(
+      stripToken(stripToken(request.url, this.config.querystringKey), this.#confirmKey),
+    );
+    if (recognition.confirmed) {
+      return {
+        ...settlementOf(visitor),
+        redirectTo: clean,
+        redirectStatus: 303,
+        redirectHeaders: LANDING_HEADERS,
+      };
+    }
+    if (!this.config.landingRedirect || request.method.toUpperCase() !== "GET") {
+      return settlementOf(visitor);
+    }
+    if (request.referer) session.set(this.#refererKey, request.referer);
+    return {
+      ...settlementOf(visitor),
+      redirectTo: clean,
+      redirectStatus: 302,
+      redirectHeaders: LANDING_HEADERS,
+    };
   }
 
   /**
@@ -291,17 +340,23 @@ export class VisitorFlow {
    * a held uuid whose pass is gone, inactive or that was tampered with is removed. Throws
    * `VisitorPassUnavailable`, leaving the session as it was, when the store fails.
    */
-  async restore(session: SessionPort): Promise<Visitor | null> {
+  restore(session: SessionPort): MaybePromise<Visitor | null> {
     const held = session.get(this.config.sessionKey);
     if (held === undefined || held === null) return null;
-    let visitor: Visitor | null = null;
-    if (isUuid(held)) {
-      try {
-        visitor = await this.#backend.find(held.toLowerCase());
-      } catch (error) {
+    // The common case: the pass the session holds is in the cache, as stored (no checks needed).
+    const cached = typeof held === "string" ? this.#backend.cached(held) : undefined;
+    if (cached) return this.#held(session, cached);
+    if (!isUuid(held)) return this.#held(session, null);
+    return this.#backend.find(held.toLowerCase()).then(
+      (visitor) => this.#held(session, visitor),
+      (error) => {
         throw unavailable(error);
-      }
-    }
+      },
+    );
+  }
+
+  /** `visitor` while its pass is active; otherwise the session forgets it. */
+  #held(session: SessionPort, visitor: Visitor | null): Visitor | null {
     if (visitor?.isActive) return visitor;
     session.delete(this.config.sessionKey);
     session.delete(this.#refererKey);
@@ -316,7 +371,14 @@ export class VisitorFlow {
     const carried = session?.get(this.#refererKey);
     if (typeof carried !== "string") return request;
     session!.delete(this.#refererKey);
-    return { ...request, referer: carried };
+    // Read field by field: adapters may serve the request's fields through getters.
+    return {
+      method: request.method,
+      url: request.url,
+      userAgent: request.userAgent,
+      referer: carried,
+      ip: request.ip,
+    };
   }
 
   /** The confirmation page for a valid pass that needs one; `null` otherwise. */
@@ -328,14 +390,6 @@ export class VisitorFlow {
     const action = addToken(request.url, this.#confirmKey, "1");
     const render = this.config.confirmPage ?? defaultConfirmPage;
     return { kind: "confirm", visitor, page: htmlPage(200, render({ visitor, action })) };
-  }
-
-  get #confirmKey(): string {
-    return `${this.config.querystringKey}-confirm`;
-  }
-
-  get #refererKey(): string {
-    return `${this.config.sessionKey}:referer`;
   }
 
   /**
@@ -365,17 +419,24 @@ export class VisitorFlow {
    * log), sent to the self-service form, or refused — as unavailable first when the store failed
    * earlier in this request, since a pass could not be checked.
    */
-  async guardRequest<Req>(
+  guardRequest<Req>(
     guard: Guard<Req>,
     request: Req,
     visitor: Visitor | null,
-    context: {
-      visit: VisitRequest;
-      session: SessionPort | null;
-      unavailable: VisitorPassUnavailable | null;
-    },
-  ): Promise<GuardOutcome> {
-    const decision = await guard.decide(request, visitor);
+    context: GuardContext,
+  ): MaybePromise<GuardOutcome> {
+    const decision = guard.decide(request, visitor);
+    return decision instanceof Promise
+      ? decision.then((decided) => this.#outcome(guard, decided, visitor, context))
+      : this.#outcome(guard, decision, visitor, context);
+  }
+
+  #outcome<Req>(
+    guard: Guard<Req>,
+    decision: GuardDecision,
+    visitor: Visitor | null,
+    context: GuardContext,
+  ): MaybePromise<GuardOutcome> {
     if (decision.allow) {
       const log =
         decision.log && visitor
@@ -384,11 +445,18 @@ export class VisitorFlow {
       return { kind: "allow", log };
     }
     if (context.unavailable) return { kind: "deny", error: context.unavailable };
-    if (decision.selfService) {
-      const location = await this.startSelfService(context.visit, guard);
-      if (location !== null) return { kind: "redirect", status: 302, location };
-    }
+    if (decision.selfService) return this.#toSelfService(guard, decision.error, context);
     return { kind: "deny", error: decision.error };
+  }
+
+  async #toSelfService<Req>(
+    guard: Guard<Req>,
+    error: VisitorAccessDenied,
+    context: GuardContext,
+  ): Promise<GuardOutcome> {
+    const location = await this.startSelfService(context.visit, guard);
+    if (location !== null) return { kind: "redirect", status: 302, location };
+    return { kind: "deny", error };
   }
 
   /** Ends visitor access for this session. */
@@ -424,12 +492,38 @@ export function createGuard<Req>(options: GuardOptions<Req>): Guard<Req> {
   return {
     scope,
     options,
-    async decide(request, visitor) {
-      if (visitor && (scope === SCOPE_ANY || visitor.scope === scope)) return { allow: true, log };
-      if (options.bypass && (await options.bypass(request))) return { allow: true, log: false };
-      return { allow: false, selfService, error: new VisitorAccessDenied(scope) };
+    decide(request, visitor) {
+      if (visitor && (scope === SCOPE_ANY || visitor.scope === scope))
+        return log ? LOGGED : UNLOGGED;
+      if (!options.bypass)
+        return { allow: false, selfService, error: new VisitorAccessDenied(scope) };
+      let bypassed: boolean | Promise<boolean>;
+      try {
+        bypassed = options.bypass(request);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const decided = (through: boolean): GuardDecision =>
+        through ? BYPASSED : { allow: false, selfService, error: new VisitorAccessDenied(scope) };
+      return isThenable(bypassed) ? Promise.resolve(bypassed).then(decided) : decided(bypassed);
     },
   };
+}
+
+const LOGGED: GuardDecision = Object.freeze({ allow: true, log: true });
+const UNLOGGED: GuardDecision = Object.freeze({ allow: true, log: false });
+const BYPASSED = UNLOGGED;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
+}
+
+function settlementOf(visitor: Visitor | null): Settlement {
+  return { visitor, redirectTo: null, unavailable: null };
+}
+
+function failedSettlement(error: unknown): Settlement {
+  return { visitor: null, redirectTo: null, unavailable: unavailable(error) };
 }
 
 function originOf(request: VisitRequest): OriginHeaders {

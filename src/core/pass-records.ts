@@ -25,8 +25,20 @@ export class PassRecords {
   async find(value: string): Promise<Visitor | null> {
     const { key, token } = this.keys.lookup(value);
     const cached = this.cache?.get(key);
-    if (cached) return this.#wrap(cached, token);
-    return this.#wrap(this.#remember(key, await this.store.findByUuid(key)), token);
+    // Looked up by digest: the pass as stored, not the token it was cached under.
+    if (cached) return token === null ? this.#wrap({ ...cached, uuid: key }, null) : cached;
+    return this.#remember(key, await this.store.findByUuid(key), token);
+  }
+
+  /**
+   * The pass a canonical token names when the cache already holds it, without a query; otherwise
+   * `undefined` (ask `find`). The request path's fast lane: a hit allocates nothing.
+   */
+  cached(token: string): Visitor | undefined {
+    if (!this.cache) return undefined;
+    const visitor = this.cache.get(this.keys.key(token));
+    // A hit is the very token the pass was cached under (so `token` needs no validating).
+    return visitor?.uuid === token ? visitor : undefined;
   }
 
   /** The pass a self-service form became, by the form's token (the pass has a new one). */
@@ -38,13 +50,13 @@ export class PassRecords {
   async update(value: string, changes: VisitorChanges): Promise<Visitor | null> {
     const { key, token } = this.keys.lookup(value);
     this.cache?.forget(key);
-    return this.#wrap(this.#remember(key, await this.store.update(key, changes)), token);
+    return this.#remember(key, await this.store.update(key, changes), token);
   }
 
   async admit(token: string): Promise<Visitor | null> {
     const key = this.keys.key(token);
     this.cache?.forget(key);
-    return this.#wrap(this.#remember(key, await this.store.admit(key, this.now())), token);
+    return this.#remember(key, await this.store.admit(key, this.now()), token);
   }
 
   async claim(token: string, newToken: string, changes: VisitorChanges): Promise<Visitor | null> {
@@ -58,9 +70,11 @@ export class PassRecords {
     this.cache?.clear();
   }
 
-  #remember(key: string, record: VisitorRecord | null): VisitorRecord | null {
-    this.cache?.set(key, record);
-    return record;
+  /** The pass as a `Visitor`, cached when it carries its token (a digest lookup's does not). */
+  #remember(key: string, record: VisitorRecord | null, token: string | null): Visitor | null {
+    const visitor = this.#wrap(record, token);
+    if (visitor && token !== null) this.cache?.set(key, visitor);
+    return visitor;
   }
 
   async list(filter: VisitorFilter): Promise<Visitor[]> {

@@ -45,6 +45,7 @@ function paramValue(pair: string): string {
  * repeated with different values.
  */
 export function readToken(url: string, key: string): string | null {
+  if (!url.includes("?")) return null; // most requests: no query string at all
   const { query } = splitUrl(url);
   if (query === null || query === "") return null;
   let token: string | null = null;
@@ -65,6 +66,7 @@ export function hasParam(url: string, key: string): boolean {
 
 /** The query string of `url` (without `?`) with every `key` parameter removed, other bytes kept. */
 export function queryWithout(url: string, key: string): string {
+  if (!url.includes("?")) return "";
   const { query } = splitUrl(url);
   if (!query) return "";
   return query
@@ -75,6 +77,7 @@ export function queryWithout(url: string, key: string): string {
 
 /** The path part of a request URL (no query, no fragment). */
 export function pathOf(url: string): string {
+  if (!url.includes("?") && !url.includes("#")) return url;
   return splitUrl(url).base;
 }
 

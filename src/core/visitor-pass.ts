@@ -78,6 +78,7 @@ export class VisitorPass {
       config: this.config,
       // On the request path a closed service is just a store that fails: requests get a 503.
       find: (token) => this.#records.find(token),
+      cached: (token) => (this.#closed ? undefined : this.#records.cached(token)),
       spendUse: (token) => this.#records.admit(token),
       recordVisit: (visitor, request, sessionId, status) =>
         this.#visits.record(visitor, request, sessionId, status),
