@@ -1,19 +1,27 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import onHeaders from "on-headers";
-import { VisitorPassError, type VisitorPassUnavailable } from "../../core/errors.js";
 import type {
   GuardOptions,
+  GuardOutcome,
+  MaybePromise,
   Recognition,
-  SessionPort,
+  Settlement,
   VisitorFlow,
-  VisitRequest,
 } from "../../core/flow.js";
 import { answerOf, createGuard } from "../../core/flow.js";
 import { stripToken } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
+import {
+  keepState,
+  type RequestState,
+  setupError,
+  setVisitor,
+  stateOf,
+} from "./express-request-state.js";
 import { sendPage } from "./express-response.js";
 import { sessionPort } from "./express-session-port.js";
+import { ExpressVisit } from "./express-visit.js";
 
 declare global {
   namespace Express {
@@ -40,62 +48,6 @@ export interface VisitorSessionOptions {
 
 export type VisitorPassMiddlewareOptions = VisitorSessionOptions;
 
-interface RequestState {
-  flow: VisitorFlow;
-  /** The request as the core sees it, read once (with its token: the core strips it). */
-  visit: VisitRequest;
-  session: SessionPort | null;
-  recognition: Recognition;
-  /** The store failed while this request was looked at: guarded routes answer 503. */
-  unavailable: VisitorPassUnavailable | null;
-}
-
-const STATE = Symbol("visitor-pass.request");
-type StatefulRequest = Request & { [STATE]?: RequestState };
-
-function setupError(message: string): VisitorPassError {
-  return new VisitorPassError(message, "VISITOR_PASS_SETUP");
-}
-
-function stateOf(req: Request, caller: string): RequestState {
-  const state = (req as StatefulRequest)[STATE];
-  if (!state) {
-    throw setupError(
-      `${caller} must come after visitorRequest(passes) (or visitorPass(passes)) in the middleware chain.`,
-    );
-  }
-  return state;
-}
-
-/**
- * The request as the core sees it. Headers and the client address are read only when the core
- * asks (most requests never need the address: it is for visit logs).
- */
-function visitRequest(req: Request): VisitRequest {
-  return {
-    method: req.method,
-    url: req.originalUrl,
-    get userAgent() {
-      return req.get("user-agent") ?? null;
-    },
-    get referer() {
-      return req.get("referer") ?? null;
-    },
-    get ip() {
-      return req.ip ?? null;
-    },
-    get origin() {
-      return req.get("origin") ?? null;
-    },
-    get secFetchSite() {
-      return req.get("sec-fetch-site") ?? null;
-    },
-    get host() {
-      return req.get("host") ?? null;
-    },
-  };
-}
-
 /**
  * Recognises a token on the query string: sets `req.visitor` and `req.isVisitor`. No token: nothing
  * happens; an unknown, inactive or expired one: the request goes on as anonymous; a malformed one:
@@ -108,32 +60,7 @@ export function visitorRequest(
 ): RequestHandler {
   const flow = flowOf(passes, "visitorRequest()");
   const isAuthenticated = options.isAuthenticated ?? defaultIsAuthenticated;
-  return async (req, res, next) => {
-    req.visitor = null;
-    req.isVisitor = false;
-    try {
-      const visit = visitRequest(req);
-      const session = sessionPort(req);
-      const recognition = await flow.recognise(visit, session, {
-        authenticated: isAuthenticated(req),
-      });
-      const unavailable = recognition.kind === "unavailable" ? recognition.error : null;
-      (req as StatefulRequest)[STATE] = { flow, visit, session, recognition, unavailable };
-      const answer = answerOf(recognition);
-      if (answer) {
-        sendPage(res, answer);
-        return;
-      }
-      if (recognition.kind !== "none") hideToken(req, flow);
-      if (recognition.kind === "admitted") {
-        req.visitor = recognition.visitor;
-        req.isVisitor = true;
-      }
-      next();
-    } catch (error) {
-      next(error);
-    }
-  };
+  return (req, res, next) => recognise(flow, isAuthenticated, req, res, next);
 }
 
 /**
@@ -146,35 +73,8 @@ export function visitorSession(
   options: VisitorSessionOptions = {},
 ): RequestHandler {
   const flow = flowOf(passes, "visitorSession()");
-  const isAuthenticated = options.isAuthenticated ?? defaultIsAuthenticated;
-  return async (req, res, next) => {
-    try {
-      const state = stateOf(req, "visitorSession()");
-      if (state.flow !== flow) {
-        throw setupError("visitorSession() and visitorRequest() were given different passes.");
-      }
-      const session = state.session ?? sessionPort(req);
-      if (!session) {
-        throw setupError(
-          "visitorSession() needs req.session: mount express-session (or a compatible session middleware) before it.",
-        );
-      }
-      const settlement = await flow.settle(state.visit, session, state.recognition, {
-        authenticated: isAuthenticated(req),
-      });
-      state.unavailable = settlement.unavailable;
-      req.visitor = settlement.visitor;
-      req.isVisitor = settlement.visitor !== null;
-      if (settlement.redirectTo !== null) {
-        res.set(settlement.redirectHeaders ?? {});
-        res.redirect(settlement.redirectStatus ?? 302, settlement.redirectTo);
-        return;
-      }
-      next();
-    } catch (error) {
-      next(error);
-    }
-  };
+  const { isAuthenticated } = options;
+  return (req, res, next) => settle(flow, isAuthenticated, req, res, next);
 }
 
 /** `visitorRequest` and `visitorSession` in one middleware. */
@@ -182,14 +82,119 @@ export function visitorPass(
   passes: VisitorPass,
   options: VisitorPassMiddlewareOptions = {},
 ): RequestHandler {
-  const request = visitorRequest(passes, options);
-  const session = visitorSession(passes, options);
-  return (req, res, next) => {
-    request(req, res, (error?: unknown) => {
-      if (error !== undefined) return next(error);
-      session(req, res, next);
+  const flow = flowOf(passes, "visitorPass()");
+  const isAuthenticated = options.isAuthenticated ?? defaultIsAuthenticated;
+  return (req, res, next) =>
+    recognise(flow, isAuthenticated, req, res, (error?: unknown) => {
+      if (error === undefined) settle(flow, undefined, req, res, next);
+      else next(error);
     });
-  };
+}
+
+/*
+ * The middleware bodies. Each goes on synchronously when the core had nothing to wait for (no
+ * token, a pass the cache holds): most requests then cost no promise and no closure.
+ */
+
+/**
+ * The first half: reads the request once, asks the core what its token comes to, and answers at
+ * once when the core says so (a malformed token, a confirmation page).
+ */
+function recognise(
+  flow: VisitorFlow,
+  isAuthenticated: (req: Request) => boolean,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): void {
+  let state: RequestState;
+  let recognition: MaybePromise<Recognition>;
+  try {
+    const visit = new ExpressVisit(req, isAuthenticated);
+    const session = sessionPort(req);
+    recognition = flow.recognise(visit, session, visit);
+    state = { flow, visit, session, recognition: NOT_YET, unavailable: null, visitor: null };
+  } catch (error) {
+    next(error);
+    return;
+  }
+  if (recognition instanceof Promise) {
+    recognition.then((recognised) => afterRecognition(state, recognised, req, res, next), next);
+  } else {
+    afterRecognition(state, recognition, req, res, next);
+  }
+}
+
+const NOT_YET: Recognition = Object.freeze({ kind: "none" });
+
+function afterRecognition(
+  state: RequestState,
+  recognition: Recognition,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): void {
+  state.recognition = recognition;
+  state.unavailable = recognition.kind === "unavailable" ? recognition.error : null;
+  state.visitor = recognition.kind === "admitted" ? recognition.visitor : null;
+  keepState(req, state);
+  const answer = answerOf(recognition);
+  if (answer) sendPage(res, answer);
+  else {
+    if (recognition.kind !== "none") hideToken(req, state.flow);
+    next();
+  }
+}
+
+/** The second half: the session consulted, `req.visitor` set, or the landing's redirect sent. */
+function settle(
+  flow: VisitorFlow,
+  isAuthenticated: ((req: Request) => boolean) | undefined,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): void {
+  let state: RequestState;
+  let settlement: MaybePromise<Settlement>;
+  try {
+    state = stateOf(req, "visitorSession()");
+    if (state.flow !== flow) {
+      throw setupError("visitorSession() and visitorRequest() were given different passes.");
+    }
+    const session = state.session ?? sessionPort(req);
+    if (!session) {
+      throw setupError(
+        "visitorSession() needs req.session: mount express-session (or a compatible session middleware) before it.",
+      );
+    }
+    const context = isAuthenticated ? new ExpressVisit(req, isAuthenticated) : state.visit;
+    settlement = flow.settle(state.visit, session, state.recognition, context);
+  } catch (error) {
+    next(error);
+    return;
+  }
+  if (settlement instanceof Promise) {
+    settlement.then((settled) => afterSettlement(state, settled, req, res, next), next);
+  } else {
+    afterSettlement(state, settlement, req, res, next);
+  }
+}
+
+function afterSettlement(
+  state: RequestState,
+  settlement: Settlement,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): void {
+  state.unavailable = settlement.unavailable;
+  setVisitor(req, state, settlement.visitor);
+  if (settlement.redirectTo === null) {
+    next();
+    return;
+  }
+  res.set(settlement.redirectHeaders ?? {});
+  res.redirect(settlement.redirectStatus ?? 302, settlement.redirectTo);
 }
 
 /**
@@ -200,25 +205,43 @@ export function visitorPass(
  */
 export function userIsVisitor(options: GuardOptions<Request>): RequestHandler {
   const guard = createGuard(options);
-  return async (req: Request, res: Response, next: NextFunction) => {
+  return (req: Request, res: Response, next: NextFunction) => {
+    let state: RequestState;
+    let outcome: MaybePromise<GuardOutcome>;
     try {
-      const state = stateOf(req, "userIsVisitor()");
-      const visitor = req.visitor;
-      const outcome = await state.flow.guardRequest(guard, req, visitor, state);
-      if (outcome.kind === "redirect") return res.redirect(outcome.status, outcome.location);
-      if (outcome.kind === "deny") return next(outcome.error);
-      const { log } = outcome;
-      if (log) {
-        const session = state.session;
-        onHeaders(res, () =>
-          state.flow.recordVisit(log.visitor, log.visit, session, res.statusCode),
-        );
-      }
-      next();
+      state = stateOf(req, "userIsVisitor()");
+      outcome = state.flow.guardRequest(guard, req, req.visitor, state);
     } catch (error) {
-      next(error);
+      return next(error);
+    }
+    if (outcome instanceof Promise) {
+      outcome.then((decided) => afterGuard(state, decided, res, next), next);
+    } else {
+      afterGuard(state, outcome, res, next);
     }
   };
+}
+
+function afterGuard(
+  state: RequestState,
+  outcome: GuardOutcome,
+  res: Response,
+  next: NextFunction,
+): void {
+  if (outcome.kind === "redirect") {
+    res.redirect(outcome.status, outcome.location);
+    return;
+  }
+  if (outcome.kind === "deny") {
+    next(outcome.error);
+    return;
+  }
+  const { log } = outcome;
+  if (log) {
+    const { flow, session } = state;
+    onHeaders(res, () => flow.recordVisit(log.visitor, log.visit, session, res.statusCode));
+  }
+  next();
 }
 
 /** Ends visitor access for this session at once: the "final step" of a visitor's journey. */
@@ -226,8 +249,7 @@ export function clearVisitor(req: Request): void {
   const state = stateOf(req, "clearVisitor()");
   const session = sessionPort(req);
   if (session) state.flow.clear(session);
-  req.visitor = null;
-  req.isVisitor = false;
+  setVisitor(req, state, null);
 }
 
 function hideToken(req: Request, flow: VisitorFlow): void {
