@@ -6,6 +6,20 @@ import { isIPv4, isIPv6 } from "node:net";
  * unchanged.
  */
 export function networkOf(address: string): string {
+  let network = recent.get(address);
+  if (network === undefined) {
+    network = computeNetwork(address);
+    if (recent.size >= RECENT_MAX) recent.clear();
+    recent.set(address, network);
+  }
+  return network;
+}
+
+/** Networks of recent addresses: each visit's log needs one, and visitors come back. */
+const recent = new Map<string, string>();
+const RECENT_MAX = 1_000;
+
+function computeNetwork(address: string): string {
   const ip = address.startsWith("::ffff:") && isIPv4(address.slice(7)) ? address.slice(7) : address;
   if (isIPv4(ip)) return `${ip.split(".").slice(0, 3).join(".")}.0`;
   if (isIPv6(ip)) return `${expand(ip).slice(0, 3).join(":")}::`;

@@ -24,6 +24,9 @@ const RETRY_DELAY = 1_000;
 export class VisitLogWriter {
   #queue: NewVisitorLog[] = [];
   #timer: ReturnType<typeof setTimeout> | null = null;
+  #timerDelay = 0;
+  /** The last write failed: a retry is scheduled. */
+  #retrying = false;
   #draining: Promise<void> | null = null;
 
   constructor(
@@ -33,29 +36,33 @@ export class VisitLogWriter {
 
   /** Queues one guarded visit. Never throws; never waits. */
   record(visitor: Visitor, request: VisitRequest, sessionId: string | null, status: number): void {
-    const key = this.config.querystringKey;
-    const remoteAddr = clip(loggedAddress(request.ip, this.config.anonymizeIp), 64);
+    const { querystringKey: key, anonymizeIp } = this.config;
+    const { url, referer } = request;
+    const remoteAddr = clip(loggedAddress(request.ip, anonymizeIp), 64);
     const userAgent = clip(request.userAgent, 1000);
+    // The sharing signals, from what the log keeps: no network when the address is dropped,
+    // the truncated network itself when it is truncated.
+    const signals = visitSignals(remoteAddr, userAgent);
     this.#queue.push({
       visitorId: visitor.id,
       sessionKey: clip(sessionId, 255),
-      httpMethod: clip(request.method.toUpperCase(), 16)!,
-      requestUri: clip(pathOf(request.url), 2000) || "/",
-      queryString: clip(queryWithout(request.url, key), 2000)!,
+      httpMethod: clip(request.method.toUpperCase(), 16),
+      requestUri: clip(pathOf(url), 2000) || "/",
+      queryString: clip(queryWithout(url, key), 2000),
       httpUserAgent: userAgent,
-      httpReferer: clip(request.referer === null ? null : stripToken(request.referer, key), 2000),
+      httpReferer: referer === null ? null : clip(stripToken(referer, key), 2000),
       remoteAddr,
       statusCode: status,
       timestamp: this.config.now(),
-      // The sharing signals, from what the log keeps: no network when the address is dropped,
-      // the truncated network itself when it is truncated.
-      ...visitSignals(remoteAddr, userAgent),
+      clientNetwork: signals.clientNetwork,
+      browserFamily: signals.browserFamily,
     });
     if (this.#queue.length > MAX_HELD) {
       const dropped = this.#queue.splice(0, this.#queue.length - MAX_HELD).length;
       console.error(`visitor-pass: dropped ${dropped} visit logs the database could not take`);
     }
-    this.#schedule(this.#queue.length >= BATCH_SIZE ? 0 : BATCH_DELAY);
+    // While the database is away, the retry timer alone decides when to try again.
+    if (!this.#retrying) this.#schedule(this.#queue.length >= BATCH_SIZE ? 0 : BATCH_DELAY);
   }
 
   /**
@@ -83,9 +90,11 @@ export class VisitLogWriter {
     return this.#queue.length;
   }
 
+  /** Writes in `delay` ms, unless a write is already due as soon or sooner. */
   #schedule(delay: number): void {
-    if (this.#timer && delay > 0) return;
+    if (this.#timer && (delay > 0 || this.#timerDelay === 0)) return;
     this.#cancel();
+    this.#timerDelay = delay;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       void this.flush();
@@ -103,8 +112,10 @@ export class VisitLogWriter {
     const batch = this.#queue.splice(0, BATCH_SIZE);
     try {
       await this.#insert(batch);
+      this.#retrying = false;
       return true;
     } catch (error) {
+      this.#retrying = true;
       this.#queue.unshift(...batch);
       console.error(`visitor-pass: could not write visit logs: ${(error as Error).message}`);
       this.#schedule(RETRY_DELAY);

@@ -110,6 +110,25 @@ for (const database of DATABASES) {
         "/before",
       ]);
     });
+    it("writes a batch of many rows whole, each with its own values, refused rows failing alone", async () => {
+      const { passes, store } = storage;
+      const pass = await passes.create({ email: "many@example.org", scope: "S" });
+      const at = new Date(1_700_000_000_000);
+      const batch = Array.from({ length: 130 }, (_, i) =>
+        log(i === 7 || i === 77 ? 987_654_321 : pass.id, new Date(at.getTime() + i), {
+          requestUri: `/page/${i}`,
+          statusCode: 200 + (i % 5),
+        }),
+      );
+      expect(await store.insertLogs(batch)).toBe(2);
+      const written = await store.logs(pass.id);
+      expect(written).toHaveLength(128);
+      for (const row of written) {
+        const i = Number(row.requestUri.split("/")[2]);
+        expect(row.timestamp.getTime()).toBe(at.getTime() + i);
+        expect(row.statusCode).toBe(200 + (i % 5));
+      }
+    });
   });
 
   describe.skipIf(!database.url)(`purge on ${database.name}`, () => {

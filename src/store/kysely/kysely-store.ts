@@ -249,7 +249,7 @@ export class KyselyStore implements VisitorStore {
 
   async insertLogs(logs: readonly NewVisitorLog[]): Promise<number> {
     if (logs.length === 0) return 0;
-    const fast = this.#sqlite?.insertLogs(logs.map(logRow));
+    const fast = this.#sqlite?.insertLogs(logs);
     if (fast !== undefined && fast !== null) return fast;
     try {
       await this.db.insertInto(this.#t.logs).values(logs.map(logRow)).execute();
@@ -358,7 +358,8 @@ export class KyselyStore implements VisitorStore {
 class SqliteFastPath {
   #seen = -1;
   #version: SqliteStatement | null = null;
-  #insert: ((rows: ReturnType<typeof logRow>[]) => number) | null = null;
+  #insertLogs: ((logs: readonly NewVisitorLog[]) => number) | null = null;
+  readonly #inserts = new Map<number, SqliteStatement>();
 
   constructor(
     readonly handle: () => SqliteHandle | null,
@@ -376,33 +377,90 @@ class SqliteFastPath {
     return changed;
   }
 
-  /** Inserts `rows` in one transaction; the number refused, or `null` to use the slow path. */
-  insertLogs(rows: ReturnType<typeof logRow>[]): number | null {
+  /**
+   * Inserts `logs` in one transaction, up to `ROWS_PER_INSERT` rows per statement; the number
+   * refused (their pass was deleted meanwhile), or `null` to use the slow path.
+   */
+  insertLogs(logs: readonly NewVisitorLog[]): number | null {
     const db = this.handle();
     if (!db || db.inTransaction) return null;
-    if (!this.#insert) {
-      const columns = Object.keys(rows[0]!);
-      const statement = db.prepare(
-        `insert into "${this.logsTable}" (${columns.map((c) => `"${c}"`).join(", ")}) values (${columns.map((c) => `@${c}`).join(", ")})`,
-      );
-      // One transaction per batch; a row SQLite refuses fails alone, the others still go in.
-      this.#insert = db.transaction((batch: ReturnType<typeof logRow>[]) => {
-        let refused = 0;
-        for (const row of batch) {
-          try {
-            statement.run(row);
-          } catch (error) {
-            if (!isConstraintViolation(error)) throw error;
-            refused += 1;
+    this.#insertLogs ??= db.transaction((batch: readonly NewVisitorLog[]) => {
+      let refused = 0;
+      for (let start = 0; start < batch.length; start += ROWS_PER_INSERT) {
+        const chunk = batch.slice(start, start + ROWS_PER_INSERT);
+        try {
+          this.#insert(db, chunk.length).run(logValues(chunk));
+        } catch (error) {
+          if (!isConstraintViolation(error)) throw error;
+          // A refused row fails its whole statement: that chunk goes in row by row, so that
+          // the refused rows fail alone.
+          for (const log of chunk) {
+            try {
+              this.#insert(db, 1).run(logValues([log]));
+            } catch (rowError) {
+              if (!isConstraintViolation(rowError)) throw rowError;
+              refused += 1;
+            }
           }
         }
-        return refused;
-      });
+      }
+      return refused;
+    });
+    return this.#insertLogs(logs);
+  }
+
+  /** The prepared insert of `rows` rows (one per chunk size, prepared once). */
+  #insert(db: SqliteHandle, rows: number): SqliteStatement {
+    let statement = this.#inserts.get(rows);
+    if (!statement) {
+      const row = `(${LOG_COLUMNS.map(() => "?").join(", ")})`;
+      statement = db.prepare(
+        `insert into "${this.logsTable}" (${LOG_COLUMNS.map((c) => `"${c}"`).join(", ")}) values ${Array(rows).fill(row).join(", ")}`,
+      );
+      this.#inserts.set(rows, statement);
     }
-    return this.#insert(rows);
+    return statement;
   }
 }
 
+/**
+ * Most visit logs one SQLite statement inserts: a multi-row insert with positional parameters
+ * costs about a third less per row than a statement per row (bench/README.md), and 50 rows of 12
+ * columns stay far below SQLite's bound on parameters.
+ */
+const ROWS_PER_INSERT = 50;
+
+/** The columns of a visit log row, in the order `logValues` gives them. */
+const LOG_COLUMNS = Object.keys(logRow(placeholderLog())) as (keyof LogRow)[];
+
+/** The values of `logs`, row after row, in `LOG_COLUMNS` order. */
+function logValues(logs: readonly NewVisitorLog[]): unknown[] {
+  const values: unknown[] = [];
+  for (const log of logs) {
+    const row = logRow(log);
+    for (const column of LOG_COLUMNS) values.push(row[column]);
+  }
+  return values;
+}
+
+function placeholderLog(): NewVisitorLog {
+  return {
+    visitorId: 0,
+    sessionKey: null,
+    httpMethod: "GET",
+    requestUri: "/",
+    queryString: "",
+    httpUserAgent: null,
+    httpReferer: null,
+    remoteAddr: null,
+    statusCode: null,
+    timestamp: new Date(0),
+  };
+}
+
+type LogRow = ReturnType<typeof logRow>;
+
+/** A log as a row for Kysely (PostgreSQL, MySQL, or SQLite inside a transaction). */
 function logRow(log: NewVisitorLog) {
   return {
     visitor_id: log.visitorId,
