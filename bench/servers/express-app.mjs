@@ -25,8 +25,12 @@ app.use(session({ secret: "bench-secret", resave: false, saveUninitialized: fals
 app.get("/bench/memory", (_req, res) => {
   res.json(process.memoryUsage());
 });
+app.get("/bench/cpu", (_req, res) => {
+  res.json(process.cpuUsage());
+});
 
 if (mode === "plain") {
+  process.on("SIGTERM", () => process.exit(0));
   app.get("/start", (req, res) => {
     req.session.user = "ginger";
     res.send("ok");
