@@ -134,6 +134,26 @@ describe("VisitLogWriter", () => {
     errors.mockRestore();
   });
 
+  it("while the database is away, more visits do not each try a write: the retry waits", async () => {
+    const { store, state } = fakeStore();
+    const attempts = vi.spyOn(store, "insertLogs");
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const writer = new VisitLogWriter(store, config);
+    state.down = true;
+    for (let i = 0; i < 300; i++) writer.record(visitor(1), request, `s${i}`, 200);
+    await writer.flush();
+    const before = attempts.mock.calls.length;
+    // A full batch is queued: before the fix, each of these started a write at once.
+    for (let i = 0; i < 500; i++) writer.record(visitor(1), request, `t${i}`, 200);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(attempts.mock.calls.length - before).toBe(0);
+    expect(writer.pending).toBe(800);
+    state.down = false;
+    await writer.flush();
+    expect(writer.pending).toBe(0);
+    errors.mockRestore();
+  });
+
   it("reports the rows the store refused, and does not try them again", async () => {
     const { store, rows, state } = fakeStore();
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
