@@ -88,13 +88,20 @@ export interface VisitorPassOptions {
    */
   sharingThresholds?: SharingThresholds;
   /**
-   * Cache pass lookups in memory, so a visitor's requests cost no query. Only where the store can
-   * tell exactly, on every lookup, that another connection changed something (SQLite, through
-   * `PRAGMA data_version`): a deactivation anywhere still cuts access on the next request. Set
-   * `false` to read every pass from the database.
+   * Cache pass lookups in memory, so a visitor's requests cost no query.
+   *
+   * - `true`: only where the store can tell exactly, on every lookup, that another connection
+   *   changed something (SQLite, through `PRAGMA data_version`): a deactivation anywhere still
+   *   cuts access on the next request. On PostgreSQL and MySQL every lookup is a query.
+   * - `"listen"`: on PostgreSQL too (a `postgres://` URL), kept in step by `LISTEN`/`NOTIFY`: a
+   *   trigger announces every change to a pass, by any process or tool, and each process drops
+   *   its cache when the notice arrives (usually within a millisecond or two of the commit);
+   *   entries also expire after 5 seconds, and nothing is cached while the listening connection
+   *   is down. Costs one more connection per process.
+   * - `false`: read every pass from the database.
    * @default true
    */
-  passCache?: boolean;
+  passCache?: boolean | "listen";
   /** The clock; tests inject one. @default () => new Date() */
   now?: () => Date;
   /** Environment to read; tests inject one. @default process.env */
@@ -126,7 +133,7 @@ export interface ResolvedConfig {
   anonymizeIp: false | "truncate" | "drop";
   tokenStorage: "plain" | "hash";
   sharingThresholds: ResolvedSharingThresholds;
-  passCache: boolean;
+  passCache: boolean | "listen";
   needsConfirmation: (visitor: Visitor) => boolean;
   confirmPage: ((context: ConfirmPageContext) => string) | null;
   now: () => Date;
@@ -136,10 +143,11 @@ export const DEFAULT_DATABASE_URL = "sqlite:visitor-pass.sqlite3";
 
 export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig {
   const env = options.env ?? process.env;
+  const database = resolveDatabase(
+    options.database ?? env.VISITOR_PASS_DATABASE_URL ?? DEFAULT_DATABASE_URL,
+  );
   return {
-    database: resolveDatabase(
-      options.database ?? env.VISITOR_PASS_DATABASE_URL ?? DEFAULT_DATABASE_URL,
-    ),
+    database,
     sessionKey: nonEmpty(
       "sessionKey",
       options.sessionKey ?? env.VISITOR_SESSION_KEY ?? "visitor:session",
@@ -154,11 +162,23 @@ export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig 
     anonymizeIp: oneOf("anonymizeIp", options.anonymizeIp ?? false, [false, "truncate", "drop"]),
     tokenStorage: oneOf("tokenStorage", options.tokenStorage ?? "plain", ["plain", "hash"]),
     sharingThresholds: resolveSharingThresholds(options.sharingThresholds),
-    passCache: oneOf("passCache", options.passCache ?? true, [true, false]),
+    passCache: passCache(options.passCache, database),
     needsConfirmation: confirmation(options.confirm ?? false),
     confirmPage: optionalFunction("confirmPage", options.confirmPage),
     now: optionalFunction("now", options.now) ?? (() => new Date()),
   };
+}
+
+function passCache(value: unknown, database: DatabaseTarget): boolean | "listen" {
+  const mode = oneOf("passCache", value ?? true, [true, false, "listen"] as const);
+  if (mode === "listen" && database.kind !== "postgres" && database.kind !== "sqlite") {
+    throw new VisitorPassConfigError(
+      "passCache",
+      value,
+      '"listen" needs a postgres:// database URL (the store opens its own listening connection)',
+    );
+  }
+  return mode;
 }
 
 /** The `confirm` setting of passes that never need confirming: lets the flow skip the lookup. */

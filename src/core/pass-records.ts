@@ -27,7 +27,8 @@ export class PassRecords {
     const cached = this.cache?.get(key);
     // Looked up by digest: the pass as stored, not the token it was cached under.
     if (cached) return token === null ? this.#wrap({ ...cached, uuid: key }, null) : cached;
-    return this.#remember(key, await this.store.findByUuid(key), token);
+    const mark = this.cache?.mark();
+    return this.#remember(key, await this.store.findByUuid(key), token, mark);
   }
 
   /**
@@ -50,13 +51,15 @@ export class PassRecords {
   async update(value: string, changes: VisitorChanges): Promise<Visitor | null> {
     const { key, token } = this.keys.lookup(value);
     this.cache?.forget(key);
-    return this.#remember(key, await this.store.update(key, changes), token);
+    const mark = this.cache?.mark();
+    return this.#remember(key, await this.store.update(key, changes), token, mark);
   }
 
   async admit(token: string): Promise<Visitor | null> {
     const key = this.keys.key(token);
     this.cache?.forget(key);
-    return this.#remember(key, await this.store.admit(key, this.now()), token);
+    const mark = this.cache?.mark();
+    return this.#remember(key, await this.store.admit(key, this.now()), token, mark);
   }
 
   async claim(token: string, newToken: string, changes: VisitorChanges): Promise<Visitor | null> {
@@ -70,10 +73,18 @@ export class PassRecords {
     this.cache?.clear();
   }
 
-  /** The pass as a `Visitor`, cached when it carries its token (a digest lookup's does not). */
-  #remember(key: string, record: VisitorRecord | null, token: string | null): Visitor | null {
+  /**
+   * The pass as a `Visitor`, cached when it carries its token (a digest lookup's does not) and
+   * no change elsewhere was seen since `mark`, taken before the store was read.
+   */
+  #remember(
+    key: string,
+    record: VisitorRecord | null,
+    token: string | null,
+    mark: number | undefined,
+  ): Visitor | null {
     const visitor = this.#wrap(record, token);
-    if (visitor && token !== null) this.cache?.set(key, visitor);
+    if (visitor && token !== null) this.cache?.set(key, visitor, mark);
     return visitor;
   }
 

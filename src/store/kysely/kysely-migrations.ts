@@ -28,6 +28,19 @@ export function tableNames(prefix: string): TableNames {
   };
 }
 
+/** The PostgreSQL channel on which changes to passes are announced (migration 0005). */
+export function changeChannel(t: TableNames): string {
+  return `${t.visitors}_changed`;
+}
+
+function notifyNames(t: TableNames) {
+  return {
+    fn: `${t.visitors}_notify`,
+    trigger: `${t.visitors}_notify_changes`,
+    channel: changeChannel(t),
+  };
+}
+
 /**
  * The versioned migrations, oldest first. Never edit one that has shipped: add the next.
  * Column types differ by family only where the databases differ (identity columns, booleans,
@@ -196,6 +209,35 @@ export function migrations(family: SqlFamily, t: TableNames): Record<string, Mig
           .on(t.logs)
           .columns(["visitor_id", "timestamp"])
           .execute();
+      },
+    },
+    "0005_notify_pass_changes": {
+      // PostgreSQL: every update or delete of passes, by any process or tool, announces itself on
+      // the `changeChannel`, which keeps the `passCache: "listen"` caches in step (one notice per
+      // statement; the listeners drop their whole cache).
+      async up(db: Kysely<any>) {
+        if (family !== "postgres") return;
+        const { fn, trigger, channel } = notifyNames(t);
+        await sql`create or replace function ${sql.id(fn)}() returns trigger language plpgsql as $$
+          begin
+            perform pg_notify(${sql.lit(channel)}, '');
+            return null;
+          end $$`.execute(db);
+        await sql`drop trigger if exists ${sql.id(trigger)} on ${sql.table(t.visitors)}`.execute(
+          db,
+        );
+        await sql`create trigger ${sql.id(trigger)} after update or delete or truncate
+          on ${sql.table(t.visitors)} for each statement execute function ${sql.id(fn)}()`.execute(
+          db,
+        );
+      },
+      async down(db: Kysely<any>) {
+        if (family !== "postgres") return;
+        const { fn, trigger } = notifyNames(t);
+        await sql`drop trigger if exists ${sql.id(trigger)} on ${sql.table(t.visitors)}`.execute(
+          db,
+        );
+        await sql`drop function if exists ${sql.id(fn)}()`.execute(db);
       },
     },
   };

@@ -25,8 +25,14 @@ import {
   type SqliteHandle,
   type SqliteStatement,
 } from "./kysely-connect.js";
-import { migrateToLatest, type TableNames, tableNames } from "./kysely-migrations.js";
+import {
+  changeChannel,
+  migrateToLatest,
+  type TableNames,
+  tableNames,
+} from "./kysely-migrations.js";
 import type { Database, VisitorLogRow, VisitorRow } from "./kysely-schema.js";
+import { PgChangeListener } from "./pg-change-listener.js";
 
 const PURGE_BATCH = 250;
 
@@ -44,7 +50,13 @@ export class KyselyStore implements VisitorStore {
   readonly changedElsewhere?: () => boolean;
   readonly #sqlite: SqliteFastPath | null;
 
-  constructor(target: DatabaseTarget, tablePrefix: string) {
+  readonly #listener: PgChangeListener | null = null;
+
+  /**
+   * `listen`: on a PostgreSQL URL, answer `changedElsewhere` from notifications (see
+   * `PgChangeListener`), so that the pass cache can be used there too.
+   */
+  constructor(target: DatabaseTarget, tablePrefix: string, options: { listen?: boolean } = {}) {
     const connection = connect(target);
     this.db = connection.db;
     this.family = connection.family;
@@ -55,7 +67,16 @@ export class KyselyStore implements VisitorStore {
     if (this.#sqlite) {
       const fast = this.#sqlite;
       this.changedElsewhere = () => fast.changedElsewhere();
+    } else if (options.listen && target.kind === "postgres") {
+      const listener = new PgChangeListener(target.url, changeChannel(this.#t));
+      this.#listener = listener;
+      this.changedElsewhere = () => listener.changedElsewhere();
     }
+  }
+
+  /** The connection listening for changes (`passCache: "listen"` on PostgreSQL), or null. */
+  get listener(): PgChangeListener | null {
+    return this.#listener;
   }
 
   migrate(): Promise<void> {
@@ -341,6 +362,7 @@ export class KyselyStore implements VisitorStore {
   }
 
   async close(): Promise<void> {
+    await this.#listener?.close();
     if (this.#owned) await this.db.destroy();
   }
 
