@@ -290,3 +290,27 @@ describe("resolveConfig", () => {
     expect(resolveConfig({ env: {}, tablePrefix: "" }).tablePrefix).toBe("");
   });
 });
+
+describe("passCache", () => {
+  it('is true by default; true, false and "listen" are accepted', () => {
+    expect(resolveConfig({ env: {} }).passCache).toBe(true);
+    for (const value of [true, false, "listen"] as const) {
+      expect(
+        resolveConfig({ env: {}, passCache: value, database: "postgres://h/db" }).passCache,
+      ).toBe(value);
+    }
+  });
+
+  it('"listen" needs PostgreSQL (or SQLite, where it is the exact cache)', () => {
+    expect(resolveConfig({ env: {}, passCache: "listen" }).passCache).toBe("listen");
+    expect(() =>
+      resolveConfig({ env: {}, passCache: "listen", database: "mysql://root@localhost/db" }),
+    ).toThrow(VisitorPassConfigError);
+  });
+
+  it("anything else is refused", () => {
+    expect(() => resolveConfig({ env: {}, passCache: "yes" as never })).toThrow(
+      VisitorPassConfigError,
+    );
+  });
+});

@@ -170,6 +170,7 @@ describe.skipIf(skipped !== null)(
         for (const table of ["visitor_logs", "visitors", "migrations", "migrations_lock"]) {
           await db.query(`drop table if exists "${tablePrefix}${table}"`);
         }
+        await db.query(`drop function if exists "${tablePrefix}visitors_notify"()`);
       } finally {
         await db.end();
       }

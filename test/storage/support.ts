@@ -128,6 +128,10 @@ export async function dropTables(db: Kysely<any>, prefix: string): Promise<void>
   for (const table of ["visitor_logs", "visitors", "migrations", "migrations_lock"]) {
     await sql`drop table if exists ${sql.table(`${prefix}${table}`)}`.execute(db);
   }
+  // PostgreSQL keeps the trigger function of migration 0005 when its table goes.
+  if (db.getExecutor().adapter.constructor.name.toLowerCase().includes("postgres")) {
+    await sql`drop function if exists ${sql.id(`${prefix}visitors_notify`)}()`.execute(db);
+  }
 }
 
 /** The names of the tables Kysely finds in the database. */

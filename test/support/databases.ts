@@ -65,6 +65,10 @@ async function dropTables(passes: VisitorPass, prefix: string): Promise<void> {
     for (const table of ["visitor_logs", "visitors", "migrations", "migrations_lock"]) {
       await sql`drop table if exists ${sql.table(`${prefix}${table}`)}`.execute(store.db);
     }
+    if (passes.config.database.kind === "postgres") {
+      // PostgreSQL keeps the trigger function of migration 0005 when its table goes.
+      await sql`drop function if exists ${sql.id(`${prefix}visitors_notify`)}()`.execute(store.db);
+    }
   } finally {
     await store.close();
   }
