@@ -236,8 +236,10 @@ async function main() {
     { BENCH_PASS_CACHE: "0" },
   );
   const postgres = process.env.BENCH_POSTGRES_URL ?? process.env.VISITOR_PASS_TEST_POSTGRES_URL;
-  if (postgres) await overhead("PostgreSQL", postgres);
-  else say("| PostgreSQL | — | — | skipped: set BENCH_POSTGRES_URL |");
+  if (postgres) {
+    await overhead("PostgreSQL", postgres);
+    await overhead('PostgreSQL, `passCache: "listen"`', postgres, { BENCH_PASS_CACHE: "listen" });
+  } else say("| PostgreSQL | — | — | skipped: set BENCH_POSTGRES_URL |");
   say();
   say("## Landing");
   say();

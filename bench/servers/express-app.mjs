@@ -43,7 +43,7 @@ if (mode === "plain") {
   const passes = createVisitorPass({
     database,
     env: {},
-    passCache: process.env.BENCH_PASS_CACHE !== "0",
+    passCache: { 0: false, listen: "listen" }[process.env.BENCH_PASS_CACHE ?? ""] ?? true,
   });
   await passes.migrate();
   app.use(visitorPass(passes));
