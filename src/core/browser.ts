@@ -8,6 +8,7 @@
  * link previews, scanners, HTTP libraries), so two short lists below cover those first.
  */
 import { type ParsedResult, parse as parseUserAgent } from "bowser";
+import { remembering } from "./remembering.js";
 
 /**
  * A browser family: one of the named ones, `"bot"` (crawlers, link scanners and previews),
@@ -56,20 +57,12 @@ const NAMED: Record<string, BrowserFamily> = {
 const NO_BROWSER = new Set(["", "Generic", "Mozilla"]);
 
 /** Families of recent user agents: a site's visitors bring few distinct ones. */
-const recent = new Map<string, BrowserFamily>();
-const RECENT_MAX = 500;
+const familyOfRecent = remembering(familyOf, 500);
 
 /** The browser family of a `User-Agent` header (see `BrowserFamily`). */
 export function browserFamily(userAgent: string | null | undefined): BrowserFamily {
   const ua = typeof userAgent === "string" ? userAgent.trim() : "";
-  if (ua === "") return "unknown";
-  let family = recent.get(ua);
-  if (family === undefined) {
-    family = familyOf(ua);
-    if (recent.size >= RECENT_MAX) recent.clear();
-    recent.set(ua, family);
-  }
-  return family;
+  return ua === "" ? "unknown" : familyOfRecent(ua);
 }
 
 function familyOf(ua: string): BrowserFamily {

@@ -1,23 +1,12 @@
 import { isIPv4, isIPv6 } from "node:net";
+import { remembering } from "./remembering.js";
 
 /**
  * The client network of an address: the /24 of an IPv4 address (`203.0.113.0`), the /48 of an
  * IPv6 one (`2001:db8:1::`). IPv4-mapped IPv6 addresses count as IPv4. Anything else is returned
  * unchanged.
  */
-export function networkOf(address: string): string {
-  let network = recent.get(address);
-  if (network === undefined) {
-    network = computeNetwork(address);
-    if (recent.size >= RECENT_MAX) recent.clear();
-    recent.set(address, network);
-  }
-  return network;
-}
-
-/** Networks of recent addresses: each visit's log needs one, and visitors come back. */
-const recent = new Map<string, string>();
-const RECENT_MAX = 1_000;
+export const networkOf: (address: string) => string = remembering(computeNetwork, 1_000);
 
 function computeNetwork(address: string): string {
   const ip = address.startsWith("::ffff:") && isIPv4(address.slice(7)) ? address.slice(7) : address;
