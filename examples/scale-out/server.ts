@@ -9,8 +9,9 @@
  * VISITOR_PASS_DATABASE_URL: postgres://… or mysql://…, shared by every process), REDIS_URL
  * (default redis://127.0.0.1:6379), SESSION_SECRET (required, the same everywhere), TRUST_PROXY
  * (Express's "trust proxy": true, a hop count or addresses; default "loopback"),
- * VISITOR_PASS_TABLE_PREFIX (default "visitor_pass_") and SESSION_PREFIX (Redis key prefix,
- * default "sess:").
+ * VISITOR_PASS_TABLE_PREFIX (default "visitor_pass_"), SESSION_PREFIX (Redis key prefix,
+ * default "sess:") and PASS_CACHE ("listen" for `passCache: "listen"` on PostgreSQL: passes
+ * cached in each process, kept in step by LISTEN/NOTIFY; default: every request reads its pass).
  *
  * Prints "READY <port>" once it listens. On SIGTERM or SIGINT it stops taking connections,
  * finishes the requests in flight, writes the queued visit logs and disconnects.
@@ -41,6 +42,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT=${env.PORT} 
 const passes = createVisitorPass({
   database: databaseUrl,
   ...(env.VISITOR_PASS_TABLE_PREFIX ? { tablePrefix: env.VISITOR_PASS_TABLE_PREFIX } : {}),
+  ...(env.PASS_CACHE === "listen" ? { passCache: "listen" as const } : {}),
 });
 // Every process runs it at start: it applies what is missing, once, even when they race.
 await passes.migrate();

@@ -56,6 +56,14 @@ describe.skipIf(!postgres.url)('passCache: "listen" on PostgreSQL', () => {
     await vi.waitFor(() => expect(cacheListenerOf(app)?.listening).toBe(true), { timeout: 5000 });
   }
 
+  /** The app sees the pass inactive within a second: the notice has arrived. */
+  async function inactiveSoon(uuid: string): Promise<void> {
+    await vi.waitFor(async () => expect((await app.get(uuid))?.isActive).toBe(false), {
+      timeout: 1000,
+      interval: 5,
+    });
+  }
+
   it("serves a pass from memory once read", async () => {
     const visitor = await operator.create({ email: "ginger@example.org", scope: "REF" });
     await listening();
@@ -70,10 +78,7 @@ describe.skipIf(!postgres.url)('passCache: "listen" on PostgreSQL', () => {
     await listening();
     expect((await app.get(visitor.uuid))?.isActive).toBe(true);
     await operator.deactivate(visitor.uuid);
-    await vi.waitFor(async () => expect((await app.get(visitor.uuid))?.isActive).toBe(false), {
-      timeout: 1000,
-      interval: 5,
-    });
+    await inactiveSoon(visitor.uuid);
   });
 
   it("a change by any tool is announced too (the trigger is in the database)", async () => {
@@ -83,10 +88,7 @@ describe.skipIf(!postgres.url)('passCache: "listen" on PostgreSQL', () => {
     await raw.query(`update "${tablePrefix}visitors" set is_active = false where uuid = $1`, [
       visitor.uuid,
     ]);
-    await vi.waitFor(async () => expect((await app.get(visitor.uuid))?.isActive).toBe(false), {
-      timeout: 1000,
-      interval: 5,
-    });
+    await inactiveSoon(visitor.uuid);
   });
 
   it("caches nothing while the listening connection is lost, and listens again", async () => {
@@ -109,10 +111,7 @@ describe.skipIf(!postgres.url)('passCache: "listen" on PostgreSQL', () => {
     await renameUnannounced(visitor.uuid, "Unannounced");
     expect((await app.get(visitor.uuid))?.firstName).toBe("While away");
     await operator.deactivate(visitor.uuid);
-    await vi.waitFor(async () => expect((await app.get(visitor.uuid))?.isActive).toBe(false), {
-      timeout: 1000,
-      interval: 5,
-    });
+    await inactiveSoon(visitor.uuid);
   });
 });
 
