@@ -495,24 +495,23 @@ export function createGuard<Req>(options: GuardOptions<Req>): Guard<Req> {
     decide(request, visitor) {
       if (visitor && (scope === SCOPE_ANY || visitor.scope === scope))
         return log ? LOGGED : UNLOGGED;
-      if (!options.bypass)
-        return { allow: false, selfService, error: new VisitorAccessDenied(scope) };
-      let bypassed: boolean | Promise<boolean>;
+      const decided = (bypassed: unknown): GuardDecision =>
+        bypassed ? UNLOGGED : { allow: false, selfService, error: new VisitorAccessDenied(scope) };
+      if (!options.bypass) return decided(false);
+      let bypassed: unknown;
       try {
         bypassed = options.bypass(request);
       } catch (error) {
         return Promise.reject(error);
       }
-      const decided = (through: boolean): GuardDecision =>
-        through ? BYPASSED : { allow: false, selfService, error: new VisitorAccessDenied(scope) };
       return isThenable(bypassed) ? Promise.resolve(bypassed).then(decided) : decided(bypassed);
     },
   };
 }
 
 const LOGGED: GuardDecision = Object.freeze({ allow: true, log: true });
+/** Admitted without a visit log: `logVisit: false`, or let through by `bypass`. */
 const UNLOGGED: GuardDecision = Object.freeze({ allow: true, log: false });
-const BYPASSED = UNLOGGED;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === "function";

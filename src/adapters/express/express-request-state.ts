@@ -39,10 +39,6 @@ export function stateOf(req: Request, caller: string): RequestState {
   return state;
 }
 
-export function peekState(req: Request): RequestState | undefined {
-  return (req as StatefulRequest)[STATE];
-}
-
 /** Keeps `state` on the request; `req.visitor` and `req.isVisitor` answer from it. */
 export function keepState(req: Request, state: RequestState): void {
   (req as StatefulRequest)[STATE] = state;
