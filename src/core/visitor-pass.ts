@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import type { SelfServiceBackend } from "../self-service/self-service.js";
 import type { SelfServiceFields } from "../self-service/self-service-schema.js";
 import { KyselyStore } from "../store/kysely/kysely-store.js";
-import type { PgChangeListener } from "../store/kysely/pg-change-listener.js";
 import type { VisitorStore } from "../store/store.js";
 import { type ResolvedConfig, resolveConfig, type VisitorPassOptions } from "./config.js";
 import { VisitorPassError, VisitorPassValidationError } from "./errors.js";
@@ -49,18 +48,13 @@ export interface PurgeOptions {
 }
 
 const FLOW = Symbol("visitor-pass.flow");
-
-/** How long a pass cached under `passCache: "listen"` is kept at most, in milliseconds. */
-const LISTEN_MAX_AGE = 5_000;
 const SELF_SERVICE = Symbol("visitor-pass.self-service");
-const LISTENER = Symbol("visitor-pass.listener");
 
 /** The pass service: create, look up and manage passes; the flow adapters run requests through. */
 export class VisitorPass {
   readonly config: ResolvedConfig;
   readonly [FLOW]: VisitorFlow;
   readonly [SELF_SERVICE]: SelfServiceBackend;
-  readonly [LISTENER]: () => PgChangeListener | null;
   readonly #store: VisitorStore;
   readonly #records: PassRecords;
   readonly #visits: VisitLogWriter;
@@ -69,18 +63,13 @@ export class VisitorPass {
 
   constructor(options: VisitorPassOptions = {}) {
     this.config = resolveConfig(options);
-    const store = new KyselyStore(this.config.database, this.config.tablePrefix, {
+    this.#store = new KyselyStore(this.config.database, this.config.tablePrefix, {
       listen: this.config.passCache === "listen",
     });
-    this.#store = store;
-    this[LISTENER] = () => store.listener;
     const changedElsewhere = this.#store.changedElsewhere?.bind(this.#store);
     const cache =
       this.config.passCache && changedElsewhere
-        ? new PassCache(changedElsewhere, {
-            // Exact on SQLite; by notification on PostgreSQL, with a bound should one be lost.
-            maxAge: this.config.database.kind === "postgres" ? LISTEN_MAX_AGE : undefined,
-          })
+        ? new PassCache(changedElsewhere, { maxAge: this.#store.cacheMaxAge })
         : null;
     this.#records = new PassRecords(
       this.#store,
@@ -382,11 +371,6 @@ export function flowOf(passes: VisitorPass, caller: string): VisitorFlow {
     );
   }
   return flow;
-}
-
-/** The connection listening for pass changes (`passCache: "listen"`), or null: for tests. */
-export function cacheListenerOf(passes: VisitorPass): PgChangeListener | null {
-  return passes[LISTENER]();
 }
 
 /** The self-service backend of `passes`, for the self-service pages of each adapter. */

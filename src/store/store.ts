@@ -126,4 +126,9 @@ export interface VisitorStore {
    * stores without it get no cache.
    */
   changedElsewhere?(): boolean;
+  /**
+   * Optional, with `changedElsewhere`: how long (ms) a cached pass may be served at most, for a
+   * store whose answer comes by notification and could be missed; absent where it is exact.
+   */
+  readonly cacheMaxAge?: number;
 }

@@ -36,6 +36,9 @@ import { PgChangeListener } from "./pg-change-listener.js";
 
 const PURGE_BATCH = 250;
 
+/** How long a pass cached by notification (`passCache: "listen"`) is served at most, in ms. */
+const LISTEN_MAX_AGE = 5_000;
+
 type VisitorUpdate = UpdateQueryBuilder<Database, "visitors", "visitors", UpdateResult>;
 
 /** The storage port on Kysely: SQLite, PostgreSQL and MySQL/MariaDB with the same rows. */
@@ -48,8 +51,8 @@ export class KyselyStore implements VisitorStore {
   readonly analytics: KyselyAnalytics;
 
   readonly changedElsewhere?: () => boolean;
+  readonly cacheMaxAge?: number;
   readonly #sqlite: SqliteFastPath | null;
-
   readonly #listener: PgChangeListener | null = null;
 
   /**
@@ -71,12 +74,8 @@ export class KyselyStore implements VisitorStore {
       const listener = new PgChangeListener(target.url, changeChannel(this.#t));
       this.#listener = listener;
       this.changedElsewhere = () => listener.changedElsewhere();
+      this.cacheMaxAge = LISTEN_MAX_AGE;
     }
-  }
-
-  /** The connection listening for changes (`passCache: "listen"` on PostgreSQL), or null. */
-  get listener(): PgChangeListener | null {
-    return this.#listener;
   }
 
   migrate(): Promise<void> {

@@ -1,5 +1,8 @@
 import type { Client } from "pg";
 
+/** The `application_name` of the listening connection. */
+export const LISTENER_NAME = "visitor-pass change listener";
+
 /** How long to wait before listening again after the listening connection was lost. */
 const RECONNECT_DELAY = 1_000;
 
@@ -35,18 +38,6 @@ export class PgChangeListener {
     return changed;
   }
 
-  /** Whether notifications are being received: for tests and health checks. */
-  get listening(): boolean {
-    return this.#listening;
-  }
-
-  /** The backend process id of the listening connection (`pg_stat_activity.pid`), or null. */
-  get pid(): number | null {
-    return this.#listening
-      ? ((this.#client as (Client & { processID?: number }) | null)?.processID ?? null)
-      : null;
-  }
-
   #start(): void {
     if (this.#starting || this.#closed || this.#retry) return;
     this.#starting = true;
@@ -60,6 +51,8 @@ export class PgChangeListener {
     const client = new pg.Client({
       connectionString: this.url,
       connectionTimeoutMillis: 5_000,
+      // How operators (and the tests) tell it apart in pg_stat_activity.
+      application_name: LISTENER_NAME,
       // A connection the network silently dropped must not pass for a listening one for long.
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
