@@ -269,7 +269,7 @@ export class KyselyStore implements VisitorStore {
 
   async insertLogs(logs: readonly NewVisitorLog[]): Promise<number> {
     if (logs.length === 0) return 0;
-    const fast = this.#sqlite?.insertLogs(logs);
+    const fast = this.#sqlite?.insertLogs(logs.map(logRow));
     if (fast !== undefined && fast !== null) return fast;
     try {
       await this.db.insertInto(this.#t.logs).values(logs.map(logRow)).execute();
@@ -379,7 +379,9 @@ export class KyselyStore implements VisitorStore {
 class SqliteFastPath {
   #seen = -1;
   #version: SqliteStatement | null = null;
-  #insertLogs: ((logs: readonly NewVisitorLog[]) => number) | null = null;
+  #insertLogs: ((rows: readonly LogRow[]) => number) | null = null;
+  /** The columns of a log row, in the order of the statements' parameters. */
+  #columns: (keyof LogRow)[] | null = null;
   readonly #inserts = new Map<number, SqliteStatement>();
 
   constructor(
@@ -399,25 +401,27 @@ class SqliteFastPath {
   }
 
   /**
-   * Inserts `logs` in one transaction, up to `ROWS_PER_INSERT` rows per statement; the number
+   * Inserts `rows` in one transaction, up to `ROWS_PER_INSERT` rows per statement; the number
    * refused (their pass was deleted meanwhile), or `null` to use the slow path.
    */
-  insertLogs(logs: readonly NewVisitorLog[]): number | null {
+  insertLogs(rows: readonly LogRow[]): number | null {
     const db = this.handle();
     if (!db || db.inTransaction) return null;
-    this.#insertLogs ??= db.transaction((batch: readonly NewVisitorLog[]) => {
+    const columns = (this.#columns ??= Object.keys(rows[0]!) as (keyof LogRow)[]);
+    const values = (chunk: readonly LogRow[]) => chunk.flatMap((row) => columns.map((c) => row[c]));
+    this.#insertLogs ??= db.transaction((batch: readonly LogRow[]) => {
       let refused = 0;
       for (let start = 0; start < batch.length; start += ROWS_PER_INSERT) {
         const chunk = batch.slice(start, start + ROWS_PER_INSERT);
         try {
-          this.#insert(db, chunk.length).run(logValues(chunk));
+          this.#insert(db, chunk.length).run(values(chunk));
         } catch (error) {
           if (!isConstraintViolation(error)) throw error;
           // A refused row fails its whole statement: that chunk goes in row by row, so that
           // the refused rows fail alone.
-          for (const log of chunk) {
+          for (const row of chunk) {
             try {
-              this.#insert(db, 1).run(logValues([log]));
+              this.#insert(db, 1).run(values([row]));
             } catch (rowError) {
               if (!isConstraintViolation(rowError)) throw rowError;
               refused += 1;
@@ -427,16 +431,17 @@ class SqliteFastPath {
       }
       return refused;
     });
-    return this.#insertLogs(logs);
+    return this.#insertLogs(rows);
   }
 
   /** The prepared insert of `rows` rows (one per chunk size, prepared once). */
   #insert(db: SqliteHandle, rows: number): SqliteStatement {
     let statement = this.#inserts.get(rows);
     if (!statement) {
-      const row = `(${LOG_COLUMNS.map(() => "?").join(", ")})`;
+      const columns = this.#columns!;
+      const row = `(${columns.map(() => "?").join(", ")})`;
       statement = db.prepare(
-        `insert into "${this.logsTable}" (${LOG_COLUMNS.map((c) => `"${c}"`).join(", ")}) values ${Array(rows).fill(row).join(", ")}`,
+        `insert into "${this.logsTable}" (${columns.map((c) => `"${c}"`).join(", ")}) values ${Array(rows).fill(row).join(", ")}`,
       );
       this.#inserts.set(rows, statement);
     }
@@ -450,34 +455,6 @@ class SqliteFastPath {
  * columns stay far below SQLite's bound on parameters.
  */
 const ROWS_PER_INSERT = 50;
-
-/** The columns of a visit log row, in the order `logValues` gives them. */
-const LOG_COLUMNS = Object.keys(logRow(placeholderLog())) as (keyof LogRow)[];
-
-/** The values of `logs`, row after row, in `LOG_COLUMNS` order. */
-function logValues(logs: readonly NewVisitorLog[]): unknown[] {
-  const values: unknown[] = [];
-  for (const log of logs) {
-    const row = logRow(log);
-    for (const column of LOG_COLUMNS) values.push(row[column]);
-  }
-  return values;
-}
-
-function placeholderLog(): NewVisitorLog {
-  return {
-    visitorId: 0,
-    sessionKey: null,
-    httpMethod: "GET",
-    requestUri: "/",
-    queryString: "",
-    httpUserAgent: null,
-    httpReferer: null,
-    remoteAddr: null,
-    statusCode: null,
-    timestamp: new Date(0),
-  };
-}
 
 type LogRow = ReturnType<typeof logRow>;
 
