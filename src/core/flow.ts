@@ -300,27 +300,21 @@ export class VisitorFlow {
   ): Promise<Settlement> {
     const { visitor } = recognition;
     await this.stash(session, visitor, context);
-    const clean = localPath(
-      stripToken(stripToken(request.url, this.config.querystringKey), this.#confirmKey),
-    );
-    if (recognition.confirmed) {
-      return {
-        ...settlementOf(visitor),
-        redirectTo: clean,
-        redirectStatus: 303,
-        redirectHeaders: LANDING_HEADERS,
-      };
-    }
+    // Sent on to the URL without its token, which must not travel on as a Referer.
+    const redirect = (redirectStatus: 302 | 303): Settlement => ({
+      ...settlementOf(visitor),
+      redirectTo: localPath(
+        stripToken(stripToken(request.url, this.config.querystringKey), this.#confirmKey),
+      ),
+      redirectStatus,
+      redirectHeaders: LANDING_HEADERS,
+    });
+    if (recognition.confirmed) return redirect(303);
     if (!this.config.landingRedirect || request.method.toUpperCase() !== "GET") {
       return settlementOf(visitor);
     }
     if (request.referer) session.set(this.#refererKey, request.referer);
-    return {
-      ...settlementOf(visitor),
-      redirectTo: clean,
-      redirectStatus: 302,
-      redirectHeaders: LANDING_HEADERS,
-    };
+    return redirect(302);
   }
 
   /**
