@@ -60,7 +60,7 @@ export function visitorRequest(
 ): RequestHandler {
   const flow = flowOf(passes, "visitorRequest()");
   const isAuthenticated = options.isAuthenticated ?? defaultIsAuthenticated;
-  return (req, res, next) => recognise(flow, isAuthenticated, req, res, next);
+  return (req, res, next) => recognise(flow, isAuthenticated, false, req, res, next);
 }
 
 /**
@@ -84,11 +84,7 @@ export function visitorPass(
 ): RequestHandler {
   const flow = flowOf(passes, "visitorPass()");
   const isAuthenticated = options.isAuthenticated ?? defaultIsAuthenticated;
-  return (req, res, next) =>
-    recognise(flow, isAuthenticated, req, res, (error?: unknown) => {
-      if (error === undefined) settle(flow, undefined, req, res, next);
-      else next(error);
-    });
+  return (req, res, next) => recognise(flow, isAuthenticated, true, req, res, next);
 }
 
 /*
@@ -98,11 +94,13 @@ export function visitorPass(
 
 /**
  * The first half: reads the request once, asks the core what its token comes to, and answers at
- * once when the core says so (a malformed token, a confirmation page).
+ * once when the core says so (a malformed token, a confirmation page); then goes on to the
+ * second half (`andSettle`, for `visitorPass`) or to the next middleware.
  */
 function recognise(
   flow: VisitorFlow,
   isAuthenticated: (req: Request) => boolean,
+  andSettle: boolean,
   req: Request,
   res: Response,
   next: NextFunction,
@@ -119,17 +117,22 @@ function recognise(
     return;
   }
   if (recognition instanceof Promise) {
-    recognition.then((recognised) => afterRecognition(state, recognised, req, res, next), next);
+    recognition.then(
+      (recognised) => afterRecognition(state, recognised, andSettle, req, res, next),
+      next,
+    );
   } else {
-    afterRecognition(state, recognition, req, res, next);
+    afterRecognition(state, recognition, andSettle, req, res, next);
   }
 }
 
+/** What the state holds until the recognition it is created for is known. */
 const NOT_YET: Recognition = Object.freeze({ kind: "none" });
 
 function afterRecognition(
   state: RequestState,
   recognition: Recognition,
+  andSettle: boolean,
   req: Request,
   res: Response,
   next: NextFunction,
@@ -139,11 +142,13 @@ function afterRecognition(
   state.visitor = recognition.kind === "admitted" ? recognition.visitor : null;
   keepState(req, state);
   const answer = answerOf(recognition);
-  if (answer) sendPage(res, answer);
-  else {
-    if (recognition.kind !== "none") hideToken(req, state.flow);
-    next();
+  if (answer) {
+    sendPage(res, answer);
+    return;
   }
+  if (recognition.kind !== "none") hideToken(req, state.flow);
+  if (andSettle) settle(state.flow, undefined, req, res, next);
+  else next();
 }
 
 /** The second half: the session consulted, `req.visitor` set, or the landing's redirect sent. */
