@@ -407,7 +407,8 @@ class SqliteFastPath {
   insertLogs(rows: readonly LogRow[]): number | null {
     const db = this.handle();
     if (!db || db.inTransaction) return null;
-    const columns = (this.#columns ??= Object.keys(rows[0]!) as (keyof LogRow)[]);
+    this.#columns ??= Object.keys(rows[0]!) as (keyof LogRow)[];
+    const columns = this.#columns;
     const values = (chunk: readonly LogRow[]) => chunk.flatMap((row) => columns.map((c) => row[c]));
     this.#insertLogs ??= db.transaction((batch: readonly LogRow[]) => {
       let refused = 0;
