@@ -43,7 +43,10 @@ export interface VisitorPassEvents {
 export interface PurgeOptions {
   /** Passes whose `expiresAt` is before this are deleted. @default now */
   before?: Date;
-  /** Called after each batch with the number deleted so far (purges run in batches of 250). */
+  /**
+   * Called after each batch with the number deleted so far (batches of at most 250 passes, smaller
+   * while one takes more than 40 ms).
+   */
   onProgress?: (purged: number) => void;
 }
 

@@ -114,10 +114,13 @@ export interface VisitorStore {
    * pass or of all; days without visits are left out.
    */
   visitsPerDay(range: { visitorId?: number; from: Date; to: Date }): Promise<Map<number, number>>;
-  /** Deletes passes that expired before `before`, with their logs, in batches; returns the count. */
+  /**
+   * Deletes passes that expired before `before`, with their logs, in batches of at most
+   * `batchSize`, smaller while a batch takes longer than `budgetMs`; returns the count.
+   */
   purge(
     before: Date,
-    options?: { batchSize?: number; onBatch?: (purged: number) => void },
+    options?: { batchSize?: number; budgetMs?: number; onBatch?: (purged: number) => void },
   ): Promise<number>;
   close(): Promise<void>;
   /**

@@ -220,7 +220,13 @@ for (const database of DATABASES) {
       const live = await passes.create({ email: "live@example.org", scope: "BATCH" });
 
       const progress: number[] = [];
-      expect(await store.purge(now, { batchSize: 3, onBatch: (n) => progress.push(n) })).toBe(10);
+      expect(
+        await store.purge(now, {
+          batchSize: 3,
+          budgetMs: Number.POSITIVE_INFINITY,
+          onBatch: (n) => progress.push(n),
+        }),
+      ).toBe(10);
       expect(progress).toEqual([3, 6, 9, 10]);
       for (const pass of expired) expect(await passes.get(pass.uuid)).toBeNull();
       const ids = expired.map((pass) => pass.id);
@@ -229,6 +235,25 @@ for (const database of DATABASES) {
       ).toBe(0);
       expect(await passes.get(live.uuid)).not.toBeNull();
       expect(await passes.list({ scope: "BATCH" })).toHaveLength(1);
+    });
+
+    it("makes batches smaller while they take longer than the budget, and purges all", async () => {
+      const { passes, store, clock } = storage;
+      const now = clock.advance(60_000);
+      for (let i = 0; i < 20; i++) {
+        await passes.create({
+          email: `slow${i}@example.org`,
+          scope: "SLOW",
+          expiresAt: new Date(now.getTime() - 1),
+        });
+      }
+      const progress: number[] = [];
+      // Every batch "too slow": halved each time, down to one pass a batch.
+      expect(
+        await store.purge(now, { batchSize: 8, budgetMs: -1, onBatch: (n) => progress.push(n) }),
+      ).toBe(20);
+      expect(progress).toEqual([8, 12, 14, 15, 16, 17, 18, 19, 20]);
+      expect(await passes.list({ scope: "SLOW" })).toEqual([]);
     });
 
     it("stops after an exact number of full batches", async () => {
@@ -242,7 +267,13 @@ for (const database of DATABASES) {
         });
       }
       const progress: number[] = [];
-      expect(await store.purge(now, { batchSize: 3, onBatch: (n) => progress.push(n) })).toBe(6);
+      expect(
+        await store.purge(now, {
+          batchSize: 3,
+          budgetMs: Number.POSITIVE_INFINITY,
+          onBatch: (n) => progress.push(n),
+        }),
+      ).toBe(6);
       expect(progress).toEqual([3, 6]);
       expect(await passes.list({ scope: "EXACT" })).toEqual([]);
     });

@@ -35,6 +35,8 @@ import type { Database, VisitorLogRow, VisitorRow } from "./kysely-schema.js";
 import { PgChangeListener } from "./pg-change-listener.js";
 
 const PURGE_BATCH = 250;
+/** How long one purge batch should take at most, in ms; longer ones make the next smaller. */
+const PURGE_BUDGET_MS = 40;
 
 /** How long a pass cached by notification (`passCache: "listen"`) is served at most, in ms. */
 const LISTEN_MAX_AGE = 5_000;
@@ -321,13 +323,14 @@ export class KyselyStore implements VisitorStore {
     before: Date,
     {
       batchSize = PURGE_BATCH,
+      budgetMs = PURGE_BUDGET_MS,
       onBatch,
-    }: { batchSize?: number; onBatch?: (purged: number) => void } = {},
+    }: { batchSize?: number; budgetMs?: number; onBatch?: (purged: number) => void } = {},
   ): Promise<number> {
     const cutoff = before.getTime();
     // The ids of one batch, in a derived table: MySQL takes neither a LIMIT in an IN subquery nor
     // a subquery on the table a DELETE deletes from, unless it is wrapped so.
-    const batch = (db: Kysely<Database>) =>
+    const batch = (db: Kysely<Database>, size: number) =>
       db
         .selectFrom(
           db
@@ -335,25 +338,33 @@ export class KyselyStore implements VisitorStore {
             .select("id")
             .where("expires_at", "<", cutoff)
             .orderBy("id")
-            .limit(batchSize)
+            .limit(size)
             .as("batch"),
         )
         .select("batch.id");
     let purged = 0;
+    let size = batchSize;
     for (;;) {
+      const started = performance.now();
       // Writes only, with no read first: a SQLite transaction that reads and then writes fails
       // outright when another connection wrote in between.
       const deleted = await this.db.transaction().execute(async (trx) => {
-        await trx.deleteFrom(this.#t.logs).where("visitor_id", "in", batch(trx)).execute();
+        await trx.deleteFrom(this.#t.logs).where("visitor_id", "in", batch(trx, size)).execute();
         const { numDeletedRows } = await trx
           .deleteFrom(this.#t.visitors)
-          .where("id", "in", batch(trx))
+          .where("id", "in", batch(trx, size))
           .executeTakeFirst();
         return Number(numDeletedRows);
       });
+      const took = performance.now() - started;
       purged += deleted;
       if (deleted > 0) onBatch?.(purged);
-      if (deleted < batchSize) return purged;
+      if (deleted < size) return purged;
+      // A batch holds the event loop while SQLite works (its driver is synchronous), commit and
+      // checkpoint included: smaller batches while they take longer than the budget, larger (up
+      // to `batchSize`) while they are quick.
+      if (took > budgetMs) size = Math.max(1, Math.floor(size / 2));
+      else if (took < budgetMs / 4) size = Math.min(batchSize, size * 2);
       // Let requests in between batches: with a synchronous driver (SQLite) the whole purge
       // would otherwise run as one chain of microtasks and hold the event loop to the end.
       await new Promise((resolve) => setImmediate(resolve));
