@@ -68,6 +68,15 @@ export interface SharingReportRow extends SharingCounts {
  * Everything the core asks of storage. Each method is one statement or one transaction; none
  * reads and then writes what another request may be writing.
  */
+/** How a purge goes through its batches. */
+export interface PurgeBatches {
+  batchSize?: number;
+  budgetMs?: number;
+  onBatch?: (purged: number) => void;
+  /** How the purge waits between batches (tests observe it); `ms` is how long to wait. */
+  pause?: (ms: number) => Promise<void>;
+}
+
 export interface VisitorStore {
   /** Creates or updates the tables; safe to call from several processes at once. */
   migrate(): Promise<void>;
@@ -116,12 +125,10 @@ export interface VisitorStore {
   visitsPerDay(range: { visitorId?: number; from: Date; to: Date }): Promise<Map<number, number>>;
   /**
    * Deletes passes that expired before `before`, with their logs, in batches of at most
-   * `batchSize`, smaller while a batch takes longer than `budgetMs`; returns the count.
+   * `batchSize`, smaller while a batch takes longer than `budgetMs`, resting between two batches
+   * as long as the first took; returns the count.
    */
-  purge(
-    before: Date,
-    options?: { batchSize?: number; budgetMs?: number; onBatch?: (purged: number) => void },
-  ): Promise<number>;
+  purge(before: Date, options?: PurgeBatches): Promise<number>;
   close(): Promise<void>;
   /**
    * Optional: whether passes may have been changed by another connection since the last call,

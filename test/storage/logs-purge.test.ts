@@ -256,6 +256,34 @@ for (const database of DATABASES) {
       expect(await passes.list({ scope: "SLOW" })).toEqual([]);
     });
 
+    it("rests between batches as long as the batch took, and not after the last", async () => {
+      const { passes, store, clock } = storage;
+      const now = clock.advance(60_000);
+      for (let i = 0; i < 5; i++) {
+        await passes.create({
+          email: `rest${i}@example.org`,
+          scope: "REST",
+          expiresAt: new Date(now.getTime() - 1),
+        });
+      }
+      const events: string[] = [];
+      const rests: number[] = [];
+      expect(
+        await store.purge(now, {
+          batchSize: 2,
+          budgetMs: Number.POSITIVE_INFINITY,
+          onBatch: (n) => events.push(`batch ${n}`),
+          pause: async (ms) => {
+            rests.push(ms);
+            events.push("rest");
+          },
+        }),
+      ).toBe(5);
+      expect(events).toEqual(["batch 2", "rest", "batch 4", "rest", "batch 5"]);
+      // At least a millisecond, however quick the batch: the requests waiting get the loop.
+      for (const ms of rests) expect(ms).toBeGreaterThanOrEqual(1);
+    });
+
     it("stops after an exact number of full batches", async () => {
       const { passes, store, clock } = storage;
       const now = clock.advance(60_000);

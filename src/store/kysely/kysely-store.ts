@@ -11,6 +11,7 @@ import type { VisitorLog, VisitorRecord } from "../../core/visitor.js";
 import type {
   NewVisitor,
   NewVisitorLog,
+  PurgeBatches,
   SharingReportQuery,
   SharingReportRow,
   VisitorChanges,
@@ -37,6 +38,8 @@ import { PgChangeListener } from "./pg-change-listener.js";
 const PURGE_BATCH = 250;
 /** How long one purge batch should take at most, in ms; longer ones make the next smaller. */
 const PURGE_BUDGET_MS = 40;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** How long a pass cached by notification (`passCache: "listen"`) is served at most, in ms. */
 const LISTEN_MAX_AGE = 5_000;
@@ -325,7 +328,8 @@ export class KyselyStore implements VisitorStore {
       batchSize = PURGE_BATCH,
       budgetMs = PURGE_BUDGET_MS,
       onBatch,
-    }: { batchSize?: number; budgetMs?: number; onBatch?: (purged: number) => void } = {},
+      pause = sleep,
+    }: PurgeBatches = {},
   ): Promise<number> {
     const cutoff = before.getTime();
     // The ids of one batch, in a derived table: MySQL takes neither a LIMIT in an IN subquery nor
@@ -365,9 +369,12 @@ export class KyselyStore implements VisitorStore {
       // to `batchSize`) while they are quick.
       if (took > budgetMs) size = Math.max(1, Math.floor(size / 2));
       else if (took < budgetMs / 4) size = Math.min(batchSize, size * 2);
-      // Let requests in between batches: with a synchronous driver (SQLite) the whole purge
-      // would otherwise run as one chain of microtasks and hold the event loop to the end.
-      await new Promise((resolve) => setImmediate(resolve));
+      // Rest as long as the batch took before the next one. With a synchronous driver (SQLite) a
+      // batch holds the event loop, and a request usually needs several turns of the loop
+      // (session load, pass lookup, response): yielding for one turn only (setImmediate) let a
+      // request wait for batch after batch (~200 ms measured); a rest lets requests in flight
+      // finish between two batches. It also leaves the database to other writers half the time.
+      await pause(Math.max(1, Math.ceil(took)));
     }
   }
 
