@@ -46,7 +46,10 @@ export interface LoadResult {
   non2xx: number;
 }
 
-/** Drives `url` with autocannon for `seconds`, `connections` at once. */
+/**
+ * Drives `url` with autocannon for `seconds`, `connections` at once; with `until`, from then on
+ * until that settles instead (`seconds` is then an upper bound).
+ */
 export async function load(
   url: string,
   options: {
@@ -54,14 +57,22 @@ export async function load(
     connections: number;
     headers?: Record<string, string>;
     requests?: autocannon.Request[];
+    until?: Promise<unknown>;
   },
 ): Promise<LoadResult> {
-  const result = await autocannon({
-    url,
-    duration: options.seconds,
-    connections: options.connections,
-    headers: options.headers,
-    requests: options.requests,
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url,
+        duration: options.seconds,
+        connections: options.connections,
+        headers: options.headers,
+        requests: options.requests,
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+    const stop = () => instance.stop();
+    options.until?.then(stop, stop);
   });
   return {
     requests: result.requests.total,

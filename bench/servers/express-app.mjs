@@ -11,6 +11,7 @@
  * Both answer `GET /start` (plain: creates a session) and `GET /reference`; the visitor app admits
  * on `GET /reference?vuid=…` (token lookup, a use spent, session rotation, redirect).
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import express from "express";
 import session from "express-session";
 import { userIsVisitor, visitorPass } from "../../dist/adapters/express/index.js";
@@ -65,10 +66,28 @@ if (mode === "plain") {
   app.get("/bench/logs", async (req, res) => {
     res.json({ count: (await passes.logs(String(req.query.uuid))).length });
   });
-  app.post("/bench/purge", async (_req, res) => {
+  // How long the event loop was held while `work` ran: the longest wait any request had before
+  // this process could even start on it (`monitorEventLoopDelay`, 5 ms resolution).
+  const heldDuring = async (work) => {
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    delay.enable();
     const started = performance.now();
-    const purged = await passes.purge();
-    res.json({ purged, ms: performance.now() - started });
+    const result = await work();
+    delay.disable();
+    return {
+      ...result,
+      ms: performance.now() - started,
+      heldMaxMs: delay.max / 1e6,
+      heldP99Ms: delay.percentile(99) / 1e6,
+    };
+  };
+  app.post("/bench/purge", async (_req, res) => {
+    res.json(await heldDuring(async () => ({ purged: await passes.purge() })));
+  });
+  // The same measurement with nothing but the visitor's requests running: the machine's noise.
+  app.post("/bench/idle", async (req, res) => {
+    const ms = Math.min(Number(req.query.ms) || 1000, 120_000);
+    res.json(await heldDuring(() => new Promise((resolve) => setTimeout(() => resolve({}), ms))));
   });
   process.on("SIGTERM", async () => {
     await passes.close();
