@@ -237,16 +237,22 @@ for (const database of DATABASES) {
       expect(await passes.list({ scope: "BATCH" })).toHaveLength(1);
     });
 
-    it("makes batches smaller while they take longer than the budget, and purges all", async () => {
-      const { passes, store, clock } = storage;
-      const now = clock.advance(60_000);
-      for (let i = 0; i < 20; i++) {
-        await passes.create({
-          email: `slow${i}@example.org`,
-          scope: "SLOW",
+    /** A minute later than the last test, `count` passes of `scope` that expired a moment ago. */
+    async function expiredPasses(count: number, scope: string): Promise<Date> {
+      const now = storage.clock.advance(60_000);
+      for (let i = 0; i < count; i++) {
+        await storage.passes.create({
+          email: `${scope.toLowerCase()}${i}@example.org`,
+          scope,
           expiresAt: new Date(now.getTime() - 1),
         });
       }
+      return now;
+    }
+
+    it("makes batches smaller while they take longer than the budget, and purges all", async () => {
+      const { passes, store } = storage;
+      const now = await expiredPasses(20, "SLOW");
       const progress: number[] = [];
       // Every batch "too slow": halved each time, down to one pass a batch.
       expect(
@@ -257,15 +263,8 @@ for (const database of DATABASES) {
     });
 
     it("rests between batches as long as the batch took, and not after the last", async () => {
-      const { passes, store, clock } = storage;
-      const now = clock.advance(60_000);
-      for (let i = 0; i < 5; i++) {
-        await passes.create({
-          email: `rest${i}@example.org`,
-          scope: "REST",
-          expiresAt: new Date(now.getTime() - 1),
-        });
-      }
+      const { store } = storage;
+      const now = await expiredPasses(5, "REST");
       const events: string[] = [];
       const rests: number[] = [];
       expect(
