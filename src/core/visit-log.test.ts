@@ -154,6 +154,29 @@ describe("VisitLogWriter", () => {
     errors.mockRestore();
   });
 
+  it("beyond the rows it may hold, drops the oldest and says so once per write attempt", async () => {
+    const { store, rows, state } = fakeStore();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const writer = new VisitLogWriter(store, config);
+    state.down = true;
+    writer.record(visitor(1), request, "first", 200);
+    await writer.flush();
+    errors.mockClear();
+    // 50,000 are held: these push out the first and the 9 after it, without a line each.
+    for (let i = 0; i < 50_009; i++) writer.record(visitor(1), request, `s${i}`, 200);
+    expect(writer.pending).toBe(50_000);
+    expect(errors).not.toHaveBeenCalled();
+    state.down = false;
+    await writer.flush();
+    const drops = errors.mock.calls.filter(([line]) => String(line).includes("dropped"));
+    expect(drops).toEqual([
+      [expect.stringContaining("dropped 10 visit logs the database could not take")],
+    ]);
+    expect(rows).toHaveLength(50_000);
+    expect(rows[0]?.sessionKey).toBe("s9");
+    errors.mockRestore();
+  });
+
   it("reports the rows the store refused, and does not try them again", async () => {
     const { store, rows, state } = fakeStore();
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});

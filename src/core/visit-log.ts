@@ -28,6 +28,8 @@ export class VisitLogWriter {
   /** The last write failed: a retry is scheduled. */
   #retrying = false;
   #draining: Promise<void> | null = null;
+  /** Rows dropped (the oldest, beyond `MAX_HELD`) since the last report. */
+  #dropped = 0;
 
   constructor(
     readonly store: VisitorStore,
@@ -57,9 +59,10 @@ export class VisitLogWriter {
       clientNetwork: signals.clientNetwork,
       browserFamily: signals.browserFamily,
     });
+    // Counted here, reported with the next write attempt: one line per attempt (at most one a
+    // second while the database is away), not one per request.
     if (this.#queue.length > MAX_HELD) {
-      const dropped = this.#queue.splice(0, this.#queue.length - MAX_HELD).length;
-      console.error(`visitor-pass: dropped ${dropped} visit logs the database could not take`);
+      this.#dropped += this.#queue.splice(0, this.#queue.length - MAX_HELD).length;
     }
     // While the database is away, the retry timer alone decides when to try again.
     if (!this.#retrying) this.#schedule(this.#queue.length >= BATCH_SIZE ? 0 : BATCH_DELAY);
@@ -109,6 +112,12 @@ export class VisitLogWriter {
 
   /** One insert of the oldest rows; false when the database could not take it. */
   async #write(): Promise<boolean> {
+    if (this.#dropped > 0) {
+      console.error(
+        `visitor-pass: dropped ${this.#dropped} visit logs the database could not take (at most ${MAX_HELD} are held)`,
+      );
+      this.#dropped = 0;
+    }
     const batch = this.#queue.splice(0, BATCH_SIZE);
     try {
       await this.#insert(batch);
