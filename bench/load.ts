@@ -8,9 +8,16 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** Starts `script` (plain JavaScript) in its own Node process and waits for "READY <port>". */
-export async function startServer(script: string, env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, [script], {
+/**
+ * Starts `script` in its own Node process (with `nodeArgs` before it, e.g. a TypeScript loader)
+ * and waits until its output matches `ready`, whose first group is the port it listens on.
+ */
+export async function startServer(
+  script: string,
+  env: Record<string, string>,
+  { nodeArgs = [], ready = /READY (\d+)/ }: { nodeArgs?: string[]; ready?: RegExp } = {},
+): Promise<Server> {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     env: { ...process.env, ...env, NODE_ENV: "production" },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -18,7 +25,7 @@ export async function startServer(script: string, env: Record<string, string>): 
     let output = "";
     child.stdout!.on("data", (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /READY (\d+)/.exec(output);
+      const match = ready.exec(output);
       if (match) resolve(Number(match[1]));
     });
     child.once("exit", (code) =>

@@ -1,3 +1,4 @@
+import type { AddressInfo } from "node:net";
 import { createVisitorPass } from "../../src/index.js";
 import { createDemoApp } from "./app.js";
 
@@ -13,7 +14,9 @@ const server = app.listen(port, (error?: Error) => {
     console.error(`Could not start the demo on port ${port}: ${error.message}`);
     process.exit(1);
   }
-  console.log(`visitor-pass demo: http://localhost:${port}/`);
+  // The port it got, when PORT=0 asked for any free one.
+  const { port: listening } = server.address() as AddressInfo;
+  console.log(`visitor-pass demo: http://localhost:${listening}/`);
 });
 
 async function stop() {
