@@ -64,10 +64,6 @@ export interface SharingReportRow extends SharingCounts {
   scope: string;
 }
 
-/**
- * Everything the core asks of storage. Each method is one statement or one transaction; none
- * reads and then writes what another request may be writing.
- */
 /** How a purge goes through its batches. */
 export interface PurgeBatches {
   batchSize?: number;
@@ -77,6 +73,10 @@ export interface PurgeBatches {
   pause?: (ms: number) => Promise<void>;
 }
 
+/**
+ * Everything the core asks of storage. Each method is one statement or one transaction; none
+ * reads and then writes what another request may be writing.
+ */
 export interface VisitorStore {
   /** Creates or updates the tables; safe to call from several processes at once. */
   migrate(): Promise<void>;
