@@ -144,10 +144,16 @@ export type GuardDecision =
   | { allow: true; log: boolean }
   | { allow: false; selfService: boolean; error: VisitorAccessDenied };
 
+/** A guarded visit to record once its final status is known. */
+export interface PendingVisit {
+  visitor: Visitor;
+  visit: VisitRequest;
+}
+
 /** What a guarded route does with a request, as `VisitorFlow#guardRequest` decides it. */
 export type GuardOutcome =
   /** Go on to the route; `log` is the visit to record with the final status (null: none). */
-  | { kind: "allow"; log: { visitor: Visitor; visit: VisitRequest } | null }
+  | { kind: "allow"; log: PendingVisit | null }
   /** Send the visitor to the self-service form. */
   | { kind: "redirect"; status: 302; location: string }
   /** Refuse: `VisitorAccessDenied` (403), or `VisitorPassUnavailable` (503) while the store fails. */

@@ -9,6 +9,10 @@ import { openPasses } from "../support/databases.js";
 import { Client } from "./client.js";
 import { SQLITE } from "./support.js";
 
+const seen: RequestHandler = (req, res) => {
+  res.json({ visitor: req.visitor?.uuid ?? null, isVisitor: req.isVisitor });
+};
+
 /** What is Express's own: `req.visitor` and `req.isVisitor` across apps, sub-apps and the app's own writes. */
 describe("express: req.visitor and req.isVisitor", () => {
   let passes: VisitorPass;
@@ -19,6 +23,8 @@ describe("express: req.visitor and req.isVisitor", () => {
     ({ passes, cleanup } = await openPasses(SQLITE));
   });
   afterEach(async () => {
+    // Bodies left unread keep their connections busy: close them all, not only the idle ones.
+    server?.closeAllConnections();
     await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
     server = null;
     await cleanup();
@@ -29,10 +35,6 @@ describe("express: req.visitor and req.isVisitor", () => {
     await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
     return new Client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   }
-
-  const seen: RequestHandler = (req, res) => {
-    res.json({ visitor: req.visitor?.uuid ?? null, isVisitor: req.isVisitor });
-  };
 
   function sessions(app: express.Express): void {
     app.use(session({ secret: "express-suite", resave: false, saveUninitialized: false }));
@@ -96,3 +98,117 @@ describe("express: req.visitor and req.isVisitor", () => {
     expect(await (await client.get("/keys")).json()).toEqual({ own: false });
   });
 });
+
+/** What Express's visit logs record: the client address as the app resolves it, the final status. */
+describe("express: visit logs", () => {
+  let passes: VisitorPass;
+  let cleanup: () => Promise<void>;
+  let server: Server | null = null;
+
+  beforeEach(async () => {
+    ({ passes, cleanup } = await openPasses(SQLITE));
+  });
+  afterEach(async () => {
+    // Bodies left unread keep their connections busy: close them all, not only the idle ones.
+    server?.closeAllConnections();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    server = null;
+    await cleanup();
+  });
+
+  /** An app with sessions and visitor-pass, `routes` added, and a client holding a visitor. */
+  async function visitorClient(
+    routes: (app: express.Express) => void,
+    configure: (app: express.Express) => void = noop,
+  ) {
+    const app = express();
+    configure(app);
+    app.use(session({ secret: "express-logs", resave: false, saveUninitialized: false }));
+    app.use(visitorPass(passes));
+    routes(app);
+    server = createServer(app);
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const client = new Client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const visitor = await passes.create({ email: "ginger@example.org", scope: "REF" });
+    expect((await client.get(passes.tokenise("/start", visitor))).status).toBeLessThan(500);
+    return { client, visitor };
+  }
+
+  const guarded = userIsVisitor({ scope: "REF" });
+  const LOOPBACK = ["127.0.0.1", "::ffff:127.0.0.1"];
+  const FORWARDED = { "x-forwarded-for": "203.0.113.7" };
+
+  it("records the socket's address, not X-Forwarded-For, when no proxy is trusted", async () => {
+    const { client, visitor } = await visitorClient((app) => app.get("/page", guarded, seen));
+    expect((await client.get("/page", { headers: FORWARDED })).status).toBe(200);
+    const [log] = await passes.logs(visitor.uuid);
+    expect(LOOPBACK).toContain(log?.remoteAddr);
+  });
+
+  it("records the forwarded address when the app trusts its proxy", async () => {
+    const { client, visitor } = await visitorClient(
+      (app) => app.get("/page", guarded, seen),
+      (app) => app.set("trust proxy", "loopback"),
+    );
+    expect((await client.get("/page", { headers: FORWARDED })).status).toBe(200);
+    expect((await passes.logs(visitor.uuid)).map((log) => log.remoteAddr)).toEqual(["203.0.113.7"]);
+  });
+
+  it("records the address an app gives req.ip itself", async () => {
+    const { client, visitor } = await visitorClient((app) => {
+      app.use((req, _res, next) => {
+        Object.defineProperty(req, "ip", { value: "198.51.100.9" });
+        next();
+      });
+      app.get("/page", guarded, seen);
+    });
+    expect((await client.get("/page")).status).toBe(200);
+    expect((await passes.logs(visitor.uuid)).map((log) => log.remoteAddr)).toEqual([
+      "198.51.100.9",
+    ]);
+  });
+
+  it("records the status the response went out with, its headers and session intact", async () => {
+    const { client, visitor } = await visitorClient((app) => {
+      app.get("/created", guarded, (req, res) => {
+        (req.session as unknown as Record<string, unknown>).seen = true;
+        res.writeHead(201, { "x-app": "kept" }).end("made");
+      });
+      app.get("/session", (req, res) => {
+        res.json({ seen: (req.session as unknown as Record<string, unknown>).seen ?? false });
+      });
+      app.get("/missing", guarded, (_req, res) => {
+        res.status(404).send("no");
+      });
+      app.get("/broken", guarded, () => {
+        throw new Error("route failed");
+      });
+      app.use(((_error, _req, res, _next) => {
+        res.status(500).send("sorry");
+      }) as express.ErrorRequestHandler);
+    });
+    const created = await client.get("/created");
+    expect(created.status).toBe(201);
+    expect(created.headers.get("x-app")).toBe("kept");
+    // express-session hooks the headers too: what the route put in the session was saved.
+    expect(await (await client.get("/session")).json()).toEqual({ seen: true });
+    expect((await client.get("/missing")).status).toBe(404);
+    expect((await client.get("/broken")).status).toBe(500);
+    const logs = await passes.logs(visitor.uuid);
+    expect(logs.map((log) => [log.requestUri, log.statusCode]).reverse()).toEqual([
+      ["/created", 201],
+      ["/missing", 404],
+      ["/broken", 500],
+    ]);
+  });
+
+  it("writes one row per logging guard a request passed", async () => {
+    const { client, visitor } = await visitorClient((app) => {
+      app.get("/twice", guarded, userIsVisitor({ scope: "REF" }), seen);
+    });
+    expect((await client.get("/twice")).status).toBe(200);
+    expect((await passes.logs(visitor.uuid)).map((log) => log.statusCode)).toEqual([200, 200]);
+  });
+});
+
+function noop(): void {}

@@ -29,7 +29,14 @@ export class ExpressVisit implements VisitRequest, RequestContext {
   }
 
   get ip(): string | null {
-    return this.request.ip ?? null;
+    const { request } = this;
+    // With no proxy trusted (Express's default), `req.ip` is the socket's address: read it
+    // straight rather than through proxy-addr, which parses X-Forwarded-For only to discard it
+    // (about 3 µs a logged request). An app's own `req.ip` still wins.
+    if (request.app?.settings?.["trust proxy"] === false && !Object.hasOwn(request, "ip")) {
+      return request.socket?.remoteAddress ?? null;
+    }
+    return request.ip ?? null;
   }
 
   get origin(): string | null {

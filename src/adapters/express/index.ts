@@ -1,5 +1,4 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import onHeaders from "on-headers";
 import type {
   GuardOptions,
   GuardOutcome,
@@ -22,6 +21,7 @@ import {
 import { sendPage } from "./express-response.js";
 import { sessionPort } from "./express-session-port.js";
 import { ExpressVisit } from "./express-visit.js";
+import { recordWithStatus } from "./express-visit-log.js";
 
 declare global {
   namespace Express {
@@ -111,7 +111,16 @@ function recognise(
     const visit = new ExpressVisit(req, isAuthenticated);
     const session = sessionPort(req);
     recognition = flow.recognise(visit, session, visit);
-    state = { flow, visit, session, recognition: NOT_YET, unavailable: null, visitor: null };
+    state = {
+      flow,
+      visit,
+      session,
+      recognition: NOT_YET,
+      unavailable: null,
+      visitor: null,
+      pending: null,
+      writeHead: null,
+    };
   } catch (error) {
     next(error);
     return;
@@ -241,11 +250,7 @@ function afterGuard(
     next(outcome.error);
     return;
   }
-  const { log } = outcome;
-  if (log) {
-    const { flow, session } = state;
-    onHeaders(res, () => flow.recordVisit(log.visitor, log.visit, session, res.statusCode));
-  }
+  if (outcome.log) recordWithStatus(res, state, outcome.log);
   next();
 }
 
