@@ -202,6 +202,16 @@ describe("express: visit logs", () => {
     ]);
   });
 
+  it("logs the visit when visitor-pass runs again after the guard", async () => {
+    const { client, visitor } = await visitorClient((app) => {
+      app.get("/again", guarded, visitorPass(passes), seen);
+    });
+    const response = await client.get("/again");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ visitor: visitor.uuid, isVisitor: true });
+    expect((await passes.logs(visitor.uuid)).map((log) => log.statusCode)).toEqual([200]);
+  });
+
   it("writes one row per logging guard a request passed", async () => {
     const { client, visitor } = await visitorClient((app) => {
       app.get("/twice", guarded, userIsVisitor({ scope: "REF" }), seen);

@@ -1,7 +1,7 @@
 import { IncomingMessage } from "node:http";
-import type { Request, Response } from "express";
+import type { Request } from "express";
 import { VisitorPassError, type VisitorPassUnavailable } from "../../core/errors.js";
-import type { PendingVisit, Recognition, SessionPort, VisitorFlow } from "../../core/flow.js";
+import type { Recognition, SessionPort, VisitorFlow } from "../../core/flow.js";
 import type { Visitor } from "../../core/visitor.js";
 import type { ExpressVisit } from "./express-visit.js";
 
@@ -16,10 +16,6 @@ export interface RequestState {
   unavailable: VisitorPassUnavailable | null;
   /** What `req.visitor` answers. */
   visitor: Visitor | null;
-  /** Guarded visits to record when the response's headers go out (see express-visit-log.ts). */
-  pending: PendingVisit[] | null;
-  /** The response's `writeHead` before the visit log hooked it. */
-  writeHead: ((...args: never[]) => unknown) | null;
 }
 
 const STATE = Symbol("visitor-pass.request");
@@ -41,11 +37,6 @@ export function stateOf(req: Request, caller: string): RequestState {
     );
   }
   return state;
-}
-
-/** The state of the request `res` answers, if a visitor-pass middleware saw it. */
-export function stateOfResponse(res: Response): RequestState | undefined {
-  return (res.req as StatefulRequest | undefined)?.[STATE];
 }
 
 /** Keeps `state` on the request; `req.visitor` and `req.isVisitor` answer from it. */

@@ -1,9 +1,18 @@
-import { ServerResponse } from "node:http";
 import type { Response } from "express";
 import type { PendingVisit } from "../../core/flow.js";
-import { type RequestState, stateOfResponse } from "./express-request-state.js";
+import type { RequestState } from "./express-request-state.js";
 
 type WriteHead = (this: Response, ...args: unknown[]) => unknown;
+
+/** What a response owes the visit log: its guarded visits, and the `writeHead` it had before. */
+interface Owed {
+  writeHead: WriteHead;
+  visits: { state: RequestState; visit: PendingVisit }[];
+}
+
+const OWED = Symbol("visitor-pass.visits");
+
+type OwingResponse = Response & { [OWED]?: Owed | null };
 
 /**
  * Records a guarded visit with the response's final status code, as its headers go out (so a
@@ -13,29 +22,27 @@ type WriteHead = (this: Response, ...args: unknown[]) => unknown;
  * `writeHead` (itself perhaps wrapped by express-session) runs right after, unchanged.
  */
 export function recordWithStatus(res: Response, state: RequestState, visit: PendingVisit): void {
-  if (state.pending) {
+  const response = res as OwingResponse;
+  const owed = response[OWED];
+  if (owed) {
     // A second logging guard on the same request: one row each, as they were both passed.
-    state.pending.push(visit);
+    owed.visits.push({ state, visit });
     return;
   }
-  state.pending = [visit];
-  state.writeHead = res.writeHead as WriteHead;
+  response[OWED] = { writeHead: res.writeHead as WriteHead, visits: [{ state, visit }] };
   (res as { writeHead: WriteHead }).writeHead = writeHeadRecording;
 }
 
-/** `res.writeHead`, recording the request's pending visits first (once). */
-function writeHeadRecording(this: Response, ...args: unknown[]): unknown {
-  const state = stateOfResponse(this);
-  // Never without a state (it is what hooked this response); Node's own as a last resort.
-  if (!state) return (ServerResponse.prototype.writeHead as WriteHead).apply(this, args);
-  const { pending, writeHead } = state;
-  if (pending) {
-    state.pending = null;
+/** `res.writeHead`, recording the response's visits first (once). */
+function writeHeadRecording(this: OwingResponse, ...args: unknown[]): unknown {
+  const owed = this[OWED]!;
+  if (owed.visits.length > 0) {
     // `writeHead(status, …)` sets the status it is given; otherwise it sends `res.statusCode`.
     const status = typeof args[0] === "number" ? args[0] : this.statusCode;
-    for (const { visitor, visit } of pending) {
-      state.flow.recordVisit(visitor, visit, state.session, status);
+    for (const { state, visit } of owed.visits) {
+      state.flow.recordVisit(visit.visitor, visit.visit, state.session, status);
     }
+    owed.visits = [];
   }
-  return (writeHead as WriteHead).apply(this, args);
+  return owed.writeHead.apply(this, args);
 }

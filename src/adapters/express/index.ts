@@ -111,16 +111,7 @@ function recognise(
     const visit = new ExpressVisit(req, isAuthenticated);
     const session = sessionPort(req);
     recognition = flow.recognise(visit, session, visit);
-    state = {
-      flow,
-      visit,
-      session,
-      recognition: NOT_YET,
-      unavailable: null,
-      visitor: null,
-      pending: null,
-      writeHead: null,
-    };
+    state = { flow, visit, session, recognition: NOT_YET, unavailable: null, visitor: null };
   } catch (error) {
     next(error);
     return;
