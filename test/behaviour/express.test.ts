@@ -13,14 +13,14 @@ const seen: RequestHandler = (req, res) => {
   res.json({ visitor: req.visitor?.uuid ?? null, isVisitor: req.isVisitor });
 };
 
-/** What is Express's own: `req.visitor` and `req.isVisitor` across apps, sub-apps and the app's own writes. */
-describe("express: req.visitor and req.isVisitor", () => {
-  let passes: VisitorPass;
+/** Fresh passes on SQLite for each test, and `serve(app)` listening until the test ends. */
+function useExpress() {
+  const context = {} as { passes: VisitorPass; serve(app: express.Express): Promise<Client> };
   let cleanup: () => Promise<void>;
   let server: Server | null = null;
 
   beforeEach(async () => {
-    ({ passes, cleanup } = await openPasses(SQLITE));
+    ({ passes: context.passes, cleanup } = await openPasses(SQLITE));
   });
   afterEach(async () => {
     // Bodies left unread keep their connections busy: close them all, not only the idle ones.
@@ -29,12 +29,17 @@ describe("express: req.visitor and req.isVisitor", () => {
     server = null;
     await cleanup();
   });
-
-  async function serve(app: express.Express): Promise<Client> {
+  context.serve = async (app) => {
     server = createServer(app);
     await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
     return new Client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  }
+  };
+  return context;
+}
+
+/** What is Express's own: `req.visitor` and `req.isVisitor` across apps, sub-apps and the app's own writes. */
+describe("express: req.visitor and req.isVisitor", () => {
+  const ctx = useExpress();
 
   function sessions(app: express.Express): void {
     app.use(session({ secret: "express-suite", resave: false, saveUninitialized: false }));
@@ -43,12 +48,12 @@ describe("express: req.visitor and req.isVisitor", () => {
   it("are null and false for an anonymous request, and set for an admitted visitor", async () => {
     const app = express();
     sessions(app);
-    app.use(visitorPass(passes));
+    app.use(visitorPass(ctx.passes));
     app.get("/who", seen);
-    const client = await serve(app);
+    const client = await ctx.serve(app);
     expect(await (await client.get("/who")).json()).toEqual({ visitor: null, isVisitor: false });
-    const visitor = await passes.create({ email: "ginger@example.org", scope: "REF" });
-    await client.get(passes.tokenise("/who", visitor));
+    const visitor = await ctx.passes.create({ email: "ginger@example.org", scope: "REF" });
+    await client.get(ctx.passes.tokenise("/who", visitor));
     expect(await (await client.get("/who")).json()).toEqual({
       visitor: visitor.uuid,
       isVisitor: true,
@@ -59,13 +64,13 @@ describe("express: req.visitor and req.isVisitor", () => {
     const app = express();
     const inner = express();
     sessions(app);
-    inner.use(visitorPass(passes));
+    inner.use(visitorPass(ctx.passes));
     inner.get("/inner", (_req, _res, next) => next());
     app.use(inner);
     app.get("/inner", seen);
-    const client = await serve(app);
-    const visitor = await passes.create({ email: "ginger@example.org", scope: "REF" });
-    await client.get(passes.tokenise("/inner", visitor));
+    const client = await ctx.serve(app);
+    const visitor = await ctx.passes.create({ email: "ginger@example.org", scope: "REF" });
+    await client.get(ctx.passes.tokenise("/inner", visitor));
     expect(await (await client.get("/inner")).json()).toEqual({
       visitor: visitor.uuid,
       isVisitor: true,
@@ -73,16 +78,16 @@ describe("express: req.visitor and req.isVisitor", () => {
   });
 
   it("take what the app sets itself, and the guard decides on it", async () => {
-    const visitor = await passes.create({ email: "ginger@example.org", scope: "REF" });
+    const visitor = await ctx.passes.create({ email: "ginger@example.org", scope: "REF" });
     const app = express();
     sessions(app);
-    app.use(visitorPass(passes));
+    app.use(visitorPass(ctx.passes));
     app.use((req, _res, next) => {
       if (req.query.as === "ginger") req.visitor = visitor;
       next();
     });
     app.get("/guarded", userIsVisitor({ scope: "REF", logVisit: false }), seen);
-    const client = await serve(app);
+    const client = await ctx.serve(app);
     expect((await client.get("/guarded")).status).toBe(403);
     const response = await client.get("/guarded?as=ginger");
     expect(response.status).toBe(200);
@@ -94,27 +99,14 @@ describe("express: req.visitor and req.isVisitor", () => {
     app.get("/keys", (req, res) => {
       res.json({ own: Object.hasOwn(req, "visitor") || Object.hasOwn(req, "isVisitor") });
     });
-    const client = await serve(app);
+    const client = await ctx.serve(app);
     expect(await (await client.get("/keys")).json()).toEqual({ own: false });
   });
 });
 
 /** What Express's visit logs record: the client address as the app resolves it, the final status. */
 describe("express: visit logs", () => {
-  let passes: VisitorPass;
-  let cleanup: () => Promise<void>;
-  let server: Server | null = null;
-
-  beforeEach(async () => {
-    ({ passes, cleanup } = await openPasses(SQLITE));
-  });
-  afterEach(async () => {
-    // Bodies left unread keep their connections busy: close them all, not only the idle ones.
-    server?.closeAllConnections();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-    server = null;
-    await cleanup();
-  });
+  const ctx = useExpress();
 
   /** An app with sessions and visitor-pass, `routes` added, and a client holding a visitor. */
   async function visitorClient(
@@ -124,13 +116,11 @@ describe("express: visit logs", () => {
     const app = express();
     configure(app);
     app.use(session({ secret: "express-logs", resave: false, saveUninitialized: false }));
-    app.use(visitorPass(passes));
+    app.use(visitorPass(ctx.passes));
     routes(app);
-    server = createServer(app);
-    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-    const client = new Client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    const visitor = await passes.create({ email: "ginger@example.org", scope: "REF" });
-    expect((await client.get(passes.tokenise("/start", visitor))).status).toBeLessThan(500);
+    const client = await ctx.serve(app);
+    const visitor = await ctx.passes.create({ email: "ginger@example.org", scope: "REF" });
+    expect((await client.get(ctx.passes.tokenise("/start", visitor))).status).toBeLessThan(500);
     return { client, visitor };
   }
 
@@ -141,7 +131,7 @@ describe("express: visit logs", () => {
   it("records the socket's address, not X-Forwarded-For, when no proxy is trusted", async () => {
     const { client, visitor } = await visitorClient((app) => app.get("/page", guarded, seen));
     expect((await client.get("/page", { headers: FORWARDED })).status).toBe(200);
-    const [log] = await passes.logs(visitor.uuid);
+    const [log] = await ctx.passes.logs(visitor.uuid);
     expect(LOOPBACK).toContain(log?.remoteAddr);
   });
 
@@ -151,7 +141,9 @@ describe("express: visit logs", () => {
       (app) => app.set("trust proxy", "loopback"),
     );
     expect((await client.get("/page", { headers: FORWARDED })).status).toBe(200);
-    expect((await passes.logs(visitor.uuid)).map((log) => log.remoteAddr)).toEqual(["203.0.113.7"]);
+    expect((await ctx.passes.logs(visitor.uuid)).map((log) => log.remoteAddr)).toEqual([
+      "203.0.113.7",
+    ]);
   });
 
   it("records the address an app gives req.ip itself", async () => {
@@ -163,7 +155,7 @@ describe("express: visit logs", () => {
       app.get("/page", guarded, seen);
     });
     expect((await client.get("/page")).status).toBe(200);
-    expect((await passes.logs(visitor.uuid)).map((log) => log.remoteAddr)).toEqual([
+    expect((await ctx.passes.logs(visitor.uuid)).map((log) => log.remoteAddr)).toEqual([
       "198.51.100.9",
     ]);
   });
@@ -194,7 +186,7 @@ describe("express: visit logs", () => {
     expect(await (await client.get("/session")).json()).toEqual({ seen: true });
     expect((await client.get("/missing")).status).toBe(404);
     expect((await client.get("/broken")).status).toBe(500);
-    const logs = await passes.logs(visitor.uuid);
+    const logs = await ctx.passes.logs(visitor.uuid);
     expect(logs.map((log) => [log.requestUri, log.statusCode]).reverse()).toEqual([
       ["/created", 201],
       ["/missing", 404],
@@ -204,12 +196,12 @@ describe("express: visit logs", () => {
 
   it("logs the visit when visitor-pass runs again after the guard", async () => {
     const { client, visitor } = await visitorClient((app) => {
-      app.get("/again", guarded, visitorPass(passes), seen);
+      app.get("/again", guarded, visitorPass(ctx.passes), seen);
     });
     const response = await client.get("/again");
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ visitor: visitor.uuid, isVisitor: true });
-    expect((await passes.logs(visitor.uuid)).map((log) => log.statusCode)).toEqual([200]);
+    expect((await ctx.passes.logs(visitor.uuid)).map((log) => log.statusCode)).toEqual([200]);
   });
 
   it("writes one row per logging guard a request passed", async () => {
@@ -217,7 +209,7 @@ describe("express: visit logs", () => {
       app.get("/twice", guarded, userIsVisitor({ scope: "REF" }), seen);
     });
     expect((await client.get("/twice")).status).toBe(200);
-    expect((await passes.logs(visitor.uuid)).map((log) => log.statusCode)).toEqual([200, 200]);
+    expect((await ctx.passes.logs(visitor.uuid)).map((log) => log.statusCode)).toEqual([200, 200]);
   });
 });
 
