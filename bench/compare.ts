@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { load, median, type Server, startServer } from "./load.js";
+import { load, median, type Server, startVisitorApp } from "./load.js";
 
 const other = process.argv[2];
 if (!other) {
@@ -41,18 +41,10 @@ interface Side {
 }
 
 async function start(name: string, root: string, index: number): Promise<Side> {
-  const server = await startServer(path.join(root, "bench/servers/express-app.mjs"), {
-    BENCH_MODE: "visitor",
-    BENCH_DATABASE: `sqlite:${path.join(scratch, `side-${index}.sqlite3`)}`,
-    ...env,
-  });
-  const pass = await fetch(`${server.url}/bench/pass`, { method: "POST" });
-  const { uuid } = (await pass.json()) as { uuid: string };
-  const landing = await fetch(`${server.url}/reference?vuid=${uuid}`, { redirect: "manual" });
-  await landing.arrayBuffer();
-  const cookie = landing.headers.get("set-cookie")?.split(";")[0];
-  if (landing.status !== 302 || !cookie)
-    throw new Error(`${name}: landing answered ${landing.status}`);
+  const { server, cookie } = await startVisitorApp(
+    path.join(root, "bench/servers/express-app.mjs"),
+    { BENCH_DATABASE: `sqlite:${path.join(scratch, `side-${index}.sqlite3`)}`, ...env },
+  );
   return { name, server, cookie, throughput: [], cpu: [] };
 }
 

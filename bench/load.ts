@@ -43,6 +43,27 @@ export async function startServer(
   };
 }
 
+/** The session cookie a response sets (its body read, so that the connection is free). */
+export async function cookieOf(response: Response): Promise<string> {
+  await response.arrayBuffer();
+  const cookie = response.headers.get("set-cookie");
+  if (!cookie) throw new Error(`no session cookie (status ${response.status})`);
+  return cookie.split(";")[0]!;
+}
+
+/**
+ * The bench server `script` in its visitor mode (`env` picks the database and the variant), with
+ * one unlimited pass, and the cookie of a session admitted by it.
+ */
+export async function startVisitorApp(script: string, env: Record<string, string>) {
+  const server = await startServer(script, { BENCH_MODE: "visitor", ...env });
+  const pass = await fetch(`${server.url}/bench/pass`, { method: "POST" });
+  const { uuid } = (await pass.json()) as { uuid: string };
+  const landing = await fetch(`${server.url}/reference?vuid=${uuid}`, { redirect: "manual" });
+  if (landing.status !== 302) throw new Error(`landing answered ${landing.status}`);
+  return { server, uuid, cookie: await cookieOf(landing) };
+}
+
 export interface LoadResult {
   requests: number;
   throughput: number;

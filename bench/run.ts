@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { load, median, type Server, startServer } from "./load.js";
+import { cookieOf, load, median, type Server, startServer, startVisitorApp } from "./load.js";
 import { seedSqlite } from "./seed.js";
 
 const quick = process.env.BENCH_QUICK === "1";
@@ -42,26 +42,9 @@ function say(line = ""): void {
   lines.push(line);
 }
 
-async function cookieOf(response: Response): Promise<string> {
-  await response.arrayBuffer();
-  const cookie = response.headers.get("set-cookie");
-  if (!cookie) throw new Error(`no session cookie (status ${response.status})`);
-  return cookie.split(";")[0]!;
-}
-
 /** A visitor app on `database` with one unlimited pass, and the cookie of an admitted session. */
-async function visitorApp(database: string, env: Record<string, string> = {}) {
-  const server = await startServer(app, {
-    BENCH_MODE: "visitor",
-    BENCH_DATABASE: database,
-    ...env,
-  });
-  const { uuid } = (await (await fetch(`${server.url}/bench/pass`, { method: "POST" })).json()) as {
-    uuid: string;
-  };
-  const landing = await fetch(`${server.url}/reference?vuid=${uuid}`, { redirect: "manual" });
-  if (landing.status !== 302) throw new Error(`landing answered ${landing.status}`);
-  return { server, uuid, cookie: await cookieOf(landing) };
+function visitorApp(database: string, env: Record<string, string> = {}) {
+  return startVisitorApp(app, { BENCH_DATABASE: database, ...env });
 }
 
 async function plainApp() {
