@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   CompiledQuery,
   type Kysely,
@@ -40,8 +41,6 @@ import { PgChangeListener } from "./pg-change-listener.js";
 const PURGE_BATCH = 250;
 /** How long one purge batch should take at most, in ms; longer ones make the next smaller. */
 const PURGE_BUDGET_MS = 40;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** How long a pass cached by notification (`passCache: "listen"`) is served at most, in ms. */
 const LISTEN_MAX_AGE = 5_000;
