@@ -31,6 +31,7 @@ for (const name of only ?? []) {
 const wanted = (section: (typeof sections)[number]) => !only || only.includes(section);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const app = path.join(here, "servers/express-app.mjs");
+const floor = path.join(here, "servers/express-floor.mjs");
 const scratch = mkdtempSync(path.join(os.tmpdir(), "visitor-pass-bench-"));
 const rounds = quick ? 3 : 8;
 const seconds = quick ? 1 : 2;
@@ -40,6 +41,12 @@ const lines: string[] = [];
 function say(line = ""): void {
   console.log(line);
   lines.push(line);
+}
+
+/** A running app and the cookie of a session it knows. */
+interface Started {
+  server: Server;
+  cookie: string;
 }
 
 /** A visitor app on `database` with one unlimited pass, and the cookie of an admitted session. */
@@ -87,9 +94,23 @@ const throughput =
   async () =>
     (await load(url, { seconds, connections, headers })).throughput;
 
-async function overhead(label: string, database: string, env: Record<string, string> = {}) {
+/**
+ * The visit request written by hand without visitor-pass, on `database`, with a session holding
+ * its pass (bench/servers/express-floor.mjs): what the host allows, to read the ratios against.
+ */
+async function floorApp(database: string) {
+  const server = await startServer(floor, { BENCH_DATABASE: database });
+  return { server, cookie: await cookieOf(await fetch(`${server.url}/start`)) };
+}
+
+async function overhead(
+  label: string,
+  database: string,
+  env: Record<string, string> = {},
+  start: (database: string, env: Record<string, string>) => Promise<Started> = visitorApp,
+) {
   const plain = await plainApp();
-  const visitor = await visitorApp(database, env);
+  const visitor = await start(database, env);
   try {
     const result = await ratio(
       throughput(`${plain.server.url}/reference`, { cookie: plain.cookie }),
@@ -303,6 +324,12 @@ async function main() {
       "SQLite, visit not logged (no database work but the cache check)",
       `sqlite:${path.join(scratch, "overhead-nolog.sqlite3")}`,
       { BENCH_LOG: "0" },
+    );
+    await overhead(
+      "floor: the same request and database work hand-written, without visitor-pass",
+      `sqlite:${path.join(scratch, "overhead-floor.sqlite3")}`,
+      {},
+      floorApp,
     );
     await overhead(
       "SQLite, pass cache off",
