@@ -22,12 +22,7 @@ import type {
   VisitorStore,
 } from "../store.js";
 import { KyselyAnalytics } from "./kysely-analytics.js";
-import {
-  connect,
-  type SqlFamily,
-  type SqliteHandle,
-  type SqliteStatement,
-} from "./kysely-connect.js";
+import { connect, type SqlFamily } from "./kysely-connect.js";
 import {
   changeChannel,
   migrateToLatest,
@@ -35,8 +30,15 @@ import {
   tableNames,
 } from "./kysely-migrations.js";
 import type { Database, VisitorLogRow, VisitorRow } from "./kysely-schema.js";
-import { type LogRow, logInsertSql, logParameters, logRow } from "./log-inserts.js";
+import {
+  isConstraintViolation,
+  type LogRow,
+  logInsertSql,
+  logParameters,
+  logRow,
+} from "./log-inserts.js";
 import { PgChangeListener } from "./pg-change-listener.js";
+import { SqliteFastPath } from "./sqlite-fast-path.js";
 
 const PURGE_BATCH = 250;
 /** How long one purge batch should take at most, in ms; longer ones make the next smaller. */
@@ -394,92 +396,6 @@ export class KyselyStore implements VisitorStore {
   #bool(value: boolean): number | boolean {
     return this.family === "sqlite" ? (value ? 1 : 0) : value;
   }
-}
-
-/**
- * The hot statements on a SQLite database this package opened, as prepared statements on the
- * driver's connection: the data-version check behind the pass cache, and visit log inserts
- * (one transaction per batch). Each steps aside (returns `null`) while the connection is not yet
- * open or is inside a transaction of Kysely's, which then goes first.
- */
-class SqliteFastPath {
-  #seen = -1;
-  #version: SqliteStatement | null = null;
-  #insertLogs: ((rows: readonly LogRow[]) => number) | null = null;
-  readonly #inserts = new Map<number, SqliteStatement>();
-
-  constructor(
-    readonly handle: () => SqliteHandle | null,
-    readonly logsTable: string,
-  ) {}
-
-  /** Whether another connection committed since the last call (`PRAGMA data_version`). */
-  changedElsewhere(): boolean {
-    const db = this.handle();
-    if (!db) return true;
-    this.#version ??= db.prepare("PRAGMA data_version").pluck();
-    const current = this.#version.get() as number;
-    const changed = current !== this.#seen;
-    this.#seen = current;
-    return changed;
-  }
-
-  /**
-   * Inserts `rows` in one transaction, up to `ROWS_PER_INSERT` rows per statement; the number
-   * refused (their pass was deleted meanwhile), or `null` to use the slow path.
-   */
-  insertLogs(rows: readonly LogRow[]): number | null {
-    const db = this.handle();
-    if (!db || db.inTransaction) return null;
-    this.#insertLogs ??= db.transaction((batch: readonly LogRow[]) => {
-      let refused = 0;
-      for (let start = 0; start < batch.length; start += ROWS_PER_INSERT) {
-        const chunk = batch.slice(start, start + ROWS_PER_INSERT);
-        try {
-          this.#insert(db, chunk.length).run(logParameters(chunk));
-        } catch (error) {
-          if (!isConstraintViolation(error)) throw error;
-          // A refused row fails its whole statement: that chunk goes in row by row, so that
-          // the refused rows fail alone.
-          for (const row of chunk) {
-            try {
-              this.#insert(db, 1).run(logParameters([row]));
-            } catch (rowError) {
-              if (!isConstraintViolation(rowError)) throw rowError;
-              refused += 1;
-            }
-          }
-        }
-      }
-      return refused;
-    });
-    return this.#insertLogs(rows);
-  }
-
-  /** The prepared insert of `rows` rows (one per chunk size, prepared once). */
-  #insert(db: SqliteHandle, rows: number): SqliteStatement {
-    let statement = this.#inserts.get(rows);
-    if (!statement) {
-      statement = db.prepare(logInsertSql("sqlite", this.logsTable, rows));
-      this.#inserts.set(rows, statement);
-    }
-    return statement;
-  }
-}
-
-/**
- * Most visit logs one SQLite statement inserts: a multi-row insert with positional parameters
- * costs about a third less per row than a statement per row (bench/README.md), and 50 rows of 12
- * columns stay far below SQLite's bound on parameters.
- */
-const ROWS_PER_INSERT = 50;
-
-/** The database refused a row (foreign key, unique, not null…), as opposed to being unreachable. */
-function isConstraintViolation(error: unknown): boolean {
-  const { code, errno } = (error ?? {}) as { code?: unknown; errno?: unknown };
-  if (typeof code === "string" && code.startsWith("SQLITE_CONSTRAINT")) return true;
-  if (typeof code === "string" && /^23\d{3}$/.test(code)) return true;
-  return typeof errno === "number" && [1048, 1062, 1216, 1451, 1452].includes(errno);
 }
 
 function toDate(value: number | string | bigint): Date {

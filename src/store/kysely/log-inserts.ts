@@ -71,3 +71,11 @@ export function logInsertSql(family: SqlFamily, table: string, rows: number): st
   }
   return `insert into ${quote}${table}${quote} (${columns}) values ${tuples.join(", ")}`;
 }
+
+/** The database refused a row (foreign key, unique, not null…), as opposed to being unreachable. */
+export function isConstraintViolation(error: unknown): boolean {
+  const { code, errno } = (error ?? {}) as { code?: unknown; errno?: unknown };
+  if (typeof code === "string" && code.startsWith("SQLITE_CONSTRAINT")) return true;
+  if (typeof code === "string" && /^23\d{3}$/.test(code)) return true;
+  return typeof errno === "number" && [1048, 1062, 1216, 1451, 1452].includes(errno);
+}
