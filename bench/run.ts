@@ -54,9 +54,14 @@ function visitorApp(database: string, env: Record<string, string> = {}) {
   return startVisitorApp(app, { BENCH_DATABASE: database, ...env });
 }
 
-async function plainApp() {
-  const server = await startServer(app, { BENCH_MODE: "plain" });
+/** `script` started with `env`, and the cookie of the session its `GET /start` creates. */
+async function startedAt(script: string, env: Record<string, string>): Promise<Started> {
+  const server = await startServer(script, env);
   return { server, cookie: await cookieOf(await fetch(`${server.url}/start`)) };
+}
+
+function plainApp() {
+  return startedAt(app, { BENCH_MODE: "plain" });
 }
 
 /** Median over rounds of `measure(b) / mean(measure(a) before and after)`. */
@@ -98,9 +103,8 @@ const throughput =
  * The visit request written by hand without visitor-pass, on `database`, with a session holding
  * its pass (bench/servers/express-floor.mjs): what the host allows, to read the ratios against.
  */
-async function floorApp(database: string) {
-  const server = await startServer(floor, { BENCH_DATABASE: database });
-  return { server, cookie: await cookieOf(await fetch(`${server.url}/start`)) };
+function floorApp(database: string) {
+  return startedAt(floor, { BENCH_DATABASE: database });
 }
 
 async function overhead(
