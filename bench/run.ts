@@ -107,14 +107,10 @@ function floorApp(database: string) {
   return startedAt(floor, { BENCH_DATABASE: database });
 }
 
-async function overhead(
-  label: string,
-  database: string,
-  env: Record<string, string> = {},
-  start: (database: string, env: Record<string, string>) => Promise<Started> = visitorApp,
-) {
+/** One row of the overhead table: the app `start` gives, against the plain app. */
+async function overhead(label: string, start: () => Promise<Started>) {
   const plain = await plainApp();
-  const visitor = await start(database, env);
+  const visitor = await start();
   try {
     const result = await ratio(
       throughput(`${plain.server.url}/reference`, { cookie: plain.cookie }),
@@ -123,7 +119,6 @@ async function overhead(
     say(
       `| ${label} | ${result.a.toFixed(0)} | ${result.b.toFixed(0)} | ${addedMicros(result)} | **${result.ratio.toFixed(2)}** |`,
     );
-    return result.ratio;
   } finally {
     await plain.server.stop();
     await visitor.server.stop();
@@ -321,31 +316,26 @@ async function main() {
       "| database | plain req/s | visitor-pass req/s | time added per request | ratio (target ≥ 0.85 on SQLite) |",
     );
     say("|---|---:|---:|---:|---:|");
-    await overhead("SQLite (default)", `sqlite:${path.join(scratch, "overhead.sqlite3")}`);
+    const sqlite = (name: string) => `sqlite:${path.join(scratch, `${name}.sqlite3`)}`;
+    await overhead("SQLite (default)", () => visitorApp(sqlite("overhead")));
     // The same request with no database work but the pass cache's data-version check (the pass
     // cached, the visit not logged): the ceiling this machine allows, to read the first against.
-    await overhead(
-      "SQLite, visit not logged (no database work but the cache check)",
-      `sqlite:${path.join(scratch, "overhead-nolog.sqlite3")}`,
-      { BENCH_LOG: "0" },
+    await overhead("SQLite, visit not logged (no database work but the cache check)", () =>
+      visitorApp(sqlite("overhead-nolog"), { BENCH_LOG: "0" }),
     );
     await overhead(
       "floor: the same request and database work hand-written, without visitor-pass",
-      `sqlite:${path.join(scratch, "overhead-floor.sqlite3")}`,
-      {},
-      floorApp,
+      () => floorApp(sqlite("overhead-floor")),
     );
-    await overhead(
-      "SQLite, pass cache off",
-      `sqlite:${path.join(scratch, "overhead-nocache.sqlite3")}`,
-      { BENCH_PASS_CACHE: "0" },
+    await overhead("SQLite, pass cache off", () =>
+      visitorApp(sqlite("overhead-nocache"), { BENCH_PASS_CACHE: "0" }),
     );
     const postgres = process.env.BENCH_POSTGRES_URL ?? process.env.VISITOR_PASS_TEST_POSTGRES_URL;
     if (postgres) {
-      await overhead("PostgreSQL", postgres);
-      await overhead('PostgreSQL, `passCache: "listen"`', postgres, {
-        BENCH_PASS_CACHE: "listen",
-      });
+      await overhead("PostgreSQL", () => visitorApp(postgres));
+      await overhead('PostgreSQL, `passCache: "listen"`', () =>
+        visitorApp(postgres, { BENCH_PASS_CACHE: "listen" }),
+      );
     } else say("| PostgreSQL | — | — | — | skipped: set BENCH_POSTGRES_URL |");
     say();
   }
