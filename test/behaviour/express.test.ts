@@ -204,6 +204,25 @@ describe("express: visit logs", () => {
     expect((await ctx.passes.logs(visitor.uuid)).map((log) => log.statusCode)).toEqual([200]);
   });
 
+  it("records the status when res.req is not the request the guard saw", async () => {
+    const { client, visitor } = await visitorClient((app) => {
+      app.get(
+        "/detached",
+        (_req, res, next) => {
+          // What Express links itself, an app (or a wrapper around it) may replace.
+          (res as unknown as { req: unknown }).req = {};
+          next();
+        },
+        guarded,
+        (_req, res) => {
+          res.status(202).send("ok");
+        },
+      );
+    });
+    expect((await client.get("/detached")).status).toBe(202);
+    expect((await ctx.passes.logs(visitor.uuid)).map((log) => log.statusCode)).toEqual([202]);
+  });
+
   it("writes one row per logging guard a request passed", async () => {
     const { client, visitor } = await visitorClient((app) => {
       app.get("/twice", guarded, userIsVisitor({ scope: "REF" }), seen);

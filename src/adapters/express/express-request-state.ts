@@ -1,7 +1,7 @@
 import { IncomingMessage } from "node:http";
-import type { Request } from "express";
+import type { Request, Response } from "express";
 import { VisitorPassError, type VisitorPassUnavailable } from "../../core/errors.js";
-import type { Recognition, SessionPort, VisitorFlow } from "../../core/flow.js";
+import type { PendingVisit, Recognition, SessionPort, VisitorFlow } from "../../core/flow.js";
 import type { Visitor } from "../../core/visitor.js";
 import type { ExpressVisit } from "./express-visit.js";
 
@@ -16,7 +16,15 @@ export interface RequestState {
   unavailable: VisitorPassUnavailable | null;
   /** What `req.visitor` answers. */
   visitor: Visitor | null;
+  /** Guarded visits to record with the response's status as its headers go out. */
+  owed: PendingVisit[] | null;
+  /** The response's `writeHead` before the visit log wrapped it (null: not wrapped by this state). */
+  writeHead: WriteHead | null;
+  /** The state an earlier visitor-pass middleware kept on the same request (it ran twice). */
+  previous: RequestState | null;
 }
+
+export type WriteHead = (this: Response, ...args: unknown[]) => unknown;
 
 const STATE = Symbol("visitor-pass.request");
 const ACCESSORS = Symbol("visitor-pass.accessors");
@@ -39,9 +47,19 @@ export function stateOf(req: Request, caller: string): RequestState {
   return state;
 }
 
-/** Keeps `state` on the request; `req.visitor` and `req.isVisitor` answer from it. */
+/** The request's state, if a visitor-pass middleware kept one. */
+export function keptState(req: Request): RequestState | undefined {
+  return (req as StatefulRequest)[STATE];
+}
+
+/**
+ * Keeps `state` on the request (after any kept before: what that one's guards owe the visit log
+ * is still recorded); `req.visitor` and `req.isVisitor` answer from it.
+ */
 export function keepState(req: Request, state: RequestState): void {
-  (req as StatefulRequest)[STATE] = state;
+  const request = req as StatefulRequest;
+  state.previous = request[STATE] ?? null;
+  request[STATE] = state;
   if (!hasAccessors(req)) showVisitor(req, state.visitor);
 }
 

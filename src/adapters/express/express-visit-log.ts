@@ -1,48 +1,68 @@
-import type { Response } from "express";
+import type { Request, Response } from "express";
 import type { PendingVisit } from "../../core/flow.js";
-import type { RequestState } from "./express-request-state.js";
-
-type WriteHead = (this: Response, ...args: unknown[]) => unknown;
-
-/** What a response owes the visit log: its guarded visits, and the `writeHead` it had before. */
-interface Owed {
-  writeHead: WriteHead;
-  visits: { state: RequestState; visit: PendingVisit }[];
-}
-
-const OWED = Symbol("visitor-pass.visits");
-
-type OwingResponse = Response & { [OWED]?: Owed };
+import { keptState, type RequestState, type WriteHead } from "./express-request-state.js";
 
 /**
  * Records a guarded visit with the response's final status code, as its headers go out (so a
  * response cut off before its end is logged too). This is what `on-headers` does, without what
- * costs it about 4 µs a logged request: a closure per response, and the normalisation of `writeHead`'s
- * arguments into `setHeader` calls, which a status code does not need. The response's own
- * `writeHead` (itself perhaps wrapped by express-session) runs right after, unchanged.
+ * costs it about 4 µs a logged request: a closure per response, and the normalisation of
+ * `writeHead`'s arguments into `setHeader` calls, which a status code does not need. The
+ * response's own `writeHead` (itself perhaps wrapped by express-session) runs right after,
+ * unchanged.
+ *
+ * What the response owes is kept on the request's state, which has room for it: adding a
+ * property to a response object was the costliest step of a logged request (bench/README.md).
+ * The response only has its `writeHead` replaced, by one function shared by all responses,
+ * which finds the visits through `res.req`.
  */
-export function recordWithStatus(res: Response, state: RequestState, visit: PendingVisit): void {
-  const response = res as OwingResponse;
-  const owed = response[OWED];
-  if (owed) {
-    // A second logging guard on the same request: one row each, as they were both passed.
-    owed.visits.push({ state, visit });
-    return;
-  }
-  response[OWED] = { writeHead: res.writeHead as WriteHead, visits: [{ state, visit }] };
-  (res as { writeHead: WriteHead }).writeHead = writeHeadRecording;
+export function recordWithStatus(
+  req: Request,
+  res: Response,
+  state: RequestState,
+  visit: PendingVisit,
+): void {
+  if (state.owed) state.owed.push(visit);
+  else state.owed = [visit];
+  if (wrapped(state)) return;
+  state.writeHead = res.writeHead as WriteHead;
+  (res as { writeHead: WriteHead }).writeHead =
+    res.req === req
+      ? writeHeadRecording
+      : function (this: Response, ...args: unknown[]) {
+          return recordOwed(this, state, args);
+        };
 }
 
-/** `res.writeHead`, recording the response's visits first (once). */
-function writeHeadRecording(this: OwingResponse, ...args: unknown[]): unknown {
-  const owed = this[OWED]!;
-  if (owed.visits.length > 0) {
-    // `writeHead(status, …)` sets the status it is given; otherwise it sends `res.statusCode`.
-    const status = typeof args[0] === "number" ? args[0] : this.statusCode;
-    for (const { state, visit } of owed.visits) {
-      state.flow.recordVisit(visit.visitor, visit.visit, state.session, status);
-    }
-    owed.visits = [];
+/** Whether this request's response already records its visits (a guard before wrapped it). */
+function wrapped(state: RequestState): boolean {
+  for (let kept: RequestState | null = state; kept; kept = kept.previous) {
+    if (kept.writeHead) return true;
   }
-  return owed.writeHead.apply(this, args);
+  return false;
+}
+
+/** `res.writeHead`, recording the visits its request owes first. */
+function writeHeadRecording(this: Response, ...args: unknown[]): unknown {
+  return recordOwed(this, keptState(this.req)!, args);
+}
+
+/**
+ * Records the visits of `state` and of the states kept before it on the same request (once),
+ * then writes the head with the `writeHead` the response had before.
+ */
+function recordOwed(res: Response, state: RequestState, args: unknown[]): unknown {
+  // `writeHead(status, …)` sets the status it is given; otherwise it sends `res.statusCode`.
+  const status = typeof args[0] === "number" ? args[0] : res.statusCode;
+  let writeHead: WriteHead | null = null;
+  for (let kept: RequestState | null = state; kept; kept = kept.previous) {
+    const owed = kept.owed;
+    if (owed) {
+      kept.owed = null;
+      for (const { visitor, visit } of owed) {
+        kept.flow.recordVisit(visitor, visit, kept.session, status);
+      }
+    }
+    writeHead ??= kept.writeHead;
+  }
+  return writeHead!.apply(res, args);
 }

@@ -111,7 +111,17 @@ function recognise(
     const visit = new ExpressVisit(req, isAuthenticated);
     const session = sessionPort(req);
     recognition = flow.recognise(visit, session, visit);
-    state = { flow, visit, session, recognition: NOT_YET, unavailable: null, visitor: null };
+    state = {
+      flow,
+      visit,
+      session,
+      recognition: NOT_YET,
+      unavailable: null,
+      visitor: null,
+      owed: null,
+      writeHead: null,
+      previous: null,
+    };
   } catch (error) {
     next(error);
     return;
@@ -220,9 +230,9 @@ export function userIsVisitor(options: GuardOptions<Request>): RequestHandler {
       return next(error);
     }
     if (outcome instanceof Promise) {
-      outcome.then((decided) => afterGuard(state, decided, res, next), next);
+      outcome.then((decided) => afterGuard(state, decided, req, res, next), next);
     } else {
-      afterGuard(state, outcome, res, next);
+      afterGuard(state, outcome, req, res, next);
     }
   };
 }
@@ -230,6 +240,7 @@ export function userIsVisitor(options: GuardOptions<Request>): RequestHandler {
 function afterGuard(
   state: RequestState,
   outcome: GuardOutcome,
+  req: Request,
   res: Response,
   next: NextFunction,
 ): void {
@@ -241,7 +252,7 @@ function afterGuard(
     next(outcome.error);
     return;
   }
-  if (outcome.log) recordWithStatus(res, state, outcome.log);
+  if (outcome.log) recordWithStatus(req, res, state, outcome.log);
   next();
 }
 
