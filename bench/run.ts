@@ -214,7 +214,7 @@ async function growth() {
     const purge = await underLoad(`${largest.server.url}/bench/purge`);
     say();
     say(
-      `Purge of ${purge.held.purged!.toLocaleString("en")} expired passes and their logs: ${(purge.held.ms / 1000).toFixed(1)} s in time-bounded batches (at most 250 passes, smaller while one takes more than 40 ms, each followed by a rest as long as it took), while a visitor kept requesting (2 connections, from start to end):`,
+      `Purge of ${purge.held.purged!.toLocaleString("en")} expired passes and their logs: ${(purge.held.ms / 1000).toFixed(1)} s in time-bounded batches (at most 250 passes, smaller while one takes more than 40 ms with its checkpoint, each followed by a rest as long as it took), while a visitor kept requesting (2 connections, from start to end):`,
     );
     say();
     say("| | event loop held, max | held, p99 | request p99 | request max | non-2xx | errors |");

@@ -45,7 +45,8 @@ export interface PurgeOptions {
   before?: Date;
   /**
    * Called after each batch with the number deleted so far (batches of at most 250 passes, smaller
-   * while one takes more than 40 ms; the purge rests after each batch as long as it took).
+   * while one takes more than 40 ms, on SQLite its checkpoint included; the purge rests after
+   * each batch as long as it took).
    */
   onProgress?: (purged: number) => void;
 }

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { sql } from "kysely";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { VisitorPassValidationError } from "../../src/index.js";
@@ -308,6 +309,40 @@ for (const database of DATABASES) {
 }
 
 const sqlite = DATABASES.find((database) => database.name === "sqlite")!;
+
+describe("purge on SQLite", () => {
+  const storage = useStorage(sqlite);
+
+  /**
+   * Frames in the write-ahead log, and how many of them are copied back into the database, as
+   * the WAL-index in the `-shm` file says (its header's `mxFrame`, its checkpoint information's
+   * `nBackfill`: https://sqlite.org/walformat.html), read without checkpointing.
+   */
+  function walFrames(filename: string): { frames: number; copied: number } {
+    const shm = readFileSync(`${filename}-shm`);
+    return { frames: shm.readUInt32LE(16), copied: shm.readUInt32LE(96) };
+  }
+
+  it("leaves nothing in the write-ahead log to copy back: each batch is checkpointed", async () => {
+    const { passes, store, clock } = storage;
+    const now = clock.now();
+    for (let i = 0; i < 12; i++) {
+      const pass = await passes.create({
+        email: `wal${i}@example.org`,
+        scope: "WAL",
+        expiresAt: new Date(now.getTime() - 1),
+      });
+      await store.insertLogs(Array.from({ length: 20 }, () => log(pass.id, now)));
+    }
+    const filename = (passes.config.database as { filename: string }).filename;
+    const before = walFrames(filename);
+    expect(before.frames).toBeGreaterThan(before.copied);
+    expect(await store.purge(now, { batchSize: 5, budgetMs: Number.POSITIVE_INFINITY })).toBe(12);
+    const after = walFrames(filename);
+    expect(after.frames).toBeGreaterThan(0);
+    expect(after.copied).toBe(after.frames);
+  });
+});
 
 describe("purge on SQLite while another process writes", () => {
   const storage = useStorage(sqlite);

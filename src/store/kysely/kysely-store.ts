@@ -370,6 +370,10 @@ export class KyselyStore implements VisitorStore {
           .executeTakeFirst();
         return Number(numDeletedRows);
       });
+      // SQLite: the batch's pages copied back into the database now, inside the batch's time,
+      // rather than by an automatic checkpoint every thousand pages, which held the event loop
+      // for one batch in many up to ~170 ms (bench/README.md, "Purge").
+      this.#sqlite?.checkpoint();
       const took = performance.now() - started;
       purged += deleted;
       if (deleted > 0) onBatch?.(purged);

@@ -10,13 +10,15 @@ const ROWS_PER_INSERT = 50;
 
 /**
  * The hot statements on a SQLite database this package opened, as prepared statements on the
- * driver's connection: the data-version check behind the pass cache, and visit log inserts
- * (one transaction per batch). Each steps aside (returns `null`) while the connection is not yet
- * open or is inside a transaction of Kysely's, which then goes first.
+ * driver's connection: the data-version check behind the pass cache, visit log inserts (one
+ * transaction per batch), and the purge's checkpoints. Each steps aside (returns `null`, or does
+ * nothing) while the connection is not yet open or is inside a transaction of Kysely's, which
+ * then goes first.
  */
 export class SqliteFastPath {
   #seen = -1;
   #version: SqliteStatement | null = null;
+  #checkpoint: SqliteStatement | null = null;
   #insertLogs: ((rows: readonly LogRow[]) => number) | null = null;
   readonly #inserts = new Map<number, SqliteStatement>();
 
@@ -34,6 +36,17 @@ export class SqliteFastPath {
     const changed = current !== this.#seen;
     this.#seen = current;
     return changed;
+  }
+
+  /**
+   * Copies what the write-ahead log holds back into the database, as far as readers allow, without
+   * waiting for any lock (a passive checkpoint).
+   */
+  checkpoint(): void {
+    const db = this.handle();
+    if (!db || db.inTransaction) return;
+    this.#checkpoint ??= db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
+    this.#checkpoint.get();
   }
 
   /**
