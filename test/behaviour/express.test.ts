@@ -223,6 +223,32 @@ describe("express: visit logs", () => {
     expect((await ctx.passes.logs(visitor.uuid)).map((log) => log.statusCode)).toEqual([202]);
   });
 
+  it("records the status when res.req is replaced after the guard", async () => {
+    const { client, visitor } = await visitorClient((app) => {
+      app.get(
+        "/replaced",
+        guarded,
+        (_req, res, next) => {
+          (res as unknown as { req: unknown }).req = {};
+          next();
+        },
+        (_req, res) => {
+          res.status(203).send("ok");
+        },
+      );
+    });
+    expect((await client.get("/replaced")).status).toBe(203);
+    expect((await ctx.passes.logs(visitor.uuid)).map((log) => log.statusCode)).toEqual([203]);
+  });
+
+  it("logs the visits of guards before and after visitor-pass runs again", async () => {
+    const { client, visitor } = await visitorClient((app) => {
+      app.get("/around", guarded, visitorPass(ctx.passes), guarded, seen);
+    });
+    expect((await client.get("/around")).status).toBe(200);
+    expect((await ctx.passes.logs(visitor.uuid)).map((log) => log.statusCode)).toEqual([200, 200]);
+  });
+
   it("writes one row per logging guard a request passed", async () => {
     const { client, visitor } = await visitorClient((app) => {
       app.get("/twice", guarded, userIsVisitor({ scope: "REF" }), seen);

@@ -230,9 +230,9 @@ export function userIsVisitor(options: GuardOptions<Request>): RequestHandler {
       return next(error);
     }
     if (outcome instanceof Promise) {
-      outcome.then((decided) => afterGuard(state, decided, req, res, next), next);
+      outcome.then((decided) => afterGuard(state, decided, res, next), next);
     } else {
-      afterGuard(state, outcome, req, res, next);
+      afterGuard(state, outcome, res, next);
     }
   };
 }
@@ -240,7 +240,6 @@ export function userIsVisitor(options: GuardOptions<Request>): RequestHandler {
 function afterGuard(
   state: RequestState,
   outcome: GuardOutcome,
-  req: Request,
   res: Response,
   next: NextFunction,
 ): void {
@@ -252,7 +251,7 @@ function afterGuard(
     next(outcome.error);
     return;
   }
-  if (outcome.log) recordWithStatus(req, res, state, outcome.log);
+  if (outcome.log) recordWithStatus(res, state, outcome.log);
   next();
 }
 
