@@ -16,15 +16,20 @@ export interface RequestState {
   unavailable: VisitorPassUnavailable | null;
   /** What `req.visitor` answers. */
   visitor: Visitor | null;
-  /** Guarded visits to record with the response's status as its headers go out. */
-  owed: PendingVisit[] | null;
-  /** The response's `writeHead` before the visit log wrapped it (null: not wrapped by this state). */
-  writeHead: WriteHead | null;
-  /** The state an earlier visitor-pass middleware kept on the same request (it ran twice). */
-  previous: RequestState | null;
+  /**
+   * What the response owes the visit log, once a guard logged a visit (null before): shared by
+   * every state kept on the same request, should visitor-pass run again after a guard.
+   */
+  owed: OwedVisits | null;
 }
 
 export type WriteHead = (this: Response, ...args: unknown[]) => unknown;
+
+/** Guarded visits to record as the response's headers go out, and its `writeHead` before. */
+export interface OwedVisits {
+  writeHead: WriteHead;
+  visits: { state: RequestState; visit: PendingVisit }[];
+}
 
 const STATE = Symbol("visitor-pass.request");
 const ACCESSORS = Symbol("visitor-pass.accessors");
@@ -47,18 +52,13 @@ export function stateOf(req: Request, caller: string): RequestState {
   return state;
 }
 
-/** The request's state, if a visitor-pass middleware kept one. */
-export function keptState(req: Request): RequestState | undefined {
-  return (req as StatefulRequest)[STATE];
-}
-
 /**
- * Keeps `state` on the request (after any kept before: what that one's guards owe the visit log
- * is still recorded); `req.visitor` and `req.isVisitor` answer from it.
+ * Keeps `state` on the request (taking over what the response owes the visit log from a state
+ * kept before); `req.visitor` and `req.isVisitor` answer from it.
  */
 export function keepState(req: Request, state: RequestState): void {
   const request = req as StatefulRequest;
-  state.previous = request[STATE] ?? null;
+  state.owed = request[STATE]?.owed ?? null;
   request[STATE] = state;
   if (!hasAccessors(req)) showVisitor(req, state.visitor);
 }

@@ -119,8 +119,6 @@ function recognise(
       unavailable: null,
       visitor: null,
       owed: null,
-      writeHead: null,
-      previous: null,
     };
   } catch (error) {
     next(error);
