@@ -144,10 +144,15 @@ export type GuardDecision =
   | { allow: true; log: boolean }
   | { allow: false; selfService: boolean; error: VisitorAccessDenied };
 
-/** A guarded visit to record once its final status is known. */
+/**
+ * A guarded visit to record once its final status is known: plain values, read when the guard let
+ * the request through. It keeps nothing of the framework's request, which it may outlive.
+ */
 export interface PendingVisit {
   visitor: Visitor;
   visit: VisitRequest;
+  /** The session's id as the guard saw it. */
+  sessionId: string | null;
 }
 
 /** What a guarded route does with a request, as `VisitorFlow#guardRequest` decides it. */
@@ -364,19 +369,23 @@ export class VisitorFlow {
   }
 
   /**
-   * The request as its visit log should record it: the Referer of the landing that redirected
-   * here (which the browser no longer sends) is carried over once, to the first logged visit.
+   * The request as its visit log should record it, as plain values read now: the Referer of the
+   * landing that redirected here (which the browser no longer sends) is carried over once, to
+   * the first logged visit.
+   *
+   * Read field by field, because adapters serve them through getters on the framework's request,
+   * and a copy because a visit waits for its final status: on Express, an object hung on a request
+   * or a response that leads back to the request makes the scavenger keep and copy much of each
+   * request's objects, which cost more than a visitor's whole request path (bench/README.md).
    */
   visitOf(request: VisitRequest, session: SessionPort | null): VisitRequest {
     const carried = session?.get(this.#refererKey);
-    if (typeof carried !== "string") return request;
-    session!.delete(this.#refererKey);
-    // Read field by field: adapters may serve the request's fields through getters.
+    if (typeof carried === "string") session!.delete(this.#refererKey);
     return {
       method: request.method,
       url: request.url,
       userAgent: request.userAgent,
-      referer: carried,
+      referer: typeof carried === "string" ? carried : request.referer,
       ip: request.ip,
     };
   }
@@ -440,7 +449,11 @@ export class VisitorFlow {
     if (decision.allow) {
       const log =
         decision.log && visitor
-          ? { visitor, visit: this.visitOf(context.visit, context.session) }
+          ? {
+              visitor,
+              visit: this.visitOf(context.visit, context.session),
+              sessionId: context.session?.id ?? null,
+            }
           : null;
       return { kind: "allow", log };
     }
@@ -463,6 +476,11 @@ export class VisitorFlow {
   clear(session: SessionPort): void {
     session.delete(this.config.sessionKey);
     session.delete(this.#refererKey);
+  }
+
+  /** Records a visit a guard let through (`GuardOutcome`'s `log`) with its final status code. */
+  recordPending(pending: PendingVisit, status: number): void {
+    this.#backend.recordVisit(pending.visitor, pending.visit, pending.sessionId, status);
   }
 
   /** Records a guarded visit with its final status code. Never throws; never blocks the response. */

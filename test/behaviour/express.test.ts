@@ -234,6 +234,25 @@ describe("express: visit logs", () => {
     expect((await ctx.passes.logs(visitor.uuid)).map((log) => log.statusCode)).toEqual([200, 200]);
   });
 
+  it("hangs nothing on the request that leads back to it or its response", async () => {
+    // Such an object makes V8's scavenger keep and copy much of every request's objects, which
+    // cost more than the rest of a visitor's request path (bench/README.md, "Garbage collection").
+    const found: string[] = [];
+    const { client } = await visitorClient((app) => {
+      app.get("/page", guarded, userIsVisitor({ scope: "REF" }), (req, res) => {
+        const key = Object.getOwnPropertySymbols(req).find((symbol) =>
+          symbol.description?.startsWith("visitor-pass"),
+        );
+        expect(key).toBeDefined();
+        const state = (req as unknown as Record<symbol, unknown>)[key!];
+        found.push(...pathsTo(state, [req, res], "state"));
+        res.send("ok");
+      });
+    });
+    expect((await client.get("/page")).status).toBe(200);
+    expect(found).toEqual([]);
+  });
+
   it("writes one row per logging guard a request passed", async () => {
     const { client, visitor } = await visitorClient((app) => {
       app.get("/twice", guarded, userIsVisitor({ scope: "REF" }), seen);
@@ -244,3 +263,23 @@ describe("express: visit logs", () => {
 });
 
 function noop(): void {}
+
+/** The paths from `root`, through properties and array items, to any of `targets`. */
+function pathsTo(root: unknown, targets: unknown[], name: string): string[] {
+  const seen = new Set<unknown>();
+  const paths: string[] = [];
+  const walk = (value: unknown, path: string): void => {
+    if (targets.includes(value)) {
+      paths.push(path);
+      return;
+    }
+    if (value === null || typeof value !== "object" || seen.has(value)) return;
+    seen.add(value);
+    for (const key of Reflect.ownKeys(value)) {
+      const child = Object.getOwnPropertyDescriptor(value, key)?.value;
+      walk(child, `${path}.${String(key)}`);
+    }
+  };
+  walk(root, name);
+  return paths;
+}

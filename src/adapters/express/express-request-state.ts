@@ -1,16 +1,22 @@
 import { IncomingMessage } from "node:http";
-import type { Request, Response } from "express";
+import type { Request } from "express";
 import { VisitorPassError, type VisitorPassUnavailable } from "../../core/errors.js";
-import type { PendingVisit, Recognition, SessionPort, VisitorFlow } from "../../core/flow.js";
+import type { PendingVisit, Recognition, VisitorFlow } from "../../core/flow.js";
 import type { Visitor } from "../../core/visitor.js";
-import type { ExpressVisit } from "./express-visit.js";
 
-/** What the middleware learnt of a request, for the guards and handlers after it. */
+/**
+ * What the middleware learnt of a request, for the guards and handlers after it. It holds nothing
+ * that leads back to the request or the response: hung on a request, such an object makes V8's
+ * scavenger keep and copy much of every request's objects, about 12 µs a request here
+ * (bench/README.md, "Garbage collection"). The request as the core sees it (`ExpressVisit`) and
+ * the session port are made afresh where they are needed.
+ */
 export interface RequestState {
   flow: VisitorFlow;
-  /** The request as the core sees it, read once (with its token: the core strips it). */
-  visit: ExpressVisit;
-  session: SessionPort | null;
+  /** The URL as requested, with its token (`ExpressVisit#url`; the core strips it). */
+  url: string;
+  /** Whether a user is signed in, as the middleware was told to decide it. */
+  isAuthenticated: (req: Request) => boolean;
   recognition: Recognition;
   /** The store failed while this request was looked at: guarded routes answer 503. */
   unavailable: VisitorPassUnavailable | null;
@@ -23,12 +29,9 @@ export interface RequestState {
   owed: OwedVisits | null;
 }
 
-export type WriteHead = (this: Response, ...args: unknown[]) => unknown;
-
-/** Guarded visits to record as the response's headers go out, and its `writeHead` before. */
+/** Guarded visits to record as the response's headers go out. */
 export interface OwedVisits {
-  writeHead: WriteHead;
-  visits: { state: RequestState; visit: PendingVisit }[];
+  visits: { flow: VisitorFlow; visit: PendingVisit }[];
 }
 
 const STATE = Symbol("visitor-pass.request");

@@ -1,6 +1,6 @@
 import type { Response } from "express";
 import type { PendingVisit } from "../../core/flow.js";
-import type { OwedVisits, RequestState, WriteHead } from "./express-request-state.js";
+import type { OwedVisits, RequestState } from "./express-request-state.js";
 
 /**
  * Records a guarded visit with the response's final status code, as its headers go out (so a
@@ -9,32 +9,40 @@ import type { OwedVisits, RequestState, WriteHead } from "./express-request-stat
  * `setHeader` calls, which a status code does not need. The response's own `writeHead` (itself
  * perhaps wrapped by express-session) runs right after, unchanged.
  *
- * What the response owes is kept on the request's state, which has room for it: adding a
- * property to a response object was the costliest step of a logged request (bench/README.md).
- * The response only has its `writeHead` replaced.
+ * The visits owed are kept on the request's state, which has room for them: adding a property
+ * to a response object was the costliest step of a logged request (bench/README.md). The
+ * response only has its `writeHead` replaced, by a closure holding the one before.
  */
 export function recordWithStatus(res: Response, state: RequestState, visit: PendingVisit): void {
   if (state.owed) {
     // A second logging guard on the same request: one row each, as they were both passed.
-    state.owed.visits.push({ state, visit });
+    state.owed.visits.push({ flow: state.flow, visit });
     return;
   }
-  const owed: OwedVisits = { writeHead: res.writeHead as WriteHead, visits: [{ state, visit }] };
+  // What is owed stays apart from the response's `writeHead` before (itself perhaps a closure
+  // over the request): the state, hung on the request, must not lead back to it.
+  const owed: OwedVisits = { visits: [{ flow: state.flow, visit }] };
   state.owed = owed;
+  const writeHead = res.writeHead as WriteHead;
   (res as { writeHead: WriteHead }).writeHead = function (this: Response, ...args: unknown[]) {
-    return recordOwed(this, owed, args);
+    return recordOwed(this, owed, writeHead, args);
   };
 }
 
+type WriteHead = (this: Response, ...args: unknown[]) => unknown;
+
 /** Records the visits `owed` (once), then writes the head with the response's `writeHead` before. */
-function recordOwed(res: Response, owed: OwedVisits, args: unknown[]): unknown {
+function recordOwed(
+  res: Response,
+  owed: OwedVisits,
+  writeHead: WriteHead,
+  args: unknown[],
+): unknown {
   if (owed.visits.length > 0) {
     // `writeHead(status, …)` sets the status it is given; otherwise it sends `res.statusCode`.
     const status = typeof args[0] === "number" ? args[0] : res.statusCode;
-    for (const { state, visit } of owed.visits) {
-      state.flow.recordVisit(visit.visitor, visit.visit, state.session, status);
-    }
+    for (const { flow, visit } of owed.visits) flow.recordPending(visit, status);
     owed.visits = [];
   }
-  return owed.writeHead.apply(res, args);
+  return writeHead.apply(res, args);
 }

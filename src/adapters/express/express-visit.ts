@@ -14,9 +14,10 @@ export class ExpressVisit implements VisitRequest, RequestContext {
   constructor(
     readonly request: Request,
     readonly isAuthenticated: (req: Request) => boolean,
+    url: string = request.originalUrl,
   ) {
     this.method = request.method;
-    this.url = request.originalUrl;
+    this.url = url;
   }
 
   get userAgent(): string | null {

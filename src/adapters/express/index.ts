@@ -106,15 +106,15 @@ function recognise(
   next: NextFunction,
 ): void {
   let state: RequestState;
+  let visit: ExpressVisit;
   let recognition: MaybePromise<Recognition>;
   try {
-    const visit = new ExpressVisit(req, isAuthenticated);
-    const session = sessionPort(req);
-    recognition = flow.recognise(visit, session, visit);
+    visit = new ExpressVisit(req, isAuthenticated);
+    recognition = flow.recognise(visit, sessionPort(req), visit);
     state = {
       flow,
-      visit,
-      session,
+      url: visit.url,
+      isAuthenticated,
       recognition: NOT_YET,
       unavailable: null,
       visitor: null,
@@ -126,11 +126,11 @@ function recognise(
   }
   if (recognition instanceof Promise) {
     recognition.then(
-      (recognised) => afterRecognition(state, recognised, andSettle, req, res, next),
+      (recognised) => afterRecognition(state, visit, recognised, andSettle, req, res, next),
       next,
     );
   } else {
-    afterRecognition(state, recognition, andSettle, req, res, next);
+    afterRecognition(state, visit, recognition, andSettle, req, res, next);
   }
 }
 
@@ -139,6 +139,7 @@ const NOT_YET: Recognition = Object.freeze({ kind: "none" });
 
 function afterRecognition(
   state: RequestState,
+  visit: ExpressVisit,
   recognition: Recognition,
   andSettle: boolean,
   req: Request,
@@ -155,17 +156,21 @@ function afterRecognition(
     return;
   }
   if (recognition.kind !== "none") hideToken(req, state.flow);
-  if (andSettle) settle(state.flow, undefined, req, res, next);
+  if (andSettle) settle(state.flow, undefined, req, res, next, visit);
   else next();
 }
 
-/** The second half: the session consulted, `req.visitor` set, or the landing's redirect sent. */
+/**
+ * The second half: the session consulted, `req.visitor` set, or the landing's redirect sent.
+ * `recognised` is the request as the first half saw it, when it runs right after it.
+ */
 function settle(
   flow: VisitorFlow,
   isAuthenticated: ((req: Request) => boolean) | undefined,
   req: Request,
   res: Response,
   next: NextFunction,
+  recognised?: ExpressVisit,
 ): void {
   let state: RequestState;
   let settlement: MaybePromise<Settlement>;
@@ -174,14 +179,15 @@ function settle(
     if (state.flow !== flow) {
       throw setupError("visitorSession() and visitorRequest() were given different passes.");
     }
-    const session = state.session ?? sessionPort(req);
+    const session = sessionPort(req);
     if (!session) {
       throw setupError(
         "visitorSession() needs req.session: mount express-session (or a compatible session middleware) before it.",
       );
     }
-    const context = isAuthenticated ? new ExpressVisit(req, isAuthenticated) : state.visit;
-    settlement = flow.settle(state.visit, session, state.recognition, context);
+    const visit = recognised ?? new ExpressVisit(req, state.isAuthenticated, state.url);
+    const context = isAuthenticated ? new ExpressVisit(req, isAuthenticated) : visit;
+    settlement = flow.settle(visit, session, state.recognition, context);
   } catch (error) {
     next(error);
     return;
@@ -223,7 +229,11 @@ export function userIsVisitor(options: GuardOptions<Request>): RequestHandler {
     let outcome: MaybePromise<GuardOutcome>;
     try {
       state = stateOf(req, "userIsVisitor()");
-      outcome = state.flow.guardRequest(guard, req, req.visitor, state);
+      outcome = state.flow.guardRequest(guard, req, req.visitor, {
+        visit: new ExpressVisit(req, state.isAuthenticated, state.url),
+        session: sessionPort(req),
+        unavailable: state.unavailable,
+      });
     } catch (error) {
       return next(error);
     }

@@ -10,6 +10,7 @@ import {
   answerOf,
   createGuard,
   type GuardOptions,
+  type PendingVisit,
   type Recognition,
   type SessionPort,
   type VisitorFlow,
@@ -51,7 +52,7 @@ interface RequestState {
   session: SessionPort;
   unavailable: VisitorPassUnavailable | null;
   /** The visit to log once the status code is final. */
-  visit?: { visitor: Visitor; request: VisitRequest };
+  visit?: PendingVisit;
 }
 
 const STATE = Symbol("visitor-pass.request");
@@ -117,12 +118,7 @@ const plugin: FastifyPluginAsync<VisitorPassPluginOptions> = async (fastify, opt
   fastify.addHook("onSend", async (request, reply, payload) => {
     const state = (request as StatefulRequest)[STATE];
     if (state?.visit) {
-      state.flow.recordVisit(
-        state.visit.visitor,
-        state.visit.request,
-        state.session,
-        reply.statusCode,
-      );
+      state.flow.recordPending(state.visit, reply.statusCode);
       state.visit = undefined;
     }
     return payload;
@@ -175,7 +171,7 @@ export function userIsVisitor(options: GuardOptions<FastifyRequest>): preHandler
     });
     if (outcome.kind === "redirect") return reply.redirect(outcome.location, outcome.status);
     if (outcome.kind === "deny") throw outcome.error;
-    if (outcome.log) state.visit = { visitor: outcome.log.visitor, request: outcome.log.visit };
+    if (outcome.log) state.visit = outcome.log;
   };
 }
 

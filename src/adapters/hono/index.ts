@@ -213,7 +213,7 @@ export function userIsVisitor(options: GuardOptions<Context>): MiddlewareHandler
     }
     await next();
     const { log } = outcome;
-    if (log) state.flow.recordVisit(log.visitor, log.visit, state.session, c.res.status);
+    if (log) state.flow.recordPending(log, c.res.status);
   };
 }
 
