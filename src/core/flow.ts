@@ -374,9 +374,9 @@ export class VisitorFlow {
    * the first logged visit.
    *
    * Read field by field, because adapters serve them through getters on the framework's request,
-   * and a copy because a visit waits for its final status: on Express, an object hung on a request
-   * or a response that leads back to the request makes the scavenger keep and copy much of each
-   * request's objects, which cost more than a visitor's whole request path (bench/README.md).
+   * and copied because a visit waits for its final status beside the request: an object there
+   * that leads back to the request can make the garbage collector keep and copy much of every
+   * request's objects (bench/README.md, "Garbage collection").
    */
   visitOf(request: VisitRequest, session: SessionPort | null): VisitRequest {
     const carried = session?.get(this.#refererKey);

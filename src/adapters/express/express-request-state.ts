@@ -7,9 +7,9 @@ import type { Visitor } from "../../core/visitor.js";
 /**
  * What the middleware learnt of a request, for the guards and handlers after it. It holds nothing
  * that leads back to the request or the response: hung on a request, such an object makes V8's
- * scavenger keep and copy much of every request's objects, about 12 µs a request here
- * (bench/README.md, "Garbage collection"). The request as the core sees it (`ExpressVisit`) and
- * the session port are made afresh where they are needed.
+ * scavenger keep and copy much of every request's objects (bench/README.md, "Garbage
+ * collection"). The request as the core sees it (`ExpressVisit`) and the session port are made
+ * afresh where they are needed.
  */
 export interface RequestState {
   flow: VisitorFlow;
