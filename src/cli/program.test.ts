@@ -459,7 +459,7 @@ describe("report sharing", () => {
       const flow = flowOf(passes, "test()");
       for (const [session, ip, userAgent] of visits) {
         const request = { method: "GET", url: "/reference", userAgent, referer: null, ip };
-        flow.recordVisit(visitor, request, { id: session } as never, 200);
+        flow.recordVisit(visitor, request, session, 200);
       }
     } finally {
       await passes.close();

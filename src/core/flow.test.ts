@@ -493,7 +493,7 @@ describe("recordVisit and passes.logs", () => {
         method: "post",
         referer: "https://example.com/mail",
       }),
-      new FakeSession("sess-abc"),
+      "sess-abc",
       201,
     );
     const [log, ...rest] = await passes.logs(visitor.uuid);
@@ -539,12 +539,7 @@ describe("recordVisit and passes.logs", () => {
 
   it("records the status code it is given, and null session and headers as null", async () => {
     const visitor = await create();
-    flow.recordVisit(
-      visitor,
-      visit("/p", { userAgent: null, referer: null, ip: null }),
-      new FakeSession(null),
-      404,
-    );
+    flow.recordVisit(visitor, visit("/p", { userAgent: null, referer: null, ip: null }), null, 404);
     const [log] = await passes.logs(visitor.uuid);
     expect(log).toMatchObject({
       statusCode: 404,
@@ -566,7 +561,7 @@ describe("recordVisit and passes.logs", () => {
         referer: "r".repeat(5000),
         ip: "1".repeat(500),
       },
-      new FakeSession("s".repeat(1000)),
+      "s".repeat(1000),
       200,
     );
     const [log] = await passes.logs(visitor.uuid);

@@ -480,17 +480,17 @@ export class VisitorFlow {
 
   /** Records a visit a guard let through (`GuardOutcome`'s `log`) with its final status code. */
   recordPending(pending: PendingVisit, status: number): void {
-    this.#backend.recordVisit(pending.visitor, pending.visit, pending.sessionId, status);
+    this.recordVisit(pending.visitor, pending.visit, pending.sessionId, status);
   }
 
   /** Records a guarded visit with its final status code. Never throws; never blocks the response. */
   recordVisit(
     visitor: Visitor,
     request: VisitRequest,
-    session: SessionPort | null,
+    sessionId: string | null,
     status: number,
   ): void {
-    this.#backend.recordVisit(visitor, request, session?.id ?? null, status);
+    this.#backend.recordVisit(visitor, request, sessionId, status);
   }
 }
 

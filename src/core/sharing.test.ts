@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   createVisitorPass,
   networkOf,
-  type SessionPort,
   type VisitorPass,
   VisitorPassConfigError,
   type VisitorPassOptions,
@@ -271,18 +270,6 @@ describe("UTC days", () => {
   });
 });
 
-/** A session port with only an id: all that visit logs read. */
-function session(id: string | null): SessionPort {
-  return {
-    id,
-    get: () => undefined,
-    set: () => {},
-    delete: () => {},
-    setCookieLifetime: () => {},
-    regenerate: async () => {},
-  };
-}
-
 describe("through the service (SQLite in memory)", () => {
   let passes: VisitorPass | null = null;
   let now = new Date("2031-05-06T12:00:00.000Z");
@@ -323,7 +310,7 @@ describe("through the service (SQLite in memory)", () => {
       ["s4", "198.51.100.1", AGENTS.bot![0]!],
     ];
     for (const [id, ip, agent] of visits) {
-      flow.recordVisit(pass, request(ip, agent), session(id), 200);
+      flow.recordVisit(pass, request(ip, agent), id, 200);
       now = new Date(now.getTime() + 60_000);
     }
     const signals = await service.sharing(pass.uuid);
@@ -354,7 +341,7 @@ describe("through the service (SQLite in memory)", () => {
     const pass = await service.create({ email: "guest@example.org", scope: "S" });
     const flow = flowOf(service, "test()");
     for (const ip of ["203.0.113.7", "203.0.113.200", "198.51.100.1", "2001:db8:5::1", null]) {
-      flow.recordVisit(pass, request(ip, AGENTS.Chrome![0]!), session("s"), 200);
+      flow.recordVisit(pass, request(ip, AGENTS.Chrome![0]!), "s", 200);
     }
     const signals = await service.sharing(pass.uuid);
     expect(signals?.networks).toBe(networks);
