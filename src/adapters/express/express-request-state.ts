@@ -26,12 +26,13 @@ export interface RequestState {
    * What the response owes the visit log, once a guard logged a visit (null before): shared by
    * every state kept on the same request, should visitor-pass run again after a guard.
    */
-  owed: OwedVisits | null;
+  owed: OwedVisit[] | null;
 }
 
-/** Guarded visits to record as the response's headers go out. */
-export interface OwedVisits {
-  visits: { flow: VisitorFlow; visit: PendingVisit }[];
+/** A guarded visit to record as the response's headers go out, and who records it. */
+export interface OwedVisit {
+  flow: VisitorFlow;
+  visit: PendingVisit;
 }
 
 const STATE = Symbol("visitor-pass.request");

@@ -1,6 +1,6 @@
 import type { Response } from "express";
 import type { PendingVisit } from "../../core/flow.js";
-import type { OwedVisits, RequestState } from "./express-request-state.js";
+import type { OwedVisit, RequestState } from "./express-request-state.js";
 
 /**
  * Records a guarded visit with the response's final status code, as its headers go out (so a
@@ -16,12 +16,12 @@ import type { OwedVisits, RequestState } from "./express-request-state.js";
 export function recordWithStatus(res: Response, state: RequestState, visit: PendingVisit): void {
   if (state.owed) {
     // A second logging guard on the same request: one row each, as they were both passed.
-    state.owed.visits.push({ flow: state.flow, visit });
+    state.owed.push({ flow: state.flow, visit });
     return;
   }
   // What is owed stays apart from the response's `writeHead` before (itself perhaps a closure
   // over the request): the state, hung on the request, must not lead back to it.
-  const owed: OwedVisits = { visits: [{ flow: state.flow, visit }] };
+  const owed: OwedVisit[] = [{ flow: state.flow, visit }];
   state.owed = owed;
   const writeHead = res.writeHead as WriteHead;
   (res as { writeHead: WriteHead }).writeHead = function (this: Response, ...args: unknown[]) {
@@ -34,15 +34,14 @@ type WriteHead = (this: Response, ...args: unknown[]) => unknown;
 /** Records the visits `owed` (once), then writes the head with the response's `writeHead` before. */
 function recordOwed(
   res: Response,
-  owed: OwedVisits,
+  owed: OwedVisit[],
   writeHead: WriteHead,
   args: unknown[],
 ): unknown {
-  if (owed.visits.length > 0) {
+  if (owed.length > 0) {
     // `writeHead(status, …)` sets the status it is given; otherwise it sends `res.statusCode`.
     const status = typeof args[0] === "number" ? args[0] : res.statusCode;
-    for (const { flow, visit } of owed.visits) flow.recordPending(visit, status);
-    owed.visits = [];
+    for (const { flow, visit } of owed.splice(0)) flow.recordPending(visit, status);
   }
   return writeHead.apply(res, args);
 }
