@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createVisitorPass, type VisitorPass } from "../index.js";
+import { CHECK_WINDOW_MS } from "../store/kysely/sqlite-fast-path.js";
 import { PassCache } from "./pass-cache.js";
 import { Visitor } from "./visitor.js";
 import { flowOf } from "./visitor-pass.js";
@@ -25,10 +27,10 @@ describe("the pass cache on SQLite", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("a deactivation through another connection cuts a cached pass off on the next lookup", async () => {
-    const visitor = await app.create({ email: "ginger@example.org", scope: "REF" });
+  /** A session of `app` holding the pass `uuid`, and what the flow restores from it. */
+  function sessionHolding(uuid: string) {
     const flow = flowOf(app, "test()");
-    const session = new Map<string, unknown>([[app.config.sessionKey, visitor.uuid]]);
+    const session = new Map<string, unknown>([[app.config.sessionKey, uuid]]);
     const port = {
       id: "s",
       get: (key: string) => session.get(key),
@@ -37,13 +39,64 @@ describe("the pass cache on SQLite", () => {
       setCookieLifetime: () => {},
       regenerate: async () => {},
     };
-    expect((await flow.restore(port))?.uuid).toBe(visitor.uuid);
-    expect((await flow.restore(port))?.uuid).toBe(visitor.uuid);
+    return { session, restore: async () => (await flow.restore(port))?.uuid ?? null };
+  }
 
+  it("a deactivation through another connection cuts a cached pass off on the next lookup", async () => {
+    const visitor = await app.create({ email: "ginger@example.org", scope: "REF" });
+    const { session, restore } = sessionHolding(visitor.uuid);
+    expect(await restore()).toBe(visitor.uuid);
+    expect(await restore()).toBe(visitor.uuid);
+
+    // Right after a lookup, within the time one data-version check answers for: deactivate()
+    // resolves only once that time has passed.
     await operator.deactivate(visitor.uuid);
 
-    expect(await flow.restore(port)).toBeNull();
+    expect(await restore()).toBeNull();
     expect(session.has(app.config.sessionKey)).toBe(false);
+  });
+
+  it("a purge through another connection cuts off a session holding a purged pass on the next lookup", async () => {
+    const visitor = await app.create({
+      email: "ginger@example.org",
+      scope: "REF",
+      expiresAt: new Date(Date.now() + 60_000),
+    });
+    const { restore } = sessionHolding(visitor.uuid);
+    // The clock both connections time their checks by, held still: the lookup's check answers
+    // until the clock has moved on by the window, which purge() must wait for.
+    let now = performance.now();
+    const clock = vi.spyOn(performance, "now").mockImplementation(() => now);
+    try {
+      expect(await restore()).toBe(visitor.uuid);
+      const moved = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          now += CHECK_WINDOW_MS;
+          resolve();
+        }, 50),
+      );
+      // An expired link still serves the session that holds it, until the pass is purged.
+      const purged = await operator.purge({ before: new Date(Date.now() + 120_000) });
+      expect(purged).toBe(1);
+      expect(await restore()).toBeNull();
+      await moved;
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it(`sees a hand-written UPDATE by another connection within ${CHECK_WINDOW_MS} ms`, async () => {
+    const visitor = await app.create({ email: "ginger@example.org", scope: "REF" });
+    const { restore } = sessionHolding(visitor.uuid);
+    expect(await restore()).toBe(visitor.uuid);
+    const db = new Database(path.join(dir, "passes.sqlite3"));
+    try {
+      db.prepare("update visitor_pass_visitors set is_active = 0 where uuid = ?").run(visitor.uuid);
+    } finally {
+      db.close();
+    }
+    await new Promise((resolve) => setTimeout(resolve, CHECK_WINDOW_MS + 1));
+    expect(await restore()).toBeNull();
   });
 
   it("sees this process's own writes at once", async () => {

@@ -133,7 +133,9 @@ export interface VisitorStore {
   /**
    * Optional: whether passes may have been changed by another connection since the last call,
    * answered synchronously and cheaply. Stores that can tell let the core cache pass lookups;
-   * stores without it get no cache.
+   * stores without it get no cache. An exact store may answer from a check made a moment ago,
+   * if its own `update`, `claim` and `purge` resolve only once every connection's answer reports
+   * them (`admit` need not: the use it spends is checked by the database, never by the cache).
    */
   changedElsewhere?(): boolean;
   /**

@@ -14,6 +14,8 @@ export interface Connection {
    * uses), once it is open, for the few hot statements that skip the query builder.
    */
   sqlite?: () => SqliteHandle | null;
+  /** For a SQLite database: whether other connections can open it (a file, not `:memory:`). */
+  sqliteShared?: boolean;
 }
 
 /** The subset of better-sqlite3's `Database` the store uses directly. */
@@ -50,6 +52,7 @@ export function connect(target: DatabaseTarget): Connection {
         family: "sqlite",
         owned: true,
         sqlite: () => handle,
+        sqliteShared: target.filename !== ":memory:",
       };
     }
     case "postgres":

@@ -74,7 +74,9 @@ export class KyselyStore implements VisitorStore {
     this.#owned = connection.owned;
     this.#t = tableNames(tablePrefix);
     this.analytics = new KyselyAnalytics(this.db, this.family, this.#t);
-    this.#sqlite = connection.sqlite ? new SqliteFastPath(connection.sqlite, this.#t.logs) : null;
+    this.#sqlite = connection.sqlite
+      ? new SqliteFastPath(connection.sqlite, this.#t.logs, { shared: connection.sqliteShared })
+      : null;
     if (this.#sqlite) {
       const fast = this.#sqlite;
       this.changedElsewhere = () => fast.changedElsewhere();
@@ -127,12 +129,15 @@ export class KyselyStore implements VisitorStore {
   async update(uuid: string, changes: VisitorChanges): Promise<VisitorRecord | null> {
     const set = this.#columns(changes);
     if (Object.keys(set).length === 0) return this.findByUuid(uuid);
-    return this.#updateReturning(uuid, false, (db) =>
+    const record = await this.#updateReturning(uuid, false, (db) =>
       db
         .updateTable(this.#t.visitors)
         .set(set as never)
         .where("uuid", "=", uuid),
     );
+    // A deactivation (or a narrower scope) is refused by every process once this resolves.
+    if (record) await this.#sqlite?.seenElsewhere();
+    return record;
   }
 
   async findByFormUuid(uuid: string): Promise<VisitorRecord | null> {
@@ -149,7 +154,7 @@ export class KyselyStore implements VisitorStore {
     newUuid: string,
     changes: VisitorChanges,
   ): Promise<VisitorRecord | null> {
-    return this.#updateReturning(newUuid, true, (db) =>
+    const record = await this.#updateReturning(newUuid, true, (db) =>
       db
         .updateTable(this.#t.visitors)
         .set({
@@ -161,6 +166,9 @@ export class KyselyStore implements VisitorStore {
         .where("uuid", "=", uuid)
         .where("is_active", "=", this.#bool(false)),
     );
+    // The form's token names the pass it became in every process once this resolves.
+    if (record) await this.#sqlite?.seenElsewhere();
+    return record;
   }
 
   #columns(changes: VisitorChanges): Partial<Record<keyof VisitorRow, unknown>> {
@@ -377,7 +385,11 @@ export class KyselyStore implements VisitorStore {
       const took = performance.now() - started;
       purged += deleted;
       if (deleted > 0) onBatch?.(purged);
-      if (deleted < size) return purged;
+      if (deleted < size) {
+        // A session holding a purged pass is refused by every process once this resolves.
+        if (purged > 0) await this.#sqlite?.seenElsewhere();
+        return purged;
+      }
       // A batch holds the event loop while SQLite works (its driver is synchronous), commit and
       // checkpoint included: smaller batches while they take longer than the budget, larger (up
       // to `batchSize`) while they are quick.
