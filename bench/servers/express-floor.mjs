@@ -6,7 +6,7 @@
  * - A pass is looked up once and kept in a Map, forgotten whenever `PRAGMA data_version` says
  *   another connection wrote, checked at most once in 5 ms (as visitor-pass's pass cache does).
  * - The route is guarded by the pass's scope, and each visit queued with its final status and
- *   written 20 ms later, in one transaction, to the same table with its indexes and foreign key.
+ *   written 50 ms later (as visitor-pass does), in one transaction, to the same table with its indexes and foreign key.
  *
  * No validation, no token handling, no options, no error paths: nothing a library needs and this
  * request does not. `GET /start` puts the pass in a new session (the visitor app's landing).
@@ -113,7 +113,7 @@ app.get(
         null,
         null,
       ]);
-      if (timer === null) timer = setTimeout(flush, 20);
+      if (timer === null) timer = setTimeout(flush, 50);
     });
     next();
   },
