@@ -277,11 +277,12 @@ export class VisitorAdmin<R = unknown> {
     if (keys.some((key) => key === null)) {
       return this.#badRequest(frame, ["One of the selected passes is not a pass identifier."]);
     }
-    let changed = 0;
-    for (const key of keys as string[]) {
-      const result = await this.#passes[action as "deactivate" | "reactivate"](key);
-      if (result) changed += 1;
-    }
+    // At once rather than one after the other: on SQLite each write resolves only once every
+    // process's pass cache must see it (a few ms), and those waits then overlap.
+    const results = await Promise.all(
+      (keys as string[]).map((key) => this.#passes[action as "deactivate" | "reactivate"](key)),
+    );
+    const changed = results.filter((result) => result !== null).length;
     const back = parseListParams(new URLSearchParams(first(form.return) ?? ""));
     const params: ListParams = back.ok ? back.params : DEFAULT_LIST;
     const query = new URLSearchParams(listQuery(params));
