@@ -178,8 +178,8 @@ async function growth() {
       file,
     });
   }
-  // Seeding leaves gigabytes of dirty pages for the kernel to write back; measured meanwhile, the
-  // first ratio came out at 0.81–0.92 against 0.97 for the same two apps on their own.
+  // Seeding leaves gigabytes of dirty pages for the kernel to write back: written before the
+  // measurement rather than during it.
   execFileSync("sync");
   say();
   say("| stored | req/s | relative to the smallest |");
