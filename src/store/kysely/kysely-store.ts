@@ -135,7 +135,7 @@ export class KyselyStore implements VisitorStore {
         .set(set as never)
         .where("uuid", "=", uuid),
     );
-    // A deactivation (or a narrower scope) is refused by every process once this resolves.
+    // A deactivation is refused by every process once this resolves.
     if (record) await this.#sqlite?.seenElsewhere();
     return record;
   }
