@@ -90,9 +90,11 @@ export interface VisitorPassOptions {
   /**
    * Cache pass lookups in memory, so a visitor's requests cost no query.
    *
-   * - `true`: only where the store can tell exactly, on every lookup, that another connection
-   *   changed something (SQLite, through `PRAGMA data_version`): a deactivation anywhere still
-   *   cuts access on the next request. On PostgreSQL and MySQL every lookup is a query.
+   * - `true`: only where the store can tell exactly that another connection changed something
+   *   (SQLite, through `PRAGMA data_version`, asked at most once every 5 ms; writes of passes
+   *   through visitor-pass resolve only once those 5 ms have passed): a deactivation anywhere
+   *   still cuts access on the next request, and a hand-written `UPDATE` is felt within 5 ms. On
+   *   PostgreSQL and MySQL every lookup is a query.
    * - `"listen"`: on PostgreSQL too (a `postgres://` URL), kept in step by `LISTEN`/`NOTIFY`: a
    *   trigger announces every change to a pass, by any process or tool, and each process drops
    *   its cache when the notice arrives (usually within a millisecond or two of the commit);

@@ -10,7 +10,8 @@ interface Entry {
  * Recently read passes by stored key, so that a visitor's every request does not cost a query.
  * Every read first asks the store whether another connection changed anything, and forgets
  * everything if so; this process's own writes drop their key. On SQLite the answer is exact
- * (`PRAGMA data_version`); on PostgreSQL it comes by notification (see `PgChangeListener`), and
+ * for every write made through visitor-pass (`PRAGMA data_version`, asked at most once every
+ * 5 ms, while such writes resolve only 5 ms after their commit); on PostgreSQL it comes by notification (see `PgChangeListener`), and
  * `maxAge` bounds how long an entry can live should one ever be lost. Bounded in size; the least
  * recently stored entry goes first. It keeps `Visitor`s themselves (immutable), so that a hit
  * allocates nothing.
