@@ -5,7 +5,7 @@
  *   npm run example:hono     then open http://localhost:3002/
  *
  * Passes live in SQLite (visitor-pass.sqlite3 here) unless VISITOR_PASS_DATABASE_URL says otherwise.
- * Hono has no session: the visitor is kept in a signed cookie (VISITOR_PASS_SECRET signs it).
+ * Hono has no session: the visitor is kept in an encrypted cookie (keyed from VISITOR_PASS_SECRET).
  */
 import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
@@ -46,7 +46,7 @@ export function createApp({ passes, secret }: ExampleOptions): Hono {
   });
 
   const app = new Hono();
-  // Before the routes it serves: recognises ?vuid=… links, keeps the visitor in a signed cookie.
+  // Before the routes it serves: recognises ?vuid=… links, keeps the visitor in an encrypted cookie.
   app.use(visitorPass(passes, { secret: secret ?? randomBytes(32).toString("hex") }));
   // The self-service form, where guards with `selfService: true` send people without a pass.
   app.route(passes.config.selfServicePath, selfService(passes));

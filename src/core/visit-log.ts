@@ -19,6 +19,8 @@ const BATCH_SIZE = 250;
 const MAX_HELD = 50_000;
 /** How soon a failed write is tried again, in milliseconds. */
 const RETRY_DELAY = 1_000;
+/** Most characters of a path, a query string or a Referer that a visit log keeps. */
+export const LOGGED_URL_LENGTH = 2000;
 
 /**
  * Writes visit logs off the request path, in batches: each response only queues its row, and one
@@ -54,10 +56,10 @@ export class VisitLogWriter {
       visitorId: visitor.id,
       sessionKey: clip(sessionId, 255),
       httpMethod: clip(request.method.toUpperCase(), 16),
-      requestUri: clip(pathOf(url), 2000) || "/",
-      queryString: clip(queryWithout(url, key), 2000),
+      requestUri: clip(pathOf(url), LOGGED_URL_LENGTH) || "/",
+      queryString: clip(queryWithout(url, key), LOGGED_URL_LENGTH),
       httpUserAgent: userAgent,
-      httpReferer: referer === null ? null : clip(stripToken(referer, key), 2000),
+      httpReferer: referer === null ? null : clip(stripToken(referer, key), LOGGED_URL_LENGTH),
       remoteAddr,
       statusCode: status,
       timestamp: this.config.now(),

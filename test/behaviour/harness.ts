@@ -24,7 +24,7 @@ export interface HarnessOptions {
 export interface RunningApp {
   /** Base URL of the listening server, e.g. `http://127.0.0.1:41234`. */
   url: string;
-  /** Name of the cookie that carries the session (Hono: the signed stash). */
+  /** Name of the cookie that carries the session (Hono: the encrypted stash). */
   sessionCookie: string;
   /** The session id a session cookie value stands for (as visit logs record it), or `null`. */
   sessionIdOf(cookieValue: string): string | null;
@@ -39,7 +39,7 @@ export interface Capabilities {
   /**
    * The visitor is stashed in a server-side session that the cookie only names (express-session,
    * @fastify/session): the app keeps its own data in the same session, and an id the server
-   * dropped grants nothing even when a browser replays it. `false` for Hono's signed cookie
+   * dropped grants nothing even when a browser replays it. `false` for Hono's encrypted cookie
    * stash, which carries the uuid itself (with an absolute expiry) and nothing of the app's: there
    * is no old id to revoke, a copy of a cookie holds exactly what it held, and the app keeps its
    * own data in cookies of its own.

@@ -1,3 +1,4 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
@@ -16,9 +17,9 @@ import { SCOPE_ANY, type VisitorPass } from "../../src/index.js";
 import type { FrameworkHarness, HarnessOptions, RunningApp } from "./harness.js";
 import { APP_COOKIE_MAX_AGE, REFERENCE_SCOPE, SELF_SERVICE_PATH } from "./routes.js";
 
-/** Signs the stash cookie. */
+/** Keys the stash cookie. */
 export const HONO_SECRET = "behaviour-suite-stash-secret-of-32+chars";
-/** Name of the stash cookie. */
+/** Name of the stash cookie on http (the suite's servers); on https it is `__Host-` and this. */
 export const STASH_COOKIE = "visitor_pass";
 /** The app's own cookies: who is signed in (signed), and a bit of anonymous data. */
 const USER_COOKIE = "app_user";
@@ -157,17 +158,60 @@ export function buildHonoApp(passes: VisitorPass, options: HonoAppOptions = {}):
   return app;
 }
 
-/** The session id inside a stash cookie value (`<base64url JSON>.<signature>`), or `null`. */
-function stashSessionId(cookieValue: string): string | null {
+/** What a stash cookie holds, once opened. */
+export interface StashContent {
+  sid: string;
+  data: Record<string, string>;
+  exp: number;
+  age?: number;
+}
+
+/**
+ * The stash cookie's key as the documented format derives it (HKDF-SHA256 of the secret), written
+ * here with node:crypto apart from the adapter's Web Crypto, so the suite checks the format.
+ */
+function stashKey(secret: string): Buffer {
+  return Buffer.from(
+    hkdfSync("sha256", secret, "visitor-pass", "hono cookie stash, AES-256-GCM, v1", 32),
+  );
+}
+
+/** A stash cookie value: base64url of a 12-byte IV, the AES-256-GCM ciphertext and its tag. */
+export function sealStash(
+  stash: StashContent,
+  { name = STASH_COOKIE, secret = HONO_SECRET }: { name?: string; secret?: string } = {},
+): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", stashKey(secret), iv);
+  cipher.setAAD(Buffer.from(name));
+  const sealed = Buffer.concat([cipher.update(JSON.stringify(stash)), cipher.final()]);
+  return Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString("base64url");
+}
+
+/** What a stash cookie value holds, or `null` when it does not open under `secret` and `name`. */
+export function openStash(
+  cookieValue: string,
+  { name = STASH_COOKIE, secret = HONO_SECRET }: { name?: string; secret?: string } = {},
+): StashContent | null {
   try {
-    const raw = decodeURIComponent(cookieValue);
-    const payload = raw.slice(0, raw.lastIndexOf("."));
-    const json = Buffer.from(payload, "base64url").toString("utf8");
-    const sid = (JSON.parse(json) as { sid?: unknown }).sid;
-    return typeof sid === "string" ? sid : null;
+    const bytes = Buffer.from(decodeURIComponent(cookieValue), "base64url");
+    const decipher = createDecipheriv("aes-256-gcm", stashKey(secret), bytes.subarray(0, 12));
+    decipher.setAAD(Buffer.from(name));
+    decipher.setAuthTag(bytes.subarray(bytes.length - 16));
+    const plain = Buffer.concat([
+      decipher.update(bytes.subarray(12, bytes.length - 16)),
+      decipher.final(),
+    ]);
+    return JSON.parse(plain.toString("utf8")) as StashContent;
   } catch {
     return null;
   }
+}
+
+/** The session id inside a stash cookie value, or `null`. */
+function stashSessionId(cookieValue: string): string | null {
+  const sid = openStash(cookieValue)?.sid;
+  return typeof sid === "string" ? sid : null;
 }
 
 export const honoHarness: FrameworkHarness = {

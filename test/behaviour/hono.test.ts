@@ -9,69 +9,145 @@ import { openPasses } from "../support/databases.js";
 import { Client, setCookies } from "./client.js";
 import type { RunningApp } from "./harness.js";
 import { APP_COOKIE_MAX_AGE } from "./harness.js";
-import { buildHonoApp, HONO_SECRET, honoHarness, STASH_COOKIE, serveHono } from "./hono-harness.js";
+import {
+  buildHonoApp,
+  HONO_SECRET,
+  honoHarness,
+  openStash,
+  STASH_COOKIE,
+  type StashContent,
+  sealStash,
+  serveHono,
+} from "./hono-harness.js";
 import { Clock, click, newPass, SQLITE, useApp, whoami } from "./support.js";
 
-/** A stash cookie value as the adapter writes it: base64url JSON, a dot, HMAC-SHA256 in base64. */
-function stashValue(
-  stash: { sid: string; data: Record<string, string>; exp: number; age?: number },
-  secret = HONO_SECRET,
-): string {
+/** A stash cookie value as the previous version wrote it: base64url JSON, a dot, HMAC-SHA256. */
+function signedOnlyValue(stash: StashContent, secret = HONO_SECRET): string {
   const payload = Buffer.from(JSON.stringify(stash)).toString("base64url");
   const signature = createHmac("sha256", secret).update(payload).digest("base64");
   return `${payload}.${signature}`;
 }
 
-function cookieHeader(value: string): { headers: { cookie: string } } {
-  return { headers: { cookie: `${STASH_COOKIE}=${encodeURIComponent(value)}` } };
+function cookieHeader(value: string, name = STASH_COOKIE): { headers: { cookie: string } } {
+  return { headers: { cookie: `${name}=${encodeURIComponent(value)}` } };
 }
 
-function stashCookieOf(response: Response): Cookie | undefined {
+function stashCookieOf(response: Response, name = STASH_COOKIE): Cookie | undefined {
   return setCookies(response)
     .map((header) => Cookie.parse(header))
-    .find((cookie) => cookie?.key === STASH_COOKIE);
+    .find((cookie) => cookie?.key === name);
 }
 
-/** What is Hono's own: the signed cookie stash, its setup checks, a plugged-in session. */
-describe("hono: the signed cookie stash", () => {
+/** The stash's `Set-Cookie` header line as sent, `Set-Cookie: ` included; fails when there is none. */
+function stashLineOf(response: Response, name = STASH_COOKIE): string {
+  const lines = setCookies(response).filter((header) => header.startsWith(`${name}=`));
+  expect(lines).toHaveLength(1);
+  return `Set-Cookie: ${lines[0]}`;
+}
+
+const HOST = `__Host-${STASH_COOKIE}`;
+
+/** What is Hono's own: the encrypted cookie stash, its setup checks, a plugged-in session. */
+describe("hono: the encrypted cookie stash", () => {
   const ctx = useApp(honoHarness, SQLITE);
 
-  it("is HttpOnly, SameSite=Lax, Path=/, and Secure on https only", async () => {
+  it("is HttpOnly, SameSite=Lax, Path=/; on https it is __Host- and Secure, on http plain", async () => {
     const app = buildHonoApp(ctx.passes);
-    for (const [origin, secure] of [
-      ["https://example.org", true],
-      ["http://example.org", false],
+    for (const [origin, name, secure] of [
+      ["https://example.org", HOST, true],
+      ["http://example.org", STASH_COOKIE, false],
     ] as const) {
       const visitor = await newPass(ctx.passes);
       const landing = await app.request(`${origin}${ctx.passes.tokenise("/reference", visitor)}`);
       expect(landing.status).toBe(302);
-      const cookie = stashCookieOf(landing);
+      expect(setCookies(landing)).toHaveLength(1);
+      const cookie = stashCookieOf(landing, name);
       expect(cookie).toBeDefined();
       expect(cookie!.httpOnly).toBe(true);
       expect(cookie!.sameSite).toBe("lax");
       expect(cookie!.path).toBe("/");
+      expect(cookie!.domain).toBeNull();
       expect(cookie!.secure).toBe(secure);
+
+      // Read back under the name this request's scheme uses, and under no other.
+      const other = name === HOST ? STASH_COOKIE : HOST;
+      const back = await app.request(`${origin}/reference`, cookieHeader(cookie!.value, name));
+      expect(back.status).toBe(200);
+      const elsewhere = await app.request(
+        `${origin}/reference`,
+        cookieHeader(cookie!.value, other),
+      );
+      expect(elsewhere.status).toBe(403);
+      const otherOrigin = origin.startsWith("https:")
+        ? "http://example.org"
+        : "https://example.org";
+      const downgraded = await app.request(
+        `${otherOrigin}/reference`,
+        cookieHeader(cookie!.value, name),
+      );
+      expect(downgraded.status).toBe(403);
     }
   });
 
-  it("holds the uuid, a session id and an absolute expiry, signed", async () => {
+  it("`secure: true` gives the __Host- cookie on an http URL (TLS ended by a proxy)", async () => {
+    const app = buildHonoApp(ctx.passes, { visitorPass: { secure: true } });
+    const visitor = await newPass(ctx.passes);
+    const landing = await app.request(
+      `http://example.org${ctx.passes.tokenise("/reference", visitor)}`,
+    );
+    const cookie = stashCookieOf(landing, HOST);
+    expect(cookie?.secure).toBe(true);
+    expect(stashCookieOf(landing, STASH_COOKIE)).toBeUndefined();
+    const back = await app.request(
+      "http://example.org/reference",
+      cookieHeader(cookie!.value, HOST),
+    );
+    expect(back.status).toBe(200);
+
+    // Leaving the stash deletes the same cookie.
+    const finish = await app.request("http://example.org/reference/finish", {
+      method: "POST",
+      ...cookieHeader(cookie!.value, HOST),
+    });
+    expect(finish.status).toBe(200);
+    const deleted = stashCookieOf(finish, HOST);
+    expect(deleted?.value).toBe("");
+    expect(deleted?.secure).toBe(true);
+  });
+
+  it("reveals nothing of what it holds: the token is not in it, and no two seals look alike", async () => {
     const visitor = await newPass(ctx.passes, { sessionExpiry: 3600 });
-    const landing = await ctx.client("manual").get(ctx.passes.tokenise("/reference", visitor));
-    const cookie = stashCookieOf(landing)!;
-    expect(cookie.maxAge).toBe(3600);
-    const raw = decodeURIComponent(cookie.value);
-    const [payload, signature] = [
-      raw.slice(0, raw.lastIndexOf(".")),
-      raw.slice(raw.lastIndexOf(".") + 1),
-    ];
-    expect(signature).toBe(createHmac("sha256", HONO_SECRET).update(payload).digest("base64"));
-    const stash = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+    const values: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const landing = await ctx.client("manual").get(ctx.passes.tokenise("/reference", visitor));
+      const cookie = stashCookieOf(landing)!;
+      expect(cookie.maxAge).toBe(3600);
+      values.push(decodeURIComponent(cookie.value));
+    }
+    const token = visitor.uuid.toLowerCase();
+    for (const value of values) {
+      expect(value).toMatch(/^[A-Za-z0-9_-]+$/);
+      const decoded = [
+        value,
+        Buffer.from(value, "base64url").toString("latin1"),
+        Buffer.from(value, "base64url").toString("hex"),
+      ]
+        .join("\n")
+        .toLowerCase();
+      expect(decoded).not.toContain(token);
+      expect(decoded).not.toContain(token.replace(/-/g, ""));
+      expect(decoded).not.toContain("sid");
+    }
+    expect(values[0]).not.toBe(values[1]);
+
+    // What the app's key opens: the uuid, a session id and an absolute expiry.
+    const stash = openStash(values[0]!)!;
     expect(stash.data[ctx.passes.config.sessionKey]).toBe(visitor.uuid);
     expect(typeof stash.sid).toBe("string");
     expect(Math.abs(stash.exp - (Date.now() + 3600_000))).toBeLessThan(60_000);
   });
 
-  it("a forged, edited or expired stash grants nothing; the same stash signed right does (control)", async () => {
+  it("a forged, edited, moved, old-format or expired stash grants nothing; one sealed right does (control)", async () => {
     const visitor = await newPass(ctx.passes);
     const key = ctx.passes.config.sessionKey;
     const stash = { sid: randomUUID(), data: { [key]: visitor.uuid }, exp: Date.now() + 3600_000 };
@@ -81,46 +157,115 @@ describe("hono: the signed cookie stash", () => {
       return response.status;
     };
 
-    const genuine = stashValue(stash);
+    const genuine = sealStash(stash);
     expect(await guarded(genuine)).toBe(200);
 
-    const other = await newPass(ctx.passes);
-    const payload = (s: object) => Buffer.from(JSON.stringify(s)).toString("base64url");
-    const signature = genuine.slice(genuine.lastIndexOf(".") + 1);
+    const bytes = Buffer.from(genuine, "base64url");
+    const flipped = (index: number) => {
+      const copy = Buffer.from(bytes);
+      copy[index]! ^= 1;
+      return copy.toString("base64url");
+    };
     const refused = {
-      "signed with another secret": stashValue(stash, "another-secret-of-at-least-32-chars!"),
-      unsigned: payload(stash),
-      "another visitor under the genuine signature": `${payload({ ...stash, data: { [key]: other.uuid } })}.${signature}`,
-      "a later expiry under the genuine signature": `${payload({ ...stash, exp: stash.exp + 1 })}.${signature}`,
-      "past its expiry, signed right": stashValue({ ...stash, exp: Date.now() - 1000 }),
+      "sealed with another secret": sealStash(stash, {
+        secret: "another-secret-of-at-least-32-chars!",
+      }),
+      "sealed for another cookie name": sealStash(stash, { name: HOST }),
+      "a bit flipped in the IV": flipped(0),
+      "a bit flipped in the ciphertext": flipped(20),
+      "a bit flipped in the tag": flipped(bytes.length - 1),
+      "cut short by a byte": bytes.subarray(0, bytes.length - 1).toString("base64url"),
+      "readable JSON, unsealed": Buffer.from(JSON.stringify(stash)).toString("base64url"),
+      "signed by the previous version": signedOnlyValue(stash),
+      "past its expiry, sealed right": sealStash({ ...stash, exp: Date.now() - 1000 }),
     };
     for (const [what, value] of Object.entries(refused)) {
       expect({ what, status: await guarded(value) }).toEqual({ what, status: 403 });
     }
+    const who = await fetch(
+      `${ctx.app.url}/whoami`,
+      cookieHeader(refused["a bit flipped in the tag"]),
+    );
+    expect(await who.json()).toEqual({ visitor: null, isVisitor: false });
   });
 
-  it("a signature spelt another way (the unused bits of its last base64 digit) is refused", async () => {
+  it("a seal spelt another way (the unused bits of its last base64url digit) is refused", async () => {
     const visitor = await newPass(ctx.passes);
-    const vera = ctx.client();
-    await click(vera, ctx.passes, visitor);
-    const genuine = decodeURIComponent((await vera.cookie(STASH_COOKIE))!);
-    const DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    // The signature is 43 digits and "=": the last digit carries 2 bits that atob ignores.
-    const last = genuine.length - 2;
-    const digit = DIGITS.indexOf(genuine[last]!);
-    const spellings = [0, 1, 2, 3]
-      .map((low) => DIGITS[(digit & ~3) | low]!)
-      .filter((char) => char !== genuine[last]);
-    expect(spellings).toHaveLength(3);
-    for (const char of spellings) {
-      const value = `${genuine.slice(0, last)}${char}=`;
-      expect(Buffer.from(value.slice(value.lastIndexOf(".") + 1), "base64")).toEqual(
-        Buffer.from(genuine.slice(genuine.lastIndexOf(".") + 1), "base64"),
-      );
-      const response = await fetch(`${ctx.app.url}/reference`, cookieHeader(value));
-      expect(response.status).toBe(403);
+    const key = ctx.passes.config.sessionKey;
+    // A stash whose sealed bytes leave 4 unused bits in the last digit: 15 other spellings.
+    let genuine = "";
+    for (let pad = ""; pad.length < 3; pad += "x") {
+      genuine = sealStash({
+        sid: `s${pad}`,
+        data: { [key]: visitor.uuid },
+        exp: Date.now() + 3600_000,
+      });
+      if (Buffer.from(genuine, "base64url").length % 3 === 1) break;
     }
+    expect(Buffer.from(genuine, "base64url").length % 3).toBe(1);
     expect((await fetch(`${ctx.app.url}/reference`, cookieHeader(genuine))).status).toBe(200);
+    const DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const last = genuine.length - 1;
+    const digit = DIGITS.indexOf(genuine[last]!);
+    const spellings = Array.from({ length: 16 }, (_, low) => DIGITS[(digit & ~15) | low]!).filter(
+      (char) => char !== genuine[last],
+    );
+    expect(spellings).toHaveLength(15);
+    for (const char of spellings) {
+      const value = `${genuine.slice(0, last)}${char}`;
+      expect(Buffer.from(value, "base64url")).toEqual(Buffer.from(genuine, "base64url"));
+      const response = await fetch(`${ctx.app.url}/reference`, cookieHeader(value));
+      await response.arrayBuffer();
+      expect({ char, status: response.status }).toEqual({ char, status: 403 });
+    }
+  });
+});
+
+/**
+ * Browsers drop a `Set-Cookie` line of 4,096 bytes or more: the visitor whose one-use link was
+ * spent would then be left outside. A long Referer, carried to the first logged visit, is what
+ * could make it so.
+ */
+describe("hono: the stash cookie stays under 4,096 bytes", () => {
+  const ctx = useApp(honoHarness, SQLITE);
+
+  for (const length of [3_000, 10_000]) {
+    it(`a ${length.toLocaleString("en")}-character same-site Referer: admitted, restored, logged clipped`, async () => {
+      const visitor = await newPass(ctx.passes, { sessionExpiry: 3600, maxUses: 1 });
+      const referer = `${ctx.app.url}/from?${"q=long&".repeat(length)}`.slice(0, length);
+      const vera = ctx.client("manual");
+      const landing = await vera.get(ctx.passes.tokenise("/reference", visitor), {
+        headers: { referer },
+      });
+      await landing.arrayBuffer();
+      expect(landing.status).toBe(302);
+      expect(Buffer.byteLength(stashLineOf(landing))).toBeLessThan(4096);
+
+      const first = await vera.get("/reference");
+      expect(first.status).toBe(200);
+      expect(await whoami(vera)).toEqual({ visitor: visitor.uuid, isVisitor: true });
+      const [log] = await ctx.passes.logs(visitor.uuid);
+      expect(log!.httpReferer).toBeTruthy();
+      expect(referer.startsWith(log!.httpReferer!)).toBe(true);
+      expect(log!.httpReferer!.length).toBeLessThanOrEqual(2000);
+    });
+  }
+
+  it("on https too, under the __Host- name, with a Referer of 10,000 non-ASCII characters", async () => {
+    const app = buildHonoApp(ctx.passes);
+    const visitor = await newPass(ctx.passes, { maxUses: 1 });
+    const referer = `https://example.org/${"é".repeat(10_000)}`;
+    const landing = await app.request(
+      `https://example.org${ctx.passes.tokenise("/reference", visitor)}`,
+      { headers: { referer: Buffer.from(referer, "utf8").toString("latin1") } },
+    );
+    expect(landing.status).toBe(302);
+    const line = stashLineOf(landing, HOST);
+    expect(Buffer.byteLength(line)).toBeLessThan(4096);
+    const value = stashCookieOf(landing, HOST)!.value;
+    const back = await app.request("https://example.org/reference", cookieHeader(value, HOST));
+    expect(back.status).toBe(200);
+    expect(await back.json()).toMatchObject({ visitor: visitor.uuid, isVisitor: true });
   });
 });
 
@@ -220,6 +365,17 @@ describe("hono: setup", () => {
         VisitorPassConfigError,
       );
     }
+  });
+
+  it("a cookieName that is no cookie token (or too long to leave room for the stash), or a secure that is no boolean, throws at setup", () => {
+    for (const cookieName of ["", "two words", "semi;colon", "n".repeat(201), 7 as never]) {
+      expect(() => visitorPass(passes, { secret: HONO_SECRET, cookieName })).toThrow(
+        VisitorPassConfigError,
+      );
+    }
+    expect(() =>
+      visitorPass(passes, { secret: HONO_SECRET, cookieName: "n".repeat(200) }),
+    ).not.toThrow();
   });
 
   it("with a server-side session plugged in, no secret is needed", () => {

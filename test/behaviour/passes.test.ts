@@ -115,7 +115,7 @@ describe.each(matrix(HARNESSES))("passes in storage: %s", (_label, harness, data
           expect(guarded.status).toBe(403);
           expect(await who.json()).toEqual({ visitor: null, isVisitor: false });
         } else {
-          // A signed cookie cannot be revoked: a copy holds what it held, A, and never B.
+          // A sealed cookie cannot be revoked: a copy holds what it held, A, and never B.
           expect(guarded.status).toBe(200);
           expect(await who.json()).toEqual({ visitor: a.uuid, isVisitor: true });
           // It is cut off with A's pass, like every session holding it.

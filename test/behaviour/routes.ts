@@ -25,7 +25,7 @@
  * (500 when it has none). The app's own session cookie policy is a persistent cookie of
  * `APP_COOKIE_MAX_AGE` seconds, so that a pass's `sessionExpiry` can be told apart from it.
  *
- * Hono has no session: there the visitor is stashed in visitor-pass's signed cookie (whose
+ * Hono has no session: there the visitor is stashed in visitor-pass's encrypted cookie (whose
  * `maxAge` is the app's policy), and "the session" of `/login`, `/anon-data` and `/cart` is the
  * app's own cookies, read by an app middleware before the visitor middleware.
  */

@@ -16,7 +16,7 @@ import {
 import { stripToken } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
-import { type CommittableSession, cookieSession } from "./hono-cookie-session.js";
+import { type CommittableSession, cookieStash } from "./hono-cookie-session.js";
 import { pageResponse } from "./hono-response.js";
 
 declare module "hono" {
@@ -34,12 +34,23 @@ export { selfService } from "./hono-self-service.js";
 
 export interface HonoVisitorPassOptions {
   /**
-   * Signs the stash cookie (HMAC-SHA256); at least 32 characters. Required unless `session` is
-   * given.
+   * Keys the stash cookie, which is sealed with AES-256-GCM under a key derived from this with
+   * HKDF-SHA256; at least 32 characters. Required unless `session` is given.
    */
   secret?: string;
-  /** Name of the stash cookie. @default "visitor_pass" */
+  /**
+   * Name of the stash cookie on http; on https it is `__Host-` and this name (a cookie token of
+   * at most 200 characters).
+   * @default "visitor_pass"
+   */
   cookieName?: string;
+  /**
+   * Whether the stash cookie is for https only: named `__Host-<cookieName>`, with `Secure`,
+   * `Path=/` and no `Domain`. Set `true` behind a proxy that ends TLS, where the request URL
+   * says http.
+   * @default whether the request URL is https
+   */
+  secure?: boolean;
   /**
    * The stash cookie's lifetime in seconds, the app's cookie policy: the cookie lives this long
    * for a pass with `sessionExpiry: null` and for a signed-in user. A pass with `sessionExpiry: 0`
@@ -69,6 +80,8 @@ interface RequestState {
 }
 
 const STATE = "visitorPass:state";
+/** A cookie name as RFC 6265 allows it (a token), short enough to leave room for the stash. */
+const COOKIE_NAME = /^[\w!#$%&'*.^`|~+-]{1,200}$/;
 
 function visitRequest(c: Context): VisitRequest {
   const url = new URL(c.req.url);
@@ -108,7 +121,7 @@ function stateOf(c: Context, caller: string): RequestState {
 /**
  * The visitor-pass middleware: recognises a token on the query string (admitting, rotating the
  * stash and redirecting off the token), restores a stashed visitor, and sets `c.var.visitor` and
- * `c.var.isVisitor`. The stash is a signed cookie unless `session` plugs in a server-side one.
+ * `c.var.isVisitor`. The stash is an encrypted cookie unless `session` plugs in a server-side one.
  */
 export function visitorPass(
   passes: VisitorPass,
@@ -128,19 +141,33 @@ export function visitorPass(
   }
   const isAuthenticated =
     options.isAuthenticated ?? ((c: Context) => (c.var as { user?: unknown }).user != null);
-  const cookie = {
+  const cookieName = options.cookieName ?? "visitor_pass";
+  if (!options.session && !(typeof cookieName === "string" && COOKIE_NAME.test(cookieName))) {
+    throw new VisitorPassConfigError(
+      "cookieName",
+      cookieName,
+      "must be a cookie name token of at most 200 characters",
+    );
+  }
+  if (options.secure !== undefined && typeof options.secure !== "boolean") {
+    throw new VisitorPassConfigError("secure", options.secure, "must be true or false");
+  }
+  const stash = cookieStash({
     secret: options.secret ?? "",
-    cookieName: options.cookieName ?? "visitor_pass",
+    cookieName,
     maxAge,
+    secure: options.secure,
+    // The landing's Referer, carried to the first logged visit, is worth less than the visitor.
+    optional: new Set([`${flow.config.sessionKey}:referer`]),
     now: flow.config.now,
-  };
+  });
 
   return async (c, next) => {
     c.set("visitor", null);
     c.set("isVisitor", false);
     const session: SessionPort | CommittableSession = options.session
       ? await options.session(c)
-      : await cookieSession(c, cookie);
+      : await stash(c);
     const commit = () => (isCommittable(session) ? session.commit() : Promise.resolve());
     const visit = visitRequest(c);
     const state: RequestState = { flow, incoming: visit, session, unavailable: null };
