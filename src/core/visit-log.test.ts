@@ -195,7 +195,7 @@ describe("VisitLogWriter", () => {
     expect(rows.map((row) => row.sessionKey)).toEqual(["s0", "s1", "s2", "s3", "s4"]);
     expect(writer.pending).toBe(0);
     expect(lines).toEqual([
-      ["warn", expect.stringContaining("dropped 1 visit logs whose pass no longer exists")],
+      ["error", expect.stringContaining("dropped 1 visit logs whose pass no longer exists")],
     ]);
   });
 });

@@ -150,7 +150,7 @@ export class VisitLogWriter {
   async #insert(batch: NewVisitorLog[]): Promise<void> {
     const refused = await this.store.insertLogs(batch);
     if (refused > 0) {
-      this.config.logger.warn(
+      this.config.logger.error(
         `visitor-pass: dropped ${refused} visit logs whose pass no longer exists`,
       );
     }
