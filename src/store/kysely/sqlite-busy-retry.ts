@@ -9,7 +9,8 @@ import {
   type SqliteDialectConfig,
   type TransactionSettings,
 } from "kysely";
-import { VisitorPassStorageFull, VisitorPassUnavailable } from "../../core/errors.js";
+import { VisitorPassUnavailable } from "../../core/errors.js";
+import { storageFull } from "./storage-full.js";
 
 /**
  * How long (ms) SQLite itself waits for another connection's lock, inside one statement. Its
@@ -43,10 +44,8 @@ export function isSqliteBusy(error: unknown): boolean {
  * which callers tell apart by code) is left as it is.
  */
 export function sqliteFailure(error: unknown): unknown {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && code.startsWith("SQLITE_FULL")) {
-    return new VisitorPassStorageFull({ cause: error });
-  }
+  const full = storageFull(error);
+  if (full) return full;
   if (isSqliteBusy(error)) return new VisitorPassUnavailable({ cause: error });
   return error;
 }
