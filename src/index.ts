@@ -1,10 +1,11 @@
-export type { VisitorPassOptions } from "./core/config.js";
+export type { VisitorPassLogger, VisitorPassOptions } from "./core/config.js";
 export {
   InvalidVisitorPass,
   MalformedVisitorToken,
   VisitorAccessDenied,
   VisitorPassConfigError,
   VisitorPassError,
+  VisitorPassStorageFull,
   VisitorPassUnavailable,
   VisitorPassValidationError,
 } from "./core/errors.js";

@@ -314,3 +314,31 @@ describe("passCache", () => {
     );
   });
 });
+
+describe("store faults", () => {
+  it("storeTimeout: 2000 ms by default, from VISITOR_PASS_STORE_TIMEOUT, the option first", () => {
+    expect(resolveConfig({ env: {} }).storeTimeout).toBe(2000);
+    expect(resolveConfig({ env: { VISITOR_PASS_STORE_TIMEOUT: "750" } }).storeTimeout).toBe(750);
+    expect(
+      resolveConfig({ env: { VISITOR_PASS_STORE_TIMEOUT: "750" }, storeTimeout: 300 }).storeTimeout,
+    ).toBe(300);
+  });
+
+  it.each([0, -1, 1.5, "soon", 600_001])("storeTimeout %j is refused", (value) => {
+    const error = configError({ env: {}, storeTimeout: value as number });
+    expect(error.option).toBe("storeTimeout");
+  });
+
+  it('onLogFailure: "serve" by default, "refuse" accepted, anything else refused', () => {
+    expect(resolveConfig({ env: {} }).onLogFailure).toBe("serve");
+    expect(resolveConfig({ env: {}, onLogFailure: "refuse" }).onLogFailure).toBe("refuse");
+    expect(configError({ env: {}, onLogFailure: "drop" as never }).option).toBe("onLogFailure");
+  });
+
+  it("logger: console by default; an object with warn() and error() is taken, others refused", () => {
+    expect(resolveConfig({ env: {} }).logger).toBe(console);
+    const logger = { warn: () => {}, error: () => {} };
+    expect(resolveConfig({ env: {}, logger }).logger).toBe(logger);
+    expect(configError({ env: {}, logger: { warn: () => {} } as never }).option).toBe("logger");
+  });
+});

@@ -104,10 +104,44 @@ export interface VisitorPassOptions {
    * @default true
    */
   passCache?: boolean | "listen";
+  /**
+   * How long (ms) one call to the store may wait before it fails as `VisitorPassUnavailable`
+   * (guarded routes then answer 503). On SQLite: how long a statement waits for a lock another
+   * connection holds (a backup, a `sqlite3` shell left in a transaction, another process's
+   * purge). The wait is asynchronous: other requests, and routes that need no pass, keep being
+   * served meanwhile.
+   * @default process.env.VISITOR_PASS_STORE_TIMEOUT ?? 2000
+   */
+  storeTimeout?: number;
+  /**
+   * What a guarded route does while visit logs cannot be written (the database is full, locked
+   * past `storeTimeout`, or away). `"serve"`: visitors keep being admitted and their visits are
+   * held in memory to be written once the database takes them again (at most 50,000; beyond
+   * that the oldest are dropped, and the count reported). `"refuse"`: a guarded route that would
+   * log its visit answers 503 (`VisitorPassUnavailable`) until a write succeeds again, so no
+   * visit goes unrecorded; routes with `logVisit: false` keep serving. Either way the failure
+   * is reported through `logger`, once when it starts, then with a count of the visits
+   * affected every minute and when writes recover.
+   * @default "serve"
+   */
+  onLogFailure?: "serve" | "refuse";
+  /**
+   * Where the package reports what needs an operator's attention (visit logs that cannot be
+   * written, visits dropped, a shutdown that could not write everything): `warn` and `error`
+   * take one line of text each.
+   * @default console
+   */
+  logger?: VisitorPassLogger;
   /** The clock; tests inject one. @default () => new Date() */
   now?: () => Date;
   /** Environment to read; tests inject one. @default process.env */
   env?: Record<string, string | undefined>;
+}
+
+/** Receives the package's reports; `console` fits, and so do most logging libraries. */
+export interface VisitorPassLogger {
+  warn(message: string): void;
+  error(message: string): void;
 }
 
 export interface ConfirmPageContext {
@@ -138,10 +172,14 @@ export interface ResolvedConfig {
   passCache: boolean | "listen";
   needsConfirmation: (visitor: Visitor) => boolean;
   confirmPage: ((context: ConfirmPageContext) => string) | null;
+  storeTimeout: number;
+  onLogFailure: "serve" | "refuse";
+  logger: VisitorPassLogger;
   now: () => Date;
 }
 
 export const DEFAULT_DATABASE_URL = "sqlite:visitor-pass.sqlite3";
+export const DEFAULT_STORE_TIMEOUT = 2000;
 
 export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig {
   const env = options.env ?? process.env;
@@ -167,6 +205,12 @@ export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig 
     passCache: passCache(options.passCache, database),
     needsConfirmation: confirmation(options.confirm ?? false),
     confirmPage: optionalFunction("confirmPage", options.confirmPage),
+    storeTimeout: milliseconds(
+      "storeTimeout",
+      options.storeTimeout ?? env.VISITOR_PASS_STORE_TIMEOUT ?? DEFAULT_STORE_TIMEOUT,
+    ),
+    onLogFailure: oneOf("onLogFailure", options.onLogFailure ?? "serve", ["serve", "refuse"]),
+    logger: logger(options.logger),
     now: optionalFunction("now", options.now) ?? (() => new Date()),
   };
 }
@@ -199,6 +243,35 @@ function confirmation(value: unknown): (visitor: Visitor) => boolean {
     value,
     "expected true/false, a list of scopes or a function",
   );
+}
+
+function logger(value: unknown): VisitorPassLogger {
+  if (value === undefined || value === null) return console;
+  const candidate = value as Partial<VisitorPassLogger>;
+  if (typeof candidate.warn !== "function" || typeof candidate.error !== "function") {
+    throw new VisitorPassConfigError("logger", value, "needs warn() and error() methods");
+  }
+  return candidate as VisitorPassLogger;
+}
+
+/** Ten minutes: a request waiting longer for the store has long been given up. */
+const MAX_STORE_TIMEOUT = 600_000;
+
+function milliseconds(option: string, value: unknown): number {
+  const number = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  if (
+    typeof number !== "number" ||
+    !Number.isInteger(number) ||
+    number < 1 ||
+    number > MAX_STORE_TIMEOUT
+  ) {
+    throw new VisitorPassConfigError(
+      option,
+      value,
+      `must be a whole number of milliseconds from 1 to ${MAX_STORE_TIMEOUT}`,
+    );
+  }
+  return number;
 }
 
 function optionalFunction<F>(option: string, value: F | undefined): F | null {

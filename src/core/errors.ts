@@ -108,3 +108,12 @@ export class VisitorPassUnavailable extends VisitorPassHttpError {
     );
   }
 }
+
+/**
+ * A write failed because the database has no room left (SQLite `SQLITE_FULL`): nothing was
+ * written; `cause` is the database's error. A 503, like any store failure, with a code of its
+ * own so that monitoring can tell it apart.
+ */
+export class VisitorPassStorageFull extends VisitorPassUnavailable {
+  override readonly code = "VISITOR_PASS_STORAGE_FULL";
+}

@@ -119,6 +119,11 @@ export interface FlowBackend {
     sessionId: string | null,
     status: number,
   ): void;
+  /**
+   * The error a visit that would be logged is refused with while visit logs cannot be written
+   * (`onLogFailure: "refuse"`), else `null`.
+   */
+  logRefusal(): VisitorPassUnavailable | null;
   /** Creates an inactive self-service pass; the visitor completes it through the form. */
   createPending(
     scope: string,
@@ -447,6 +452,10 @@ export class VisitorFlow {
     context: GuardContext,
   ): MaybePromise<GuardOutcome> {
     if (decision.allow) {
+      if (decision.log && visitor) {
+        const refusal = this.#backend.logRefusal();
+        if (refusal) return { kind: "deny", error: refusal };
+      }
       const log =
         decision.log && visitor
           ? {

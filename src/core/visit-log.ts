@@ -1,5 +1,6 @@
 import type { NewVisitorLog, VisitorStore } from "../store/store.js";
 import type { ResolvedConfig } from "./config.js";
+import { VisitorPassUnavailable } from "./errors.js";
 import type { VisitRequest } from "./flow.js";
 import { loggedAddress } from "./network.js";
 import { visitSignals } from "./sharing.js";
@@ -21,6 +22,8 @@ const MAX_HELD = 50_000;
 const RETRY_DELAY = 1_000;
 /** Most characters of a path, a query string or a Referer that a visit log keeps. */
 export const LOGGED_URL_LENGTH = 2000;
+/** How often (ms) a failure that lasts is reported again, with the visits it affected so far. */
+const REPORT_EVERY = 60_000;
 
 /**
  * Writes visit logs off the request path, in batches: each response only queues its row, and one
@@ -37,11 +40,22 @@ export class VisitLogWriter {
   #draining: Promise<void> | null = null;
   /** Rows dropped (the oldest, beyond `MAX_HELD`) since the last report. */
   #dropped = 0;
+  /** While writes fail: what is reported about it. */
+  #failure: LogFailure | null = null;
 
   constructor(
     readonly store: VisitorStore,
     readonly config: ResolvedConfig,
   ) {}
+
+  /**
+   * With `onLogFailure: "refuse"`, while visit logs cannot be written: the error a guarded visit
+   * that would be logged is refused with. `null` otherwise (one comparison on the request path).
+   */
+  refusal(): VisitorPassUnavailable | null {
+    if (this.#failure === null || this.config.onLogFailure !== "refuse") return null;
+    return new VisitorPassUnavailable({ cause: this.#failure.error });
+  }
 
   /** Queues one guarded visit. Never throws; never waits. */
   record(visitor: Visitor, request: VisitRequest, sessionId: string | null, status: number): void {
@@ -71,6 +85,7 @@ export class VisitLogWriter {
     if (this.#queue.length > MAX_HELD) {
       this.#dropped += this.#queue.splice(0, this.#queue.length - MAX_HELD).length;
     }
+    if (this.#failure) this.#failure.served += 1;
     // While the database is away, the retry timer alone decides when to try again.
     if (!this.#retrying) this.#schedule(this.#queue.length >= BATCH_SIZE ? 0 : BATCH_DELAY);
   }
@@ -119,21 +134,16 @@ export class VisitLogWriter {
 
   /** One insert of the oldest rows; false when the database could not take it. */
   async #write(): Promise<boolean> {
-    if (this.#dropped > 0) {
-      console.error(
-        `visitor-pass: dropped ${this.#dropped} visit logs the database could not take (at most ${MAX_HELD} are held)`,
-      );
-      this.#dropped = 0;
-    }
     const batch = this.#queue.splice(0, BATCH_SIZE);
     try {
       await this.#insert(batch);
       this.#retrying = false;
+      this.#recovered();
       return true;
     } catch (error) {
       this.#retrying = true;
       this.#queue.unshift(...batch);
-      console.error(`visitor-pass: could not write visit logs: ${(error as Error).message}`);
+      this.#failed(error);
       this.#schedule(RETRY_DELAY);
       return false;
     }
@@ -142,9 +152,84 @@ export class VisitLogWriter {
   async #insert(batch: NewVisitorLog[]): Promise<void> {
     const refused = await this.store.insertLogs(batch);
     if (refused > 0) {
-      console.error(`visitor-pass: dropped ${refused} visit logs whose pass no longer exists`);
+      this.config.logger.error(
+        `visitor-pass: dropped ${refused} visit logs whose pass no longer exists`,
+      );
     }
   }
+
+  /**
+   * A write failed: reported once when the failure starts, then every `REPORT_EVERY` ms with
+   * the count of visits it affected, rather than once per attempt.
+   */
+  #failed(error: unknown): void {
+    const now = performance.now();
+    const failure = this.#failure;
+    if (failure) {
+      failure.error = error;
+      failure.dropped += this.#takeDropped();
+      if (now - failure.reportedAt < REPORT_EVERY) return;
+      failure.reportedAt = now;
+      this.config.logger.error(
+        `visitor-pass: visit logs still cannot be written (${describe(error)}): ${this.#affected(failure)}`,
+      );
+      return;
+    }
+    this.#failure = {
+      error,
+      reportedAt: now,
+      served: this.#queue.length,
+      dropped: this.#takeDropped(),
+    };
+    const consequence =
+      this.config.onLogFailure === "refuse"
+        ? "guarded visits that log are refused (503) until a write succeeds"
+        : `visits are served unlogged meanwhile, held to be written later (at most ${MAX_HELD}; beyond, the oldest are dropped)`;
+    this.config.logger.error(
+      `visitor-pass: cannot write visit logs (${describe(error)}); ${consequence}`,
+    );
+  }
+
+  /** A write succeeded: the end of a failure is reported, with the visits it affected. */
+  #recovered(): void {
+    const failure = this.#failure;
+    if (!failure) return;
+    this.#failure = null;
+    failure.dropped += this.#takeDropped();
+    this.config.logger.warn(
+      `visitor-pass: visit logs are written again; during the failure ${this.#affected(failure)}`,
+    );
+  }
+
+  #affected(failure: LogFailure): string {
+    const held = Math.max(0, failure.served - failure.dropped);
+    return `${failure.served} visits were served unlogged (${held} held to be written, ${failure.dropped} dropped)`;
+  }
+
+  #takeDropped(): number {
+    const dropped = this.#dropped;
+    this.#dropped = 0;
+    return dropped;
+  }
+}
+
+interface LogFailure {
+  /** The last write's error. */
+  error: unknown;
+  /** When (`performance.now()`) the failure was last reported. */
+  reportedAt: number;
+  /** Visits recorded since the failure began, those queued when it began included. */
+  served: number;
+  /** Of those, how many were dropped (beyond `MAX_HELD`). */
+  dropped: number;
+}
+
+function describe(error: unknown): string {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  const root = cause instanceof Error ? cause : error;
+  const code = (root as { code?: unknown } | null)?.code;
+  const message = root instanceof Error ? root.message : String(root);
+  return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
 function clip<T extends string | null>(value: T, length: number): T {

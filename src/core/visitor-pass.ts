@@ -69,6 +69,7 @@ export class VisitorPass {
     this.config = resolveConfig(options);
     this.#store = new KyselyStore(this.config.database, this.config.tablePrefix, {
       listen: this.config.passCache === "listen",
+      storeTimeout: this.config.storeTimeout,
     });
     const changedElsewhere = this.#store.changedElsewhere?.bind(this.#store);
     const cache =
@@ -90,6 +91,7 @@ export class VisitorPass {
       spendUse: (token) => this.#records.admit(token),
       recordVisit: (visitor, request, sessionId, status) =>
         this.#visits.record(visitor, request, sessionId, status),
+      logRefusal: () => this.#visits.refusal(),
       createPending: (scope, redirectTo, sessionExpiry) =>
         this.#createPending(scope, redirectTo, sessionExpiry),
     };
@@ -314,7 +316,7 @@ export class VisitorPass {
       if (this.#visits.pending === 0) break;
     }
     if (this.#visits.pending > 0) {
-      console.error(
+      this.config.logger.error(
         `visitor-pass: closing with ${this.#visits.pending} visit logs the database would not take`,
       );
     }

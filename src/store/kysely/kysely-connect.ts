@@ -1,6 +1,7 @@
-import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
-import type { DatabaseTarget } from "../../core/config.js";
+import { Kysely, MysqlDialect, PostgresDialect } from "kysely";
+import { type DatabaseTarget, DEFAULT_STORE_TIMEOUT } from "../../core/config.js";
 import type { Database } from "./kysely-schema.js";
+import { BusyRetrySqliteDialect, SQLITE_BUSY_TIMEOUT_MS } from "./sqlite-busy-retry.js";
 
 export type SqlFamily = "sqlite" | "postgres" | "mysql";
 
@@ -22,7 +23,13 @@ export interface Connection {
 export interface SqliteHandle {
   readonly inTransaction: boolean;
   prepare(sql: string): SqliteStatement;
-  transaction<A extends unknown[], R>(run: (...args: A) => R): (...args: A) => R;
+  transaction<A extends unknown[], R>(run: (...args: A) => R): SqliteTransaction<A, R>;
+}
+
+/** A function run in a transaction; `immediate` begins it with `BEGIN IMMEDIATE`. */
+export interface SqliteTransaction<A extends unknown[], R> {
+  (...args: A): R;
+  immediate(...args: A): R;
 }
 
 export interface SqliteStatement {
@@ -31,12 +38,24 @@ export interface SqliteStatement {
   pluck(toggle?: boolean): SqliteStatement;
 }
 
+/** How the connections behave. */
+export interface ConnectOptions {
+  /**
+   * SQLite: how long (ms) a statement waits, asynchronously, for a lock another connection
+   * holds before it fails (see `BusyRetrySqliteDialect`).
+   */
+  storeTimeout: number;
+}
+
 /**
  * A Kysely instance for the configured database. Opens nothing yet: drivers are loaded and
  * connections made on the first query, so an app that uses PostgreSQL never loads SQLite's
  * native module, and `createVisitorPass()` does no I/O.
  */
-export function connect(target: DatabaseTarget): Connection {
+export function connect(
+  target: DatabaseTarget,
+  { storeTimeout }: ConnectOptions = { storeTimeout: DEFAULT_STORE_TIMEOUT },
+): Connection {
   switch (target.kind) {
     case "kysely":
       return { db: target.db as Kysely<Database>, family: familyOf(target.db), owned: false };
@@ -47,8 +66,11 @@ export function connect(target: DatabaseTarget): Connection {
         handle = database as unknown as SqliteHandle;
         return database;
       };
+      const inTransaction = () => (handle as SqliteHandle | null)?.inTransaction ?? false;
       return {
-        db: new Kysely<Database>({ dialect: new SqliteDialect({ database: open }) }),
+        db: new Kysely<Database>({
+          dialect: new BusyRetrySqliteDialect({ database: open }, inTransaction, storeTimeout),
+        }),
         family: "sqlite",
         owned: true,
         sqlite: () => handle,
@@ -82,7 +104,8 @@ async function openSqlite(filename: string) {
     database.pragma("journal_mode = WAL");
     database.pragma("synchronous = NORMAL");
   }
-  database.pragma("busy_timeout = 5000");
+  // Longer waits for a lock happen between attempts, off the event loop (sqlite-busy-retry.ts).
+  database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   database.pragma("foreign_keys = ON");
   // SQLite's own lower() folds ASCII only; searches fold case as the other databases do.
   database.function("lower", { deterministic: true }, (value: unknown) =>

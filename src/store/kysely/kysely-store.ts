@@ -7,7 +7,7 @@ import {
   type UpdateQueryBuilder,
   type UpdateResult,
 } from "kysely";
-import type { DatabaseTarget } from "../../core/config.js";
+import { type DatabaseTarget, DEFAULT_STORE_TIMEOUT } from "../../core/config.js";
 import type { SharingCounts } from "../../core/sharing.js";
 import type { VisitorLog, VisitorRecord } from "../../core/visitor.js";
 import type {
@@ -65,17 +65,26 @@ export class KyselyStore implements VisitorStore {
 
   /**
    * `listen`: on a PostgreSQL URL, answer `changedElsewhere` from notifications (see
-   * `PgChangeListener`), so that the pass cache can be used there too.
+   * `PgChangeListener`), so that the pass cache can be used there too. `storeTimeout`: see the
+   * option of `createVisitorPass`.
    */
-  constructor(target: DatabaseTarget, tablePrefix: string, options: { listen?: boolean } = {}) {
-    const connection = connect(target);
+  constructor(
+    target: DatabaseTarget,
+    tablePrefix: string,
+    options: { listen?: boolean; storeTimeout?: number } = {},
+  ) {
+    const storeTimeout = options.storeTimeout ?? DEFAULT_STORE_TIMEOUT;
+    const connection = connect(target, { storeTimeout });
     this.db = connection.db;
     this.family = connection.family;
     this.#owned = connection.owned;
     this.#t = tableNames(tablePrefix);
     this.analytics = new KyselyAnalytics(this.db, this.family, this.#t);
     this.#sqlite = connection.sqlite
-      ? new SqliteFastPath(connection.sqlite, this.#t.logs, { shared: connection.sqliteShared })
+      ? new SqliteFastPath(connection.sqlite, this.#t.logs, {
+          shared: connection.sqliteShared,
+          storeTimeout,
+        })
       : null;
     if (this.#sqlite) {
       const fast = this.#sqlite;
@@ -286,7 +295,7 @@ export class KyselyStore implements VisitorStore {
   async insertLogs(logs: readonly NewVisitorLog[]): Promise<number> {
     if (logs.length === 0) return 0;
     const rows = logs.map(logRow);
-    const fast = this.#sqlite?.insertLogs(rows);
+    const fast = await this.#sqlite?.insertLogs(rows);
     if (fast !== undefined && fast !== null) return fast;
     try {
       await this.#insertRows(rows);

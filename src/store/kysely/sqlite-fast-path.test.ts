@@ -16,7 +16,7 @@ function connection() {
   const handle: SqliteHandle = {
     inTransaction: false,
     prepare: () => statement,
-    transaction: (run) => run,
+    transaction: (run) => Object.assign(run, { immediate: run }),
   };
   return { version, handle };
 }

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { SqliteHandle, SqliteStatement } from "./kysely-connect.js";
+import { DEFAULT_STORE_TIMEOUT } from "../../core/config.js";
+import type { SqliteHandle, SqliteStatement, SqliteTransaction } from "./kysely-connect.js";
 import { isConstraintViolation, type LogRow, logInsertSql, logParameters } from "./log-inserts.js";
+import { retryWhileBusy } from "./sqlite-busy-retry.js";
 
 /**
  * Most visit logs one SQLite statement inserts: a multi-row insert with positional parameters
@@ -31,16 +33,18 @@ export class SqliteFastPath {
   #checkedUntil = Number.NEGATIVE_INFINITY;
   #version: SqliteStatement | null = null;
   #checkpoint: SqliteStatement | null = null;
-  #insertLogs: ((rows: readonly LogRow[]) => number) | null = null;
+  #insertLogs: SqliteTransaction<[readonly LogRow[]], number> | null = null;
   readonly #inserts = new Map<number, SqliteStatement>();
 
   readonly #shared: boolean;
   readonly #clock: () => number;
+  readonly #storeTimeout: number;
 
   /**
    * `shared`: whether other connections can open the database (a file, not `:memory:`); only
    * then do writes wait for them to see it. `clock`: a monotonic clock in ms, running alike in
    * every process on the machine (all of which a database in WAL mode must be on anyway).
+   * `storeTimeout`: how long (ms) a write waits for another connection's lock.
    */
   constructor(
     readonly handle: () => SqliteHandle | null,
@@ -48,10 +52,12 @@ export class SqliteFastPath {
     {
       shared = true,
       clock = () => performance.now(),
-    }: { shared?: boolean; clock?: () => number } = {},
+      storeTimeout = DEFAULT_STORE_TIMEOUT,
+    }: { shared?: boolean; clock?: () => number; storeTimeout?: number } = {},
   ) {
     this.#shared = shared;
     this.#clock = clock;
+    this.#storeTimeout = storeTimeout;
   }
 
   /**
@@ -100,9 +106,15 @@ export class SqliteFastPath {
 
   /**
    * Inserts `rows` in one transaction, up to `ROWS_PER_INSERT` rows per statement; the number
-   * refused (their pass was deleted meanwhile), or `null` to use the slow path.
+   * refused (their pass was deleted meanwhile), or `null` to use the slow path. While another
+   * connection holds the write lock, the transaction is tried again on a timer (see
+   * `retryWhileBusy`) for up to `storeTimeout` ms.
    */
-  insertLogs(rows: readonly LogRow[]): number | null {
+  insertLogs(rows: readonly LogRow[]): Promise<number | null> {
+    return retryWhileBusy(() => this.#insertLogsOnce(rows), performance.now() + this.#storeTimeout);
+  }
+
+  #insertLogsOnce(rows: readonly LogRow[]): number | null {
     const db = this.handle();
     if (!db || db.inTransaction) return null;
     this.#insertLogs ??= db.transaction((batch: readonly LogRow[]) => {
@@ -127,7 +139,8 @@ export class SqliteFastPath {
       }
       return refused;
     });
-    return this.#insertLogs(rows);
+    // Begun as a writer: a lock held elsewhere then fails the BEGIN, before any row is written.
+    return this.#insertLogs.immediate(rows);
   }
 
   /** The prepared insert of `rows` rows (one per chunk size, prepared once). */
