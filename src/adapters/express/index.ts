@@ -35,6 +35,13 @@ declare global {
 }
 
 export type { GuardOptions } from "../../core/flow.js";
+export type {
+  Closable,
+  CloseGracefullyOptions,
+  CloseResult,
+  HandleSignalsOptions,
+} from "../../server/graceful-close.js";
+export { closeGracefully, handleSignals } from "../../server/graceful-close.js";
 export { type ExpressAdminOptions, visitorAdmin } from "./express-admin.js";
 export { selfService } from "./express-self-service.js";
 

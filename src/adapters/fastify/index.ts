@@ -32,7 +32,15 @@ declare module "fastify" {
 }
 
 export type { GuardOptions } from "../../core/flow.js";
+export type {
+  Closable,
+  CloseGracefullyOptions,
+  CloseResult,
+  HandleSignalsOptions,
+} from "../../server/graceful-close.js";
+export { handleSignals } from "../../server/graceful-close.js";
 export { type FastifyAdminOptions, visitorAdmin } from "./fastify-admin.js";
+export { closeGracefully } from "./fastify-close.js";
 export { selfService } from "./fastify-self-service.js";
 
 export interface VisitorPassPluginOptions {

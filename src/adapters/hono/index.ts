@@ -29,6 +29,13 @@ declare module "hono" {
 }
 
 export type { GuardOptions, SessionPort } from "../../core/flow.js";
+export type {
+  Closable,
+  CloseGracefullyOptions,
+  CloseResult,
+  HandleSignalsOptions,
+} from "../../server/graceful-close.js";
+export { closeGracefully, handleSignals } from "../../server/graceful-close.js";
 export { type HonoAdminOptions, visitorAdmin } from "./hono-admin.js";
 export { selfService } from "./hono-self-service.js";
 
