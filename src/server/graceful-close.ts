@@ -27,13 +27,14 @@ export interface CloseResult {
 export const DEFAULT_CLOSE_TIMEOUT = 5_000;
 
 /**
- * How often idle keep-alive connections are closed while draining, in milliseconds. Not at once:
- * a client may have sent its next request on one already (it is read and answered with
- * `Connection: close`); closing such a connection would reset that request.
+ * How long a keep-alive connection may stay idle while draining, in milliseconds. Not closed at
+ * once: a client may have sent its next request on it already (it is then read and answered with
+ * `Connection: close`), and closing the connection would reset that request.
  */
-export const IDLE_SWEEP_INTERVAL = 200;
+export const IDLE_GRACE = 1_000;
 
-type NodeServer = HttpServer | HttpsServer;
+/** A `node:http` or `node:https` server, as `app.listen()` (Express) returns. */
+export type NodeServer = HttpServer | HttpsServer;
 
 /**
  * Shuts a `node:http` (or `node:https`) server down without losing a visit: it stops accepting
@@ -82,19 +83,25 @@ export function drainServer(server: NodeServer, timeout: number): Promise<boolea
     if (!response.headersSent) response.setHeader("Connection", "close");
   };
   server.prependListener("request", closing);
+  // Responses finishing from now on (those in flight, whose headers may be out already) leave
+  // their connection to Node's keep-alive timer, which closes it once idle this long.
+  const keepAliveTimeout = server.keepAliveTimeout;
+  server.keepAliveTimeout = Math.min(keepAliveTimeout || IDLE_GRACE, IDLE_GRACE);
   return new Promise<boolean>((resolve) => {
     let forced = false;
-    const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_INTERVAL);
+    // The connections idle since before: their keep-alive timer is the old, longer one.
+    const idle = setTimeout(() => server.closeIdleConnections(), IDLE_GRACE);
     const bound = setTimeout(() => {
       forced = true;
       server.closeAllConnections();
     }, timeout);
-    sweep.unref();
+    idle.unref();
     bound.unref();
     const done = (): void => {
-      clearInterval(sweep);
+      clearTimeout(idle);
       clearTimeout(bound);
       server.removeListener("request", closing);
+      server.keepAliveTimeout = keepAliveTimeout;
       resolve(forced);
     };
     if (!server.listening) {
@@ -103,7 +110,7 @@ export function drainServer(server: NodeServer, timeout: number): Promise<boolea
       return;
     }
     // `net.Server#close`, not `http.Server#close`: the latter closes every idle connection at
-    // once, resetting requests clients have already sent on them (see IDLE_SWEEP_INTERVAL).
+    // once, resetting requests clients have already sent on them (see IDLE_GRACE).
     NetServer.prototype.close.call(server, done);
   });
 }
@@ -113,7 +120,7 @@ function waitForConnections(server: NodeServer, done: () => void): void {
   const check = (): void => {
     server.getConnections((error, count) => {
       if (error || count === 0) done();
-      else setTimeout(check, IDLE_SWEEP_INTERVAL).unref();
+      else setTimeout(check, 100).unref();
     });
   };
   check();

@@ -84,7 +84,7 @@ async function start(): Promise<number> {
           resolve(listening as Server),
         );
       });
-      handleSignals(() => closeGracefully(server, passes, { timeout }));
+      forHono.handleSignals(() => forHono.closeGracefully(server, passes, { timeout }));
       return (server.address() as AddressInfo).port;
     }
     default:

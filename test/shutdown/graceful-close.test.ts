@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import type { VisitorPass } from "../../src/index.js";
+import { DEFAULT_CLOSE_TIMEOUT } from "../../src/server/graceful-close.js";
 import { DATABASES, openPasses, type TestDatabase } from "../support/databases.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -43,15 +44,19 @@ interface AppProcess {
 }
 
 function startApp(framework: string, url: string, prefix: string): Promise<AppProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", SERVER], {
+  return spawnApp(framework, SERVER, {
+    FRAMEWORK: framework,
+    DATABASE: url,
+    TABLE_PREFIX: prefix,
+    CLOSE_TIMEOUT: String(CLOSE_TIMEOUT),
+  });
+}
+
+/** Runs `script` with tsx and waits for the port it prints ("READY <port>" or its URL). */
+function spawnApp(name: string, script: string, env: Record<string, string>): Promise<AppProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      FRAMEWORK: framework,
-      DATABASE: url,
-      TABLE_PREFIX: prefix,
-      CLOSE_TIMEOUT: String(CLOSE_TIMEOUT),
-    },
+    env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -65,11 +70,11 @@ function startApp(framework: string, url: string, prefix: string): Promise<AppPr
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`${framework} did not start within 15 s:\n${stderr}`));
+      reject(new Error(`${name} did not start within 15 s:\n${stderr}`));
     }, 15_000);
     child.stdout!.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
-      const port = /READY (\d+)/.exec(stdout)?.[1];
+      const port = /(?:READY |http:\/\/[\w.]+:)(\d+)/.exec(stdout)?.[1];
       if (port) {
         clearTimeout(timer);
         resolve({ port: Number(port), child, exited, stderr: () => stderr });
@@ -77,7 +82,7 @@ function startApp(framework: string, url: string, prefix: string): Promise<AppPr
     });
     void exited.then(() => {
       clearTimeout(timer);
-      reject(new Error(`${framework} exited before it was ready:\n${stderr}`));
+      reject(new Error(`${name} exited before it was ready:\n${stderr}`));
     });
   });
 }
@@ -124,9 +129,14 @@ function get(
 }
 
 /** Lands with the pass's link and returns the session cookie it set. */
-async function land(port: number, passes: VisitorPass, uuid: string): Promise<string> {
+async function land(
+  port: number,
+  passes: VisitorPass,
+  uuid: string,
+  path: string,
+): Promise<string> {
   const agent = new http.Agent({ keepAlive: false });
-  const response = await get(agent, port, passes.tokenise("/guarded", uuid), null);
+  const response = await get(agent, port, passes.tokenise(path, uuid), null);
   agent.destroy();
   expect(response.status).toBe(302);
   const cookies = response.headers["set-cookie"] ?? [];
@@ -147,6 +157,7 @@ interface Load {
  */
 async function runLoad(
   port: number,
+  path: string,
   cookie: string,
   signalled: () => boolean,
   onAnswer: () => void,
@@ -158,7 +169,7 @@ async function runLoad(
     for (let i = 0; i < MAX_REQUESTS && Date.now() < deadline; i++) {
       const afterSignal = signalled();
       try {
-        const response = await get(agent, port, "/guarded", cookie);
+        const response = await get(agent, port, path, cookie);
         load.answers.push({
           status: response.status,
           connection: response.headers.connection,
@@ -182,6 +193,49 @@ async function rowsOf(passes: VisitorPass, uuid: string): Promise<number> {
   return (await passes.logs(uuid)).length;
 }
 
+/**
+ * Lands with the pass, puts the app under keep-alive load on `path`, sends SIGTERM mid-load and
+ * checks what a client and the database observe.
+ */
+async function expectCleanStop(
+  app: AppProcess,
+  passes: VisitorPass,
+  uuid: string,
+  path: string,
+  bound: number,
+): Promise<void> {
+  const cookie = await land(app.port, passes, uuid, path);
+  let sentAt = 0;
+  let answered = 0;
+  const signalled = () => sentAt > 0;
+  const { answers, failures, refused } = await runLoad(app.port, path, cookie, signalled, () => {
+    answered += 1;
+    // Mid-load: once the app has served some, while every connection is busy.
+    if (answered === 300 && !signalled()) {
+      sentAt = Date.now();
+      app.child.kill("SIGTERM");
+    }
+  });
+  const exit = await app.exited;
+  const tookMs = Date.now() - sentAt;
+
+  expect(signalled()).toBe(true);
+  expect(exit, app.stderr()).toEqual({ code: 0, signal: null });
+  expect(tookMs).toBeLessThan(bound + EXIT_MARGIN);
+  expect(failures).toEqual([]);
+  const statuses = new Set(answers.map((answer) => answer.status));
+  statuses.delete(200);
+  statuses.delete(503);
+  expect([...statuses]).toEqual([]);
+  // Responses to requests sent once the app was draining ask the client to go away.
+  const late = answers.filter((answer) => answer.afterSignal);
+  expect(late.some((answer) => answer.connection === "close")).toBe(true);
+  expect(refused + late.length).toBeGreaterThan(0);
+
+  const ok = answers.filter((answer) => answer.status === 200).length;
+  expect(await rowsOf(passes, uuid)).toBe(ok);
+}
+
 describe.each(DATABASES)("graceful close on $name", (database) => {
   describe.each(FRAMEWORKS)("%s", (framework) => {
     it.skipIf(database.skipped !== null)(
@@ -191,37 +245,7 @@ describe.each(DATABASES)("graceful close on $name", (database) => {
         const app = await startApp(framework, databaseFor(database, framework).url!, prefix);
         try {
           const visitor = await passes.create({ email: "v@example.org", scope: "SHUTDOWN" });
-          const cookie = await land(app.port, passes, visitor.uuid);
-          let sentAt = 0;
-          let answered = 0;
-          const signalled = () => sentAt > 0;
-          const load = runLoad(app.port, cookie, signalled, () => {
-            answered += 1;
-            // Mid-load: once the app has served some, while every connection is busy.
-            if (answered === 300 && !signalled()) {
-              sentAt = Date.now();
-              app.child.kill("SIGTERM");
-            }
-          });
-          const { answers, failures, refused } = await load;
-          const exit = await app.exited;
-          const tookMs = Date.now() - sentAt;
-
-          expect(signalled()).toBe(true);
-          expect(exit, app.stderr()).toEqual({ code: 0, signal: null });
-          expect(tookMs).toBeLessThan(CLOSE_TIMEOUT + EXIT_MARGIN);
-          expect(failures).toEqual([]);
-          const statuses = new Set(answers.map((answer) => answer.status));
-          statuses.delete(200);
-          statuses.delete(503);
-          expect([...statuses]).toEqual([]);
-          // Responses to requests sent once the app was draining ask the client to go away.
-          const late = answers.filter((answer) => answer.afterSignal);
-          expect(late.some((answer) => answer.connection === "close")).toBe(true);
-          expect(refused + late.length).toBeGreaterThan(0);
-
-          const ok = answers.filter((answer) => answer.status === 200).length;
-          expect(await rowsOf(passes, visitor.uuid)).toBe(ok);
+          await expectCleanStop(app, passes, visitor.uuid, "/guarded", CLOSE_TIMEOUT);
         } finally {
           if (app.child.exitCode === null && app.child.signalCode === null) {
             app.child.kill("SIGKILL");
@@ -255,6 +279,41 @@ describe.each(FRAMEWORKS)("graceful close bound: %s", (framework) => {
       expect(tookMs).toBeLessThan(CLOSE_TIMEOUT + EXIT_MARGIN);
       expect(await stuck).toBe("cut");
       agent.destroy();
+    } finally {
+      if (app.child.exitCode === null && app.child.signalCode === null) app.child.kill("SIGKILL");
+      await cleanup();
+    }
+  }, 30_000);
+});
+
+/** The examples as they are run: their own server.ts, SQLite in a file, the default bound. */
+const EXAMPLES: [string, string][] = [
+  ["express-demo", "examples/express-demo/server.ts"],
+  ["fastify", "examples/fastify/server.ts"],
+  ["hono", "examples/hono/server.ts"],
+];
+
+describe.each(EXAMPLES)("example %s on SIGTERM", (name, script) => {
+  it("exits under keep-alive load with every visit of a received 2xx logged", async () => {
+    const url = `sqlite:${join(tmp, `example-${name}.sqlite3`)}`;
+    const { passes, cleanup } = await openPasses(
+      { name: "sqlite", url, skipped: null },
+      { tablePrefix: "visitor_pass_" },
+    );
+    const app = await spawnApp(name, script, {
+      VISITOR_PASS_DATABASE_URL: url,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      SESSION_SECRET: "s".repeat(32),
+      VISITOR_PASS_SECRET: "v".repeat(32),
+    });
+    try {
+      const visitor = await passes.create({
+        email: "ginger@example.org",
+        firstName: "Ginger",
+        scope: "REFERENCE_REQUEST",
+      });
+      await expectCleanStop(app, passes, visitor.uuid, "/reference", DEFAULT_CLOSE_TIMEOUT);
     } finally {
       if (app.child.exitCode === null && app.child.signalCode === null) app.child.kill("SIGKILL");
       await cleanup();

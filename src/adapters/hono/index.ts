@@ -35,8 +35,9 @@ export type {
   CloseResult,
   HandleSignalsOptions,
 } from "../../server/graceful-close.js";
-export { closeGracefully, handleSignals } from "../../server/graceful-close.js";
+export { handleSignals } from "../../server/graceful-close.js";
 export { type HonoAdminOptions, visitorAdmin } from "./hono-admin.js";
+export { closeGracefully } from "./hono-close.js";
 export { selfService } from "./hono-self-service.js";
 
 export interface HonoVisitorPassOptions {
