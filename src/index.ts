@@ -25,3 +25,10 @@ export type { SerializedVisitor, VisitorLog } from "./core/visitor.js";
 export { Visitor } from "./core/visitor.js";
 export type { PurgeOptions, VisitorPassEvents } from "./core/visitor-pass.js";
 export { createVisitorPass, VisitorPass } from "./core/visitor-pass.js";
+export type {
+  Closable,
+  CloseGracefullyOptions,
+  CloseResult,
+  HandleSignalsOptions,
+} from "./server/graceful-close.js";
+export { closeGracefully, handleSignals } from "./server/graceful-close.js";

@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { createVisitorPass } from "../../src/index.js";
+import { closeGracefully, createVisitorPass, handleSignals } from "../../src/index.js";
 import { createDemoApp } from "./app.js";
 
 // No database option: VISITOR_PASS_DATABASE_URL if set, else sqlite:visitor-pass.sqlite3 here.
@@ -19,10 +19,6 @@ const server = app.listen(port, (error?: Error) => {
   console.log(`visitor-pass demo: http://localhost:${listening}/`);
 });
 
-async function stop() {
-  server.close();
-  await passes.close();
-  process.exit(0);
-}
-process.once("SIGINT", stop);
-process.once("SIGTERM", stop);
+// On SIGTERM or SIGINT: stop taking connections, let the requests in flight finish (keep-alive
+// clients are told to go away), write the queued visit logs, close the database, exit.
+handleSignals(() => closeGracefully(server, passes));

@@ -15,6 +15,8 @@ import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 // In your app: from "visitor-pass" and "visitor-pass/fastify".
 import {
   clearVisitor,
+  closeGracefully,
+  handleSignals,
   selfService,
   userIsVisitor,
   visitorPass,
@@ -158,15 +160,11 @@ async function main(): Promise<void> {
   await passes.migrate();
   const app = await createApp({ passes, sessionSecret: process.env.SESSION_SECRET });
   const port = Number(process.env.PORT ?? 3001);
-  await app.listen({ port, host: process.env.HOST ?? "localhost" });
-  console.log(`visitor-pass on Fastify: http://localhost:${port}/`);
-  const stop = async () => {
-    await app.close();
-    await passes.close();
-    process.exit(0);
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  const address = await app.listen({ port, host: process.env.HOST ?? "localhost" });
+  console.log(`visitor-pass on Fastify: ${address}/`);
+  // On SIGTERM or SIGINT: stop taking connections, let the requests in flight finish (keep-alive
+  // clients are told to go away), close the app, write the queued visit logs, exit.
+  handleSignals(() => closeGracefully(app, passes));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -16,6 +16,8 @@ import { HTTPException } from "hono/http-exception";
 // In your app: from "visitor-pass" and "visitor-pass/hono".
 import {
   clearVisitor,
+  closeGracefully,
+  handleSignals,
   selfService,
   userIsVisitor,
   visitorPass,
@@ -140,16 +142,14 @@ async function main(): Promise<void> {
   await passes.migrate();
   const app = createApp({ passes, secret: process.env.VISITOR_PASS_SECRET });
   const port = Number(process.env.PORT ?? 3002);
-  const server = serve({ fetch: app.fetch, port, hostname: process.env.HOST ?? "localhost" }, () =>
-    console.log(`visitor-pass on Hono: http://localhost:${port}/`),
+  const hostname = process.env.HOST ?? "localhost";
+  // The port it got, when PORT=0 asked for any free one.
+  const server = serve({ fetch: app.fetch, port, hostname }, (info) =>
+    console.log(`visitor-pass on Hono: http://${hostname}:${info.port}/`),
   );
-  const stop = async () => {
-    server.close();
-    await passes.close();
-    process.exit(0);
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  // On SIGTERM or SIGINT: stop taking connections, let the requests in flight finish (keep-alive
+  // clients are told to go away), write the queued visit logs, close the database, exit.
+  handleSignals(() => closeGracefully(server, passes));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -19,7 +19,7 @@
 import type { AddressInfo } from "node:net";
 import { RedisStore } from "connect-redis";
 import { createClient } from "redis";
-import { createVisitorPass } from "../../src/index.js";
+import { closeGracefully, createVisitorPass, handleSignals } from "../../src/index.js";
 import { createApp } from "./app.js";
 
 function fail(message: string): never {
@@ -64,20 +64,12 @@ const onListening = (error?: Error) => {
 };
 const server = env.HOST ? app.listen(port, env.HOST, onListening) : app.listen(port, onListening);
 
-let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  // No new connections; idle keep-alive ones are closed, busy ones once their request is done.
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  await closed;
-  await passes.close(); // writes the visit logs still queued
+// Stops taking connections, finishes the requests in flight (keep-alive clients are told to go
+// away: the balancer sends them to the other processes), writes the queued visit logs.
+handleSignals(async () => {
+  await closeGracefully(server, passes);
   await redis.close();
-  process.exit(0);
-}
-process.once("SIGTERM", stop);
-process.once("SIGINT", stop);
+});
 
 function trustProxy(value: string | undefined): boolean | number | string {
   if (value === undefined || value === "") return "loopback";

@@ -2,7 +2,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createVisitorPass, MalformedVisitorToken, type Visitor } from "../index.js";
 import {
   addToken,
+  isOriginForm,
   isUuid,
+  localPath,
   parseToken,
   pathOf,
   queryWithout,
@@ -230,5 +232,42 @@ describe("passes.tokenise", () => {
     const url = passes.tokenise("https://example.com/p?a=b%20c&flag#x", UUID);
     expect(readToken(url, "vuid")).toBe(UUID);
     expect(stripToken(url, "vuid")).toBe("https://example.com/p?a=b%20c&flag#x");
+  });
+});
+
+describe("request targets that are not a path", () => {
+  it("isOriginForm tells a path from `*` and an absolute URL", () => {
+    expect(isOriginForm("/")).toBe(true);
+    expect(isOriginForm("/a?b=c")).toBe(true);
+    expect(isOriginForm("*")).toBe(false);
+    expect(isOriginForm("http://127.0.0.1:3000/a")).toBe(false);
+    expect(isOriginForm("")).toBe(false);
+  });
+
+  it("reading a token from them does not throw", () => {
+    expect(readToken("*", "vuid")).toBeNull();
+    expect(readToken(`http://127.0.0.1:3000/x?vuid=${UUID}`, "vuid")).toBe(UUID);
+    expect(() => readToken("http://127.0.0.1:3000/x?vuid=nope", "vuid")).toThrow(
+      MalformedVisitorToken,
+    );
+    expect(stripToken(`http://127.0.0.1:3000/x?vuid=${UUID}&a=b`, "vuid")).toBe(
+      "http://127.0.0.1:3000/x?a=b",
+    );
+  });
+
+  it("pathOf gives the path of an absolute-form target, without its scheme and host", () => {
+    expect(pathOf("http://127.0.0.1:3000/a/b?c=d")).toBe("/a/b");
+    expect(pathOf("HTTPS://example.com/a")).toBe("/a");
+    expect(pathOf("http://127.0.0.1:3000")).toBe("");
+    expect(pathOf("*")).toBe("*");
+  });
+
+  it("localPath keeps a redirect on this site for an absolute-form target", () => {
+    expect(localPath("http://127.0.0.1:3000/x?a=b")).toBe("/x?a=b");
+    expect(localPath("http://evil.example//other.example/")).toBe("/other.example/");
+    expect(localPath("http://evil.example")).toBe("/");
+    expect(localPath("h\ttp://evil.example/x")).toBe("/x");
+    expect(localPath("*")).toBe("/*");
+    expect(localPath("//evil.example/")).toBe("/evil.example/");
   });
 });

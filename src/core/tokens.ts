@@ -75,10 +75,29 @@ export function queryWithout(url: string, key: string): string {
     .join("&");
 }
 
-/** The path part of a request URL (no query, no fragment). */
+/**
+ * Whether a request target is a path (the origin form, RFC 9112 §3.2.1), as browsers send to a
+ * server; not `*` (the asterisk form of `OPTIONS *`) nor an absolute URL (the absolute form a
+ * proxy-style client sends), which session middlewares pass by without a session.
+ */
+export function isOriginForm(target: string): boolean {
+  return target.charCodeAt(0) === 47; // "/"
+}
+
+/** A scheme and an authority at the start of an absolute-form target: `http://host:port`. */
+const SCHEME_AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
+
+/** `target` without the scheme and authority of an absolute-form target; others as they are. */
+function withoutOrigin(target: string): string {
+  const match = SCHEME_AUTHORITY.exec(target);
+  return match ? target.slice(match[0].length) : target;
+}
+
+/** The path part of a request URL (no query, no fragment; no scheme or host in absolute form). */
 export function pathOf(url: string): string {
-  if (!url.includes("?") && !url.includes("#")) return url;
-  return splitUrl(url).base;
+  const target = isOriginForm(url) ? url : withoutOrigin(url);
+  if (!target.includes("?") && !target.includes("#")) return target;
+  return splitUrl(target).base;
 }
 
 /** `url` without any `key` parameter; every other part, including the fragment, kept as it was. */
@@ -97,11 +116,12 @@ export function addToken(url: string, key: string, uuid: string): string {
 }
 
 /**
- * `url` as a path on this site, safe to redirect to: control characters removed and leading
- * slashes or backslashes collapsed into one, so `//evil.example/` cannot become another host.
+ * `url` as a path on this site, safe to redirect to: control characters removed, the scheme and
+ * host of an absolute-form request target dropped, and leading slashes or backslashes collapsed
+ * into one, so `//evil.example/` cannot become another host.
  */
 export function localPath(url: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  const path = url.replace(/[\u0000-\u001f\u007f]/g, "");
+  const path = withoutOrigin(url.replace(/[\u0000-\u001f\u007f]/g, ""));
   return `/${path.replace(/^[/\\]+/, "")}`;
 }

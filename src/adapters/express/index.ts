@@ -8,7 +8,7 @@ import type {
   VisitorFlow,
 } from "../../core/flow.js";
 import { answerOf, createGuard } from "../../core/flow.js";
-import { stripToken } from "../../core/tokens.js";
+import { isOriginForm, stripToken } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
 import {
@@ -35,6 +35,13 @@ declare global {
 }
 
 export type { GuardOptions } from "../../core/flow.js";
+export type {
+  Closable,
+  CloseGracefullyOptions,
+  CloseResult,
+  HandleSignalsOptions,
+} from "../../server/graceful-close.js";
+export { closeGracefully, handleSignals } from "../../server/graceful-close.js";
 export { type ExpressAdminOptions, visitorAdmin } from "./express-admin.js";
 export { selfService } from "./express-self-service.js";
 
@@ -110,7 +117,11 @@ function recognise(
   let recognition: MaybePromise<Recognition>;
   try {
     visit = new ExpressVisit(req, isAuthenticated);
-    recognition = flow.recognise(visit, sessionPort(req), visit);
+    // A target that is not a path (`OPTIONS *`, an absolute URL) that got no session is anonymous:
+    // its token, if any, is not looked at (see `settle`).
+    const session = sessionPort(req);
+    recognition =
+      session || isOriginForm(visit.url) ? flow.recognise(visit, session, visit) : NOT_YET;
     state = {
       flow,
       url: visit.url,
@@ -180,6 +191,12 @@ function settle(
       throw setupError("visitorSession() and visitorRequest() were given different passes.");
     }
     const session = sessionPort(req);
+    if (!session && !isOriginForm(state.url)) {
+      // Session middlewares pass such targets by (their cookie path does not match): anonymous.
+      setVisitor(req, state, null);
+      next();
+      return;
+    }
     if (!session) {
       throw setupError(
         "visitorSession() needs req.session: mount express-session (or a compatible session middleware) before it.",

@@ -16,7 +16,7 @@ import {
   type VisitorFlow,
   type VisitRequest,
 } from "../../core/flow.js";
-import { stripToken } from "../../core/tokens.js";
+import { isOriginForm, stripToken } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
 import { sendPage } from "./fastify-response.js";
@@ -32,7 +32,15 @@ declare module "fastify" {
 }
 
 export type { GuardOptions } from "../../core/flow.js";
+export type {
+  Closable,
+  CloseGracefullyOptions,
+  CloseResult,
+  HandleSignalsOptions,
+} from "../../server/graceful-close.js";
+export { handleSignals } from "../../server/graceful-close.js";
 export { type FastifyAdminOptions, visitorAdmin } from "./fastify-admin.js";
+export { closeGracefully } from "./fastify-close.js";
 export { selfService } from "./fastify-self-service.js";
 
 export interface VisitorPassPluginOptions {
@@ -49,7 +57,8 @@ interface RequestState {
   flow: VisitorFlow;
   /** The request as the core sees it, read once (with its token: the core strips it). */
   incoming: VisitRequest;
-  session: SessionPort;
+  /** `null` only for a target that is not a path (`OPTIONS *`, an absolute URL) with no session. */
+  session: SessionPort | null;
   unavailable: VisitorPassUnavailable | null;
   /** The visit to log once the status code is final. */
   visit?: PendingVisit;
@@ -90,6 +99,17 @@ const plugin: FastifyPluginAsync<VisitorPassPluginOptions> = async (fastify, opt
 
   fastify.addHook("onRequest", async (request, reply) => {
     const session = sessionPort(request);
+    if (!session && !isOriginForm(request.url)) {
+      // `OPTIONS *` or an absolute URL, which @fastify/session passes by: anonymous, token unread.
+      const state: RequestState = {
+        flow,
+        incoming: visitRequest(request),
+        session,
+        unavailable: null,
+      };
+      (request as StatefulRequest)[STATE] = state;
+      return;
+    }
     if (!session) {
       throw setupError(
         "visitorPass needs request.session: register @fastify/session (with @fastify/cookie) before it.",
@@ -178,7 +198,7 @@ export function userIsVisitor(options: GuardOptions<FastifyRequest>): preHandler
 /** Ends visitor access for this session at once: the "final step" of a visitor's journey. */
 export function clearVisitor(request: FastifyRequest): void {
   const state = stateOf(request, "clearVisitor()");
-  state.flow.clear(state.session);
+  if (state.session) state.flow.clear(state.session);
   request.visitor = null;
   request.isVisitor = false;
 }

@@ -29,7 +29,15 @@ declare module "hono" {
 }
 
 export type { GuardOptions, SessionPort } from "../../core/flow.js";
+export type {
+  Closable,
+  CloseGracefullyOptions,
+  CloseResult,
+  HandleSignalsOptions,
+} from "../../server/graceful-close.js";
+export { handleSignals } from "../../server/graceful-close.js";
 export { type HonoAdminOptions, visitorAdmin } from "./hono-admin.js";
+export { closeGracefully } from "./hono-close.js";
 export { selfService } from "./hono-self-service.js";
 
 export interface HonoVisitorPassOptions {

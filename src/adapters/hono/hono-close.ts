@@ -1,0 +1,31 @@
+import type { Http2SecureServer, Http2Server } from "node:http2";
+import { VisitorPassConfigError } from "../../core/errors.js";
+import {
+  type Closable,
+  type CloseGracefullyOptions,
+  type CloseResult,
+  closeGracefully as closeNodeServer,
+  type NodeServer,
+} from "../../server/graceful-close.js";
+
+/**
+ * `closeGracefully` for the server @hono/node-server's `serve()` returns (typed as any of Node's
+ * servers): `closeGracefully(serve({ fetch: app.fetch, port }), passes)`. An HTTP/2 server is
+ * refused with a `VisitorPassConfigError`: its sessions are not keep-alive connections.
+ */
+export function closeGracefully(
+  server: NodeServer | Http2Server | Http2SecureServer,
+  passes?: Closable | null,
+  options: CloseGracefullyOptions = {},
+): Promise<CloseResult> {
+  if (typeof (server as Partial<NodeServer>).closeIdleConnections !== "function") {
+    return Promise.reject(
+      new VisitorPassConfigError(
+        "server",
+        server?.constructor?.name,
+        "closeGracefully() needs a node:http or node:https server",
+      ),
+    );
+  }
+  return closeNodeServer(server as NodeServer, passes, options);
+}
