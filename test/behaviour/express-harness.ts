@@ -30,12 +30,17 @@ function describeVisitor(req: Request) {
   };
 }
 
-function buildApp(passes: VisitorPass, options: HarnessOptions): express.Express {
+function buildApp(
+  passes: VisitorPass,
+  options: HarnessOptions,
+  store: session.MemoryStore,
+): express.Express {
   const setup = options.setup ?? "standard";
   const app = express();
   if (setup !== "no-session") {
     app.use(
       session({
+        store,
         secret: "behaviour-suite-secret",
         resave: false,
         saveUninitialized: false,
@@ -138,7 +143,8 @@ export const expressHarness: FrameworkHarness = {
     sessionPackage: "express-session",
   },
   async start(passes, options = {}): Promise<RunningApp> {
-    const server = createServer(buildApp(passes, options));
+    const store = new session.MemoryStore();
+    const server = createServer(buildApp(passes, options, store));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(0, "127.0.0.1", () => resolve());
@@ -158,6 +164,9 @@ export const expressHarness: FrameworkHarness = {
         const dot = raw.lastIndexOf(".");
         return dot > 2 ? raw.slice(2, dot) : null;
       },
+      storedSessions: () =>
+        // MemoryStore keeps each session as the JSON a store would write.
+        JSON.stringify((store as unknown as { sessions: Record<string, string> }).sessions),
       close: () =>
         new Promise<void>((resolve, reject) => {
           server.close((error) => (error ? reject(error) : resolve()));

@@ -42,6 +42,8 @@ function describeVisitor(request: FastifyRequest) {
 }
 
 export interface FastifyAppOptions extends HarnessOptions {
+  /** Where @fastify/session keeps its sessions (a MemoryStore over it). */
+  sessions?: Map<string, unknown>;
   /** Render errors as the suite's JSON (the default), or leave them to Fastify's own handler. */
   errorHandler?: "suite" | "fastify";
 }
@@ -63,6 +65,7 @@ export async function buildFastifyApp(
       cookieName: SESSION_COOKIE,
       saveUninitialized: false,
       cookie: { secure: false, maxAge: APP_COOKIE_MAX_AGE * 1000 },
+      store: new fastifySession.MemoryStore(options.sessions ?? new Map()),
     });
   }
   if (setup !== "guard-without-middleware") {
@@ -165,7 +168,8 @@ export const fastifyHarness: FrameworkHarness = {
     sessionPackage: "@fastify/session",
   },
   async start(passes, options = {}): Promise<RunningApp> {
-    const app = await buildFastifyApp(passes, options);
+    const sessions = new Map<string, unknown>();
+    const app = await buildFastifyApp(passes, { ...options, sessions });
     await app.listen({ port: 0, host: "127.0.0.1" });
     const { port } = app.server.address() as AddressInfo;
     return {
@@ -182,6 +186,7 @@ export const fastifyHarness: FrameworkHarness = {
         const dot = raw.lastIndexOf(".");
         return dot > 0 ? raw.slice(0, dot) : null;
       },
+      storedSessions: () => JSON.stringify([...sessions]),
       close: async () => {
         app.server.closeAllConnections();
         await app.close();
