@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { VisitorPassOptions } from "../../src/index.js";
-import { type Client, setCookies } from "./client.js";
+import { type Client, type ClientRequest, setCookies } from "./client.js";
 import { HARNESSES } from "./harness.js";
 import { type AppContext, click, newPass, SQLITE, useApp, uses, whoami } from "./support.js";
 
@@ -35,7 +35,7 @@ function cookieValues(ctx: AppContext, response: Response): string[] {
   return sessionCookies(ctx, response).map((header) => header.split(";")[0]!.split("=")[1]!);
 }
 
-async function send(client: Client, path: string, init: RequestInit): Promise<Response> {
+async function send(client: Client, path: string, init: ClientRequest): Promise<Response> {
   const response = await client.request(path, { redirect: "manual", ...init });
   await response.arrayBuffer();
   return response;

@@ -12,7 +12,12 @@ import {
 } from "../../src/adapters/express/index.js";
 import { SCOPE_ANY, type VisitorPass } from "../../src/index.js";
 import type { FrameworkHarness, HarnessOptions, RunningApp } from "./harness.js";
-import { APP_COOKIE_MAX_AGE, REFERENCE_SCOPE, SELF_SERVICE_PATH } from "./routes.js";
+import {
+  APP_COOKIE_MAX_AGE,
+  OWN_CACHE_CONTROL,
+  REFERENCE_SCOPE,
+  SELF_SERVICE_PATH,
+} from "./routes.js";
 
 type AppSession = Record<string, unknown>;
 
@@ -96,6 +101,9 @@ function buildApp(
   app.get("/apply", userIsVisitor({ scope: REFERENCE_SCOPE, selfService: true }), reference);
   app.get("/teapot", guard, (req, res) => {
     res.status(418).json(describeVisitor(req));
+  });
+  app.get("/own-cache", guard, (req, res) => {
+    res.set("Cache-Control", OWN_CACHE_CONTROL).json(describeVisitor(req));
   });
   app.get("/whoami", (req, res) => {
     const { visitor, isVisitor } = describeVisitor(req);

@@ -15,7 +15,12 @@ import {
 } from "../../src/adapters/fastify/index.js";
 import { SCOPE_ANY, type VisitorPass } from "../../src/index.js";
 import type { FrameworkHarness, HarnessOptions, RunningApp } from "./harness.js";
-import { APP_COOKIE_MAX_AGE, REFERENCE_SCOPE, SELF_SERVICE_PATH } from "./routes.js";
+import {
+  APP_COOKIE_MAX_AGE,
+  OWN_CACHE_CONTROL,
+  REFERENCE_SCOPE,
+  SELF_SERVICE_PATH,
+} from "./routes.js";
 
 declare module "fastify" {
   interface Session {
@@ -117,6 +122,9 @@ export async function buildFastifyApp(
   );
   app.get("/teapot", { preHandler: guard }, async (request, reply) =>
     reply.code(418).send(describeVisitor(request)),
+  );
+  app.get("/own-cache", { preHandler: guard }, async (request, reply) =>
+    reply.header("Cache-Control", OWN_CACHE_CONTROL).send(describeVisitor(request)),
   );
   app.get("/whoami", async (request) => {
     const { visitor, isVisitor } = describeVisitor(request);
