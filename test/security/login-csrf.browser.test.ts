@@ -92,7 +92,7 @@ describe.each(HARNESSES)("login CSRF in a browser: $name", (harness) => {
         // The form did reach the app, which never saw the token.
         expect(tab.url()).toContain(mallory.uuid);
         if (path.startsWith("/seen-url")) {
-          const seen = JSON.parse(await tab.innerText("body")) as { originalUrl: string };
+          const seen = JSON.parse((await tab.textContent("pre")) ?? "") as { originalUrl: string };
           expect(seen.originalUrl).not.toContain(mallory.uuid);
         }
       }
@@ -100,7 +100,7 @@ describe.each(HARNESSES)("login CSRF in a browser: $name", (harness) => {
 
     async function who(tab: Page): Promise<{ visitor: string | null; isVisitor: boolean }> {
       await tab.goto(`${ctx.app.url}/whoami`);
-      return JSON.parse(await tab.innerText("body"));
+      return JSON.parse((await tab.textContent("pre")) ?? "");
     }
 
     async function appCookies(context: BrowserContext): Promise<Record<string, string>> {
@@ -114,7 +114,9 @@ describe.each(HARNESSES)("login CSRF in a browser: $name", (harness) => {
       if (options.confirm) {
         await Promise.all([tab.waitForURL(/\/reference$/), tab.click("form button")]);
       }
-      expect(JSON.parse(await tab.innerText("body"))).toMatchObject({ visitor: visitor.uuid });
+      expect(JSON.parse((await tab.textContent("pre")) ?? "")).toMatchObject({
+        visitor: visitor.uuid,
+      });
     }
 
     async function usesOf(visitor: Visitor): Promise<number | undefined> {
