@@ -1086,6 +1086,8 @@ describe('tokenStorage: "hash" in the session', () => {
       const restored = await hashFlow.restore(session);
       expect(restored).toMatchObject({ uuid: digest, email: "a@example.org" });
     }
+    // From the pass cache, as with plain tokens: answered at once, no query.
+    expect(hashFlow.restore(session)).toMatchObject({ uuid: digest });
     // Landing again finds the session already holds it: nothing spent.
     const again = await hashFlow.recognise(request, session, anonymous);
     expect(again).toMatchObject({ kind: "admitted", spent: false });
