@@ -132,6 +132,14 @@ export interface VisitorPassOptions {
    * @default console
    */
   logger?: VisitorPassLogger;
+  /**
+   * The `Cache-Control` header of responses a guard (`userIsVisitor`) admitted, so that no shared
+   * cache keeps one visitor's page for another; set only when the route (or middleware before the
+   * guard) set none of its own. `false` leaves caching to the app. A guard's own `cacheControl`
+   * option overrides this.
+   * @default "private, no-store"
+   */
+  guardCacheControl?: string | false;
   /** The clock; tests inject one. @default () => new Date() */
   now?: () => Date;
   /** Environment to read; tests inject one. @default process.env */
@@ -175,6 +183,7 @@ export interface ResolvedConfig {
   storeTimeout: number;
   onLogFailure: "serve" | "refuse";
   logger: VisitorPassLogger;
+  guardCacheControl: string | false;
   now: () => Date;
 }
 
@@ -211,6 +220,10 @@ export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig 
     ),
     onLogFailure: oneOf("onLogFailure", options.onLogFailure ?? "serve", ["serve", "refuse"]),
     logger: logger(options.logger),
+    guardCacheControl: cacheControl(
+      "guardCacheControl",
+      options.guardCacheControl === undefined ? DEFAULT_CACHE_CONTROL : options.guardCacheControl,
+    ),
     now: optionalFunction("now", options.now) ?? (() => new Date()),
   };
 }
@@ -225,6 +238,19 @@ function passCache(value: unknown, database: DatabaseTarget): boolean | "listen"
     );
   }
   return mode;
+}
+
+/** What guarded pages are by default: for one visitor, and not to be stored anywhere. */
+export const DEFAULT_CACHE_CONTROL = "private, no-store";
+
+/** A `Cache-Control` value to set, or `false`; a header value must not carry control characters. */
+export function cacheControl(option: string, value: unknown): string | false {
+  if (value === false) return false;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
+  if (typeof value === "string" && value.trim() !== "" && !/[\u0000-\u001f\u007f]/.test(value)) {
+    return value;
+  }
+  throw new VisitorPassConfigError(option, value, "expected a Cache-Control value or false");
 }
 
 /** The `confirm` setting of passes that never need confirming: lets the flow skip the lookup. */

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   type CreateVisitorInput,
@@ -657,14 +658,52 @@ describe("recognise", () => {
     expect(await usesOf(visitor)).toBe(1);
   });
 
-  it("admits on POST too", async () => {
+  it.each(["POST", "PUT", "PATCH", "DELETE", "post"])(
+    "a token on a %s that is not the confirmation's admits nobody, spending nothing",
+    async (method) => {
+      const visitor = await create();
+      const recognition = await flow.recognise(
+        visit(`/p?vuid=${visitor.uuid}`, { method }),
+        new FakeSession(),
+        anonymous,
+      );
+      expect(recognition).toEqual({ kind: "ignored" });
+      expect(await usesOf(visitor)).toBe(0);
+    },
+  );
+
+  it("the confirming POST admits from this site, and from another site admits nobody", async () => {
     const visitor = await create();
-    const recognition = await flow.recognise(
-      visit(`/p?vuid=${visitor.uuid}`, { method: "POST" }),
-      null,
-      anonymous,
-    );
-    expect(recognition.kind).toBe("admitted");
+    const url = `/p?vuid=${visitor.uuid}&vuid-confirm=1`;
+    const post = (changes: Partial<VisitRequest>) =>
+      flow.recognise(
+        visit(url, { method: "POST", host: "app.example", ...changes }),
+        null,
+        anonymous,
+      );
+    for (const crossSite of [
+      { secFetchSite: "cross-site" },
+      { secFetchSite: "same-site" },
+      { origin: "https://evil.example" },
+      { origin: "null" },
+    ]) {
+      expect(await post(crossSite)).toEqual({ kind: "ignored" });
+    }
+    // A PUT marked as a confirmation is still not one.
+    expect(
+      await flow.recognise(
+        visit(url, { method: "PUT", secFetchSite: "same-origin" }),
+        null,
+        anonymous,
+      ),
+    ).toEqual({ kind: "ignored" });
+    expect(await usesOf(visitor)).toBe(0);
+    expect(await post({ secFetchSite: "same-origin" })).toMatchObject({
+      kind: "admitted",
+      spent: true,
+      confirmed: true,
+    });
+    expect(await usesOf(visitor)).toBe(1);
   });
 
   it("is 'refused' for an unknown, inactive, expired or used-up pass", async () => {
@@ -792,11 +831,27 @@ describe("settle", () => {
     expect(flow.visitOf(visit("/reference"), session).referer).toBeNull();
   });
 
-  it("does not redirect a POST that admits", async () => {
+  it("a POST carrying a token goes on as without it: no admission, the session untouched", async () => {
     const visitor = await create();
-    const { settlement } = await landing(`/reference?vuid=${visitor.uuid}`, { method: "POST" });
-    expect(settlement.visitor?.uuid).toBe(visitor.uuid);
-    expect(settlement.redirectTo).toBeNull();
+    const { session, settlement } = await landing(`/reference?vuid=${visitor.uuid}`, {
+      method: "POST",
+    });
+    expect(settlement).toEqual({ visitor: null, redirectTo: null, unavailable: null });
+    expect(session.data.size).toBe(0);
+    expect(session.regenerations).toBe(0);
+    expect(session.lifetimes).toEqual([]);
+
+    const held = await create({ email: "held@example.org" });
+    const holding = new FakeSession();
+    await flow.stash(holding, held, anonymous);
+    const before = new Map(holding.data);
+    const request = visit(`/reference?vuid=${visitor.uuid}`, { method: "POST" });
+    const recognition = await flow.recognise(request, holding, anonymous);
+    const settled = await flow.settle(request, holding, recognition, anonymous);
+    expect(settled.visitor?.uuid).toBe(held.uuid);
+    expect(holding.data).toEqual(before);
+    expect(holding.regenerations).toBe(1);
+    expect(await usesOf(visitor)).toBe(0);
   });
 
   it("does not redirect with landingRedirect: false", async () => {
@@ -870,5 +925,291 @@ describe("anonymizeIp", () => {
     } finally {
       await logged.close();
     }
+  });
+});
+
+describe("landing again with the pass the session holds", () => {
+  const anonymous = { authenticated: false };
+
+  async function land(session: FakeSession, uuid: string) {
+    const request = visit(`/reference?vuid=${uuid}`);
+    const recognition = await flow.recognise(request, session, anonymous);
+    return { recognition, settlement: await flow.settle(request, session, recognition, anonymous) };
+  }
+
+  it.each<[string, Partial<CreateVisitorInput>, number]>([
+    ["a link still valid", {}, 10],
+    ["an expired link", {}, 400],
+    ["a used-up link", { maxUses: 1 }, 10],
+  ])(
+    "with %s renews nothing: no new lifetime, id or admission time",
+    async (_label, input, later) => {
+      const visitor = await create({ sessionExpiry: 3600, ...input });
+      const session = new FakeSession();
+      await land(session, visitor.uuid);
+      const stashed = new Map(session.data);
+      expect(session.lifetimes).toEqual([3600]);
+      now = at(later);
+      const { recognition, settlement } = await land(session, visitor.uuid);
+      expect(recognition).toMatchObject({ kind: "admitted", spent: false });
+      expect(settlement.visitor?.uuid).toBe(visitor.uuid);
+      expect(settlement.redirectTo).toBe("/reference");
+      expect(session.lifetimes).toEqual([3600]);
+      expect(session.regenerations).toBe(1);
+      expect(session.data).toEqual(stashed);
+      expect(await usesOf(visitor)).toBe(1);
+      // The lifetime still runs from the first admission.
+      now = at(3600);
+      expect(await flow.restore(session)).toBeNull();
+    },
+  );
+
+  it("once the held admission lapsed, a link that can still admit admits afresh", async () => {
+    const visitor = await create({ sessionExpiry: 60, expiresAt: null });
+    const session = new FakeSession();
+    await land(session, visitor.uuid);
+    now = at(61);
+    const { recognition } = await land(session, visitor.uuid);
+    expect(recognition).toMatchObject({ kind: "admitted", spent: true });
+    expect(session.lifetimes).toEqual([60, 60]);
+    expect(await usesOf(visitor)).toBe(2);
+    now = at(120);
+    expect((await flow.restore(session))?.uuid).toBe(visitor.uuid);
+  });
+
+  it("once the held admission lapsed, an expired link admits nobody", async () => {
+    const visitor = await create({ sessionExpiry: 600 });
+    const session = new FakeSession();
+    await land(session, visitor.uuid);
+    now = at(601);
+    const { recognition, settlement } = await land(session, visitor.uuid);
+    expect(recognition).toEqual({ kind: "refused" });
+    expect(settlement.visitor).toBeNull();
+    expect(session.data.has(KEY)).toBe(false);
+  });
+});
+
+describe("the pass's session lifetime is absolute", () => {
+  const anonymous = { authenticated: false };
+
+  it("restores until sessionExpiry after the admission and forgets the visitor at it", async () => {
+    const visitor = await create({ sessionExpiry: 3600 });
+    const session = new FakeSession();
+    session.set("cart", "x");
+    await flow.stash(session, (await flow.admit(visitor.uuid))!, anonymous);
+    now = at(3599);
+    expect((await flow.restore(session))?.uuid).toBe(visitor.uuid);
+    now = at(3600);
+    expect(await flow.restore(session)).toBeNull();
+    expect([...session.data.keys()]).toEqual(["cart"]);
+  });
+
+  it("applies to a signed-in user's session too, whose cookie it leaves alone", async () => {
+    const visitor = await create({ sessionExpiry: 60 });
+    const session = new FakeSession();
+    await flow.stash(session, visitor, { authenticated: true });
+    expect(session.lifetimes).toEqual([]);
+    now = at(60);
+    expect(await flow.restore(session)).toBeNull();
+  });
+
+  it("sessionExpiry 0 and null set no lifetime of their own", async () => {
+    for (const sessionExpiry of [0, null]) {
+      const visitor = await create({ sessionExpiry, expiresAt: null });
+      const session = new FakeSession();
+      await flow.stash(session, visitor, anonymous);
+      now = at(10 * 365 * 86_400);
+      expect((await flow.restore(session))?.uuid).toBe(visitor.uuid);
+      now = T0;
+    }
+  });
+
+  it.each<[string, unknown]>([
+    ["missing", undefined],
+    ["not a number", "soon"],
+    ["not a string", 12],
+  ])("a session whose admission time is %s is not honoured", async (_label, value) => {
+    const visitor = await create({ sessionExpiry: 3600 });
+    const session = new FakeSession();
+    await flow.stash(session, visitor, anonymous);
+    if (value === undefined) session.data.delete(`${KEY}:admitted`);
+    else session.data.set(`${KEY}:admitted`, value);
+    expect(await flow.restore(session)).toBeNull();
+    expect(session.data.has(KEY)).toBe(false);
+  });
+
+  it("counts from the admission on the cached path as on the queried one", async () => {
+    const visitor = await create({ sessionExpiry: 30 });
+    const session = new FakeSession();
+    await flow.stash(session, (await flow.admit(visitor.uuid))!, anonymous);
+    // Read once: the pass is now cached.
+    expect((await flow.restore(session))?.uuid).toBe(visitor.uuid);
+    now = at(30);
+    const restored = flow.restore(session);
+    expect(restored).toBeNull();
+  });
+});
+
+describe('tokenStorage: "hash" in the session', () => {
+  const anonymous = { authenticated: false };
+  let hashed: VisitorPass;
+  let hashFlow: VisitorFlow;
+
+  beforeEach(async () => {
+    hashed = createVisitorPass({
+      env: {},
+      database: "sqlite::memory:",
+      now: () => now,
+      sessionKey: KEY,
+      sessionExpiry: 3600,
+      tokenStorage: "hash",
+    });
+    await hashed.migrate();
+    hashFlow = flowOf(hashed, "test()");
+  });
+  afterEach(async () => {
+    await hashed.close();
+  });
+
+  const digestOf = (token: string) => createHash("sha256").update(token).digest("hex");
+
+  it("keeps the digest, never the token, and restores the visitor by it", async () => {
+    const visitor = await hashed.create({ email: "a@example.org", scope: "S" });
+    const digest = digestOf(visitor.uuid);
+    const session = new FakeSession();
+    const request = visit(`/p?vuid=${visitor.uuid}`, { referer: "https://mail.example/" });
+    const recognition = await hashFlow.recognise(request, session, anonymous);
+    await hashFlow.settle(request, session, recognition, anonymous);
+    expect(session.data.get(KEY)).toBe(digest);
+    expect(JSON.stringify([...session.data])).not.toContain(visitor.uuid);
+    for (let i = 0; i < 2; i++) {
+      const restored = await hashFlow.restore(session);
+      expect(restored).toMatchObject({ uuid: digest, email: "a@example.org" });
+    }
+    // From the pass cache, as with plain tokens: answered at once, no query.
+    expect(hashFlow.restore(session)).toMatchObject({ uuid: digest });
+    // Landing again finds the session already holds it: nothing spent.
+    const again = await hashFlow.recognise(request, session, anonymous);
+    expect(again).toMatchObject({ kind: "admitted", spent: false });
+    expect((await hashed.get(visitor.uuid))?.uses).toBe(1);
+    await hashed.deactivate(digest);
+    expect(await hashFlow.restore(session)).toBeNull();
+  });
+
+  it("a session stashed with the token is given the digest instead", async () => {
+    const visitor = await hashed.create({ email: "a@example.org", scope: "S" });
+    const session = new FakeSession();
+    session.set(KEY, visitor.uuid);
+    session.set(`${KEY}:admitted`, String(now.getTime()));
+    expect(await hashFlow.restore(session)).not.toBeNull();
+    expect(session.data.get(KEY)).toBe(digestOf(visitor.uuid));
+  });
+
+  it("still finds a pass by token with its token, after the session's lookups by digest", async () => {
+    const visitor = await hashed.create({ email: "a@example.org", scope: "S" });
+    const session = new FakeSession();
+    await hashFlow.stash(session, visitor, anonymous);
+    await hashFlow.restore(session);
+    expect((await hashed.get(visitor.uuid))?.uuid).toBe(visitor.uuid);
+  });
+});
+
+describe("the confirmation page", () => {
+  it("posts to a path on this site, whatever the request path", async () => {
+    const confirming = createVisitorPass({ env: {}, database: "sqlite::memory:", confirm: true });
+    await confirming.migrate();
+    try {
+      const confirmFlow = flowOf(confirming, "test()");
+      const visitor = await confirming.create({ email: "a@example.org", scope: "S" });
+      for (const [path, expected] of [
+        ["//evil.example/p", "/evil.example/p"],
+        ["/\\evil.example/p", "/evil.example/p"],
+        ["/\t/evil.example/p", "/evil.example/p"],
+        ["/p", "/p"],
+      ]) {
+        const recognition = await confirmFlow.recognise(
+          visit(`${path}?vuid=${visitor.uuid}`),
+          null,
+          { authenticated: false },
+        );
+        expect(recognition.kind).toBe("confirm");
+        const body = recognition.kind === "confirm" ? String(recognition.page.body) : "";
+        const action = /action="([^"]*)"/.exec(body)?.[1]?.replace(/&amp;/g, "&");
+        expect(action).toBe(`${expected}?vuid=${visitor.uuid}&vuid-confirm=1`);
+      }
+    } finally {
+      await confirming.close();
+    }
+  });
+});
+
+describe("guarded responses and caches", () => {
+  const context = { visit: visit("/p"), session: null, unavailable: null };
+
+  it('an admitted visit gets "Cache-Control: private, no-store" by default', async () => {
+    const visitor = await create({ scope: "REFERENCE" });
+    const outcome = await flow.guardRequest(
+      createGuard({ scope: "REFERENCE" }),
+      {},
+      visitor,
+      context,
+    );
+    expect(outcome).toMatchObject({
+      kind: "allow",
+      headers: { "Cache-Control": "private, no-store" },
+    });
+    const bypassed = await flow.guardRequest(
+      createGuard({ scope: "REFERENCE", bypass: () => true }),
+      {},
+      null,
+      context,
+    );
+    expect(bypassed).toMatchObject({ headers: { "Cache-Control": "private, no-store" } });
+  });
+
+  it("a guard's cacheControl, or the service's guardCacheControl, changes or drops it", async () => {
+    const visitor = await create({ scope: "REFERENCE" });
+    const own = createGuard({ scope: "REFERENCE", cacheControl: "private, max-age=60" });
+    expect(await flow.guardRequest(own, {}, visitor, context)).toMatchObject({
+      headers: { "Cache-Control": "private, max-age=60" },
+    });
+    const none = createGuard({ scope: "REFERENCE", cacheControl: false });
+    expect(await flow.guardRequest(none, {}, visitor, context)).toMatchObject({ headers: null });
+
+    const relaxed = createVisitorPass({
+      env: {},
+      database: "sqlite::memory:",
+      guardCacheControl: false,
+    });
+    try {
+      const relaxedFlow = flowOf(relaxed, "test()");
+      const guard = createGuard({ scope: "REFERENCE" });
+      expect(await relaxedFlow.guardRequest(guard, {}, visitor, context)).toMatchObject({
+        headers: null,
+      });
+      expect(await relaxedFlow.guardRequest(own, {}, visitor, context)).toMatchObject({
+        headers: { "Cache-Control": "private, max-age=60" },
+      });
+    } finally {
+      await relaxed.close();
+    }
+  });
+
+  it.each<[string, unknown]>([
+    ["an empty string", ""],
+    ["a line break", "no-store\r\nSet-Cookie: a=b"],
+    ["true", true],
+    ["a number", 0],
+  ])("refuses %s as a Cache-Control value at setup", (_label, value) => {
+    expect(() => createGuard({ scope: "S", cacheControl: value as never })).toThrow(
+      VisitorPassConfigError,
+    );
+    expect(() =>
+      createVisitorPass({
+        env: {},
+        database: "sqlite::memory:",
+        guardCacheControl: value as never,
+      }),
+    ).toThrow(VisitorPassConfigError);
   });
 });

@@ -1,5 +1,5 @@
 import { defaultConfirmPage } from "../ui/confirm-page.js";
-import { NEVER_CONFIRM, type ResolvedConfig } from "./config.js";
+import { cacheControl, NEVER_CONFIRM, type ResolvedConfig } from "./config.js";
 import { isCrossSite, type OriginHeaders } from "./cross-site.js";
 import {
   MalformedVisitorToken,
@@ -9,7 +9,7 @@ import {
   VisitorPassUnavailable,
 } from "./errors.js";
 import { htmlPage, type PageResponse, textPage } from "./page.js";
-import { addToken, hasParam, isUuid, localPath, readToken, stripToken } from "./tokens.js";
+import { addToken, hasParam, localPath, readToken, stripToken } from "./tokens.js";
 import type { Visitor } from "./visitor.js";
 
 /** `"*"`: a guard with this scope admits a visitor of any scope. */
@@ -57,17 +57,30 @@ const LANDING_HEADERS: Readonly<Record<string, string>> = {
 /** Methods that fetch without acting (link scanners, previews): they never admit. */
 const NEVER_ADMIT = new Set(["HEAD", "OPTIONS", "TRACE"]);
 
+/** Headers a guard's admitted responses get, unless they already have them; null: none. */
+export type GuardHeaders = Readonly<Record<string, string>> | null;
+
+function cacheHeaders(value: string | false): GuardHeaders {
+  return value === false ? null : Object.freeze({ "Cache-Control": value });
+}
+
 /** What a token on a request came to. */
 export type Recognition =
   /** No token on the request. */
   | { kind: "none" }
-  /** A token on a method that never admits (HEAD, OPTIONS, TRACE): hidden, not used. */
+  /**
+   * A token on a request that cannot admit: hidden from the app, not used, the session left as
+   * it was. Only a GET, or the confirmation page's POST from this same site, admits: a token on
+   * any other request (HEAD, a PUT, a plain POST, a confirming POST from another site) could be
+   * a hostile site's form planting its own pass ("login CSRF"), or a scanner.
+   */
   | { kind: "ignored" }
   /** A token that is not a uuid: answer with `page` (400, "Malformed visitor token."). */
   | { kind: "malformed"; error: MalformedVisitorToken; page: PageResponse }
   /**
-   * Admitted: `spent` tells whether a use was spent (not when the session already held it);
-   * `confirmed` that it came through the confirmation page's POST.
+   * Admitted: `spent` tells whether a use was spent; `false` when the session already held this
+   * very pass, which then keeps its admission as it was (no new lifetime). `confirmed`: it came
+   * through the confirmation page's POST.
    */
   | { kind: "admitted"; visitor: Visitor; spent: boolean; confirmed?: boolean }
   /** The pass needs a click first: answer with this page, which POSTs back to confirm. */
@@ -110,8 +123,18 @@ export interface RequestContext {
 export interface FlowBackend {
   readonly config: ResolvedConfig;
   find(uuid: string): Promise<Visitor | null>;
-  /** The pass `uuid` names when it is at hand without a query (the pass cache), else undefined. */
-  cached(uuid: string): Visitor | undefined;
+  /**
+   * The pass a session reference (`sessionRef`) names when it is at hand without a query (the
+   * pass cache), as stored; else undefined.
+   */
+  cached(ref: string): Visitor | undefined;
+  /**
+   * What a session keeps for the pass a token (or a digest `list()` shows) names: the token, or
+   * with `tokenStorage: "hash"` its digest, so that no session store holds a usable token.
+   */
+  sessionRef(uuid: string): string;
+  /** Whether a value found in a session could be a `sessionRef` (else it was tampered with). */
+  isSessionRef(value: unknown): value is string;
   spendUse(uuid: string): Promise<Visitor | null>;
   recordVisit(
     visitor: Visitor,
@@ -143,6 +166,12 @@ export interface GuardOptions<Req> {
   selfService?: boolean;
   /** Session expiry, in seconds, of passes created through self-service. */
   selfServiceSessionExpiry?: number | null;
+  /**
+   * The `Cache-Control` header of the responses this guard admits, set only when the route (or a
+   * middleware before the guard) set none; `false` leaves caching to the app.
+   * @default the `guardCacheControl` option of `createVisitorPass` ("private, no-store")
+   */
+  cacheControl?: string | false;
 }
 
 export type GuardDecision =
@@ -162,8 +191,12 @@ export interface PendingVisit {
 
 /** What a guarded route does with a request, as `VisitorFlow#guardRequest` decides it. */
 export type GuardOutcome =
-  /** Go on to the route; `log` is the visit to record with the final status (null: none). */
-  | { kind: "allow"; log: PendingVisit | null }
+  /**
+   * Go on to the route; `log` is the visit to record with the final status (null: none);
+   * `headers` go on the response unless it already has them (a shared cache must not keep one
+   * visitor's page for another).
+   */
+  | { kind: "allow"; log: PendingVisit | null; headers: GuardHeaders }
   /** Send the visitor to the self-service form. */
   | { kind: "redirect"; status: 302; location: string }
   /** Refuse: `VisitorAccessDenied` (403), or `VisitorPassUnavailable` (503) while the store fails. */
@@ -181,6 +214,8 @@ export interface GuardContext {
 export interface Guard<Req> {
   readonly scope: string;
   readonly options: GuardOptions<Req>;
+  /** Headers of its own for admitted responses (`cacheControl`); `undefined`: the default. */
+  readonly headers?: GuardHeaders;
   /** Synchronous unless `bypass` is asked and answers with a promise; rejects when it throws. */
   decide(request: Req, visitor: Visitor | null): MaybePromise<GuardDecision>;
 }
@@ -195,11 +230,16 @@ export class VisitorFlow {
   readonly #confirmKey: string;
   /** Where the session keeps the landing's Referer until the first logged visit. */
   readonly #refererKey: string;
+  /** Where the session keeps when the pass was admitted (epoch ms), for its absolute lifetime. */
+  readonly #admittedKey: string;
+  readonly #guardHeaders: GuardHeaders;
 
   constructor(backend: FlowBackend) {
     this.#backend = backend;
     this.#confirmKey = `${backend.config.querystringKey}-confirm`;
     this.#refererKey = `${backend.config.sessionKey}:referer`;
+    this.#admittedKey = `${backend.config.sessionKey}:admitted`;
+    this.#guardHeaders = cacheHeaders(backend.config.guardCacheControl);
   }
 
   get config(): ResolvedConfig {
@@ -213,17 +253,24 @@ export class VisitorFlow {
 
   /**
    * Admits the holder of `token`: the pass, with one use spent, or `null` when it is unknown,
-   * inactive, expired or used up. A session that already holds this very pass spends nothing.
+   * inactive, expired or used up. A session that already holds this very pass (still active and
+   * within its session lifetime) spends nothing.
    */
   async admit(token: string, session?: SessionPort | null): Promise<Visitor | null> {
     return (await this.#alreadyHeld(token, session)) ?? this.#backend.spendUse(token);
   }
 
-  /** The active pass `token` names when the session already holds it: nothing to spend. */
+  /**
+   * The pass `token` names when the session already holds it, still active and within the
+   * session lifetime of its admission: nothing to spend, and nothing to renew. A held admission
+   * that lapsed is forgotten here, so that the link (if it still can) admits afresh.
+   */
   async #alreadyHeld(token: string, session?: SessionPort | null): Promise<Visitor | null> {
-    if (session?.get(this.config.sessionKey) !== token) return null;
-    const visitor = await this.#backend.find(token);
-    return visitor?.isActive ? visitor : null;
+    const held = session?.get(this.config.sessionKey);
+    if (held === undefined || held === null) return null;
+    // A session stashed before digests were kept may still hold the token itself.
+    if (held !== token && held !== this.#backend.sessionRef(token)) return null;
+    return this.#held(session!, await this.#backend.find(token));
   }
 
   /**
@@ -246,30 +293,31 @@ export class VisitorFlow {
     }
     if (token === null) return NO_TOKEN;
     const method = request.method.toUpperCase();
-    if (NEVER_ADMIT.has(method)) return IGNORED;
-    return this.#recogniseToken(token, method, request, session, context);
+    if (method === "GET") return this.#recogniseToken(token, false, request, session, context);
+    // Only the confirmation page's POST, from this same site, admits besides a GET.
+    if (method !== "POST" || !hasParam(request.url, this.#confirmKey)) return IGNORED;
+    if (isCrossSite(originOf(request))) return IGNORED;
+    return this.#recogniseToken(token, true, request, session, context);
   }
 
   async #recogniseToken(
     token: string,
-    method: string,
+    confirming: boolean,
     request: VisitRequest,
     session: SessionPort | null,
     context: RequestContext,
   ): Promise<Recognition> {
-    const confirming = method === "POST" && hasParam(request.url, this.#confirmKey);
     try {
       const alreadyHeld = await this.#alreadyHeld(token, session);
-      if (alreadyHeld) return { kind: "admitted", visitor: alreadyHeld, spent: false };
-      const held = session?.get(this.config.sessionKey);
-      if (held !== token && this.config.onConflict === "keep") {
-        if (context.authenticated) return { kind: "kept" };
-        if (isUuid(held) && (await this.#backend.find(held.toLowerCase()))?.isActive) {
-          return { kind: "kept" };
-        }
+      if (alreadyHeld) {
+        return { kind: "admitted", visitor: alreadyHeld, spent: false, confirmed: confirming };
       }
-      if (confirming && isCrossSite(originOf(request))) return { kind: "refused" };
-      if (method === "GET") {
+      if (this.config.onConflict === "keep") {
+        if (context.authenticated) return { kind: "kept" };
+        // Another pass the session holds (and still honours) stays: a link cannot replace it.
+        if (session && (await this.restore(session)) !== null) return { kind: "kept" };
+      }
+      if (!confirming) {
         const confirm = await this.#confirmation(token, request);
         if (confirm) return confirm;
       }
@@ -315,7 +363,9 @@ export class VisitorFlow {
     context: RequestContext,
   ): Promise<Settlement> {
     const { visitor } = recognition;
-    await this.stash(session, visitor, context);
+    // A session that already held this pass keeps its admission as it was: landing again must
+    // not give it a new lifetime (a stolen session could otherwise be renewed for ever).
+    if (recognition.spent) await this.stash(session, visitor, context);
     // Sent on to the URL without its token, which must not travel on as a Referer.
     const redirect = (redirectStatus: 302 | 303): Settlement => ({
       ...settlementOf(visitor),
@@ -334,20 +384,28 @@ export class VisitorFlow {
   }
 
   /**
-   * Keeps a newly admitted visitor in the session, with the pass's cookie lifetime. The session
-   * gets a new id first unless it already held this pass: a change of privilege renews the id.
+   * Keeps a newly admitted visitor in the session: a reference to the pass (the token, or with
+   * `tokenStorage: "hash"` its digest) and the time of admission, from which the pass's session
+   * lifetime is counted; the cookie gets that lifetime. The session gets a new id first unless it
+   * already held this pass: a change of privilege renews the id.
    */
   async stash(session: SessionPort, visitor: Visitor, context: RequestContext): Promise<void> {
-    if (session.get(this.config.sessionKey) !== visitor.uuid) await session.regenerate();
-    session.set(this.config.sessionKey, visitor.uuid);
+    const ref = this.#backend.sessionRef(visitor.uuid);
+    const held = session.get(this.config.sessionKey);
+    if (held !== ref && held !== visitor.uuid) await session.regenerate();
+    session.set(this.config.sessionKey, ref);
+    session.set(this.#admittedKey, String(this.config.now().getTime()));
     if (!context.authenticated && visitor.sessionExpiry !== null) {
       session.setCookieLifetime(visitor.sessionExpiry);
     }
   }
 
   /**
-   * The visitor held by the session while the pass stays active (even after the link expired);
-   * a held uuid whose pass is gone, inactive or that was tampered with is removed. Throws
+   * The visitor held by the session while the pass stays active (even after the link expired)
+   * and its session lifetime, counted from the admission, has not passed — whatever the session
+   * store does with its own expiry (express-session renews it on every request). A held pass that
+   * is gone, inactive, past that lifetime or was tampered with is forgotten. With
+   * `tokenStorage: "hash"` the visitor's `uuid` is the digest, as the session holds it. Throws
    * `VisitorPassUnavailable`, leaving the session as it was, when the store fails.
    */
   restore(session: SessionPort): MaybePromise<Visitor | null> {
@@ -356,21 +414,45 @@ export class VisitorFlow {
     // The common case: the pass the session holds is in the cache, as stored (no checks needed).
     const cached = typeof held === "string" ? this.#backend.cached(held) : undefined;
     if (cached) return this.#held(session, cached);
-    if (!isUuid(held)) return this.#held(session, null);
-    return this.#backend.find(held.toLowerCase()).then(
-      (visitor) => this.#held(session, visitor),
+    if (!this.#backend.isSessionRef(held)) return this.#held(session, null);
+    return this.#backend.find(held).then(
+      (visitor) => this.#held(session, visitor, held),
       (error) => {
         throw unavailable(error);
       },
     );
   }
 
-  /** `visitor` while its pass is active; otherwise the session forgets it. */
-  #held(session: SessionPort, visitor: Visitor | null): Visitor | null {
-    if (visitor?.isActive) return visitor;
-    session.delete(this.config.sessionKey);
-    session.delete(this.#refererKey);
+  /**
+   * `visitor` while its pass is active and within its session lifetime; otherwise the session
+   * forgets it. A session that still holds a token where a digest belongs (`held`, stashed
+   * before digests were kept) is given the digest instead.
+   */
+  #held(session: SessionPort, visitor: Visitor | null, held?: string): Visitor | null {
+    if (visitor?.isActive && this.#withinLifetime(session, visitor)) {
+      if (held !== undefined && this.config.tokenStorage === "hash") {
+        const ref = this.#backend.sessionRef(held);
+        if (ref !== held) session.set(this.config.sessionKey, ref);
+      }
+      return visitor;
+    }
+    this.clear(session);
     return null;
+  }
+
+  /**
+   * Whether the session's admission of `visitor` is within the pass's `sessionExpiry`, counted
+   * from the admission time the session keeps beside it. Passes with `0` (a browser-session
+   * cookie) or `null` (the app's policy) set no lifetime of their own. A session without a
+   * readable admission time cannot show it is within one, and is refused.
+   */
+  #withinLifetime(session: SessionPort, visitor: Visitor): boolean {
+    const lifetime = visitor.sessionExpiry;
+    if (!lifetime) return true;
+    const admitted = session.get(this.#admittedKey);
+    if (typeof admitted !== "string") return false;
+    const since = Number(admitted);
+    return Number.isFinite(since) && this.config.now().getTime() < since + lifetime * 1000;
   }
 
   /**
@@ -401,7 +483,8 @@ export class VisitorFlow {
     const visitor = await this.#backend.find(token);
     if (!visitor?.isValid || !this.config.needsConfirmation(visitor)) return null;
     if (visitor.maxUses !== null && visitor.uses >= visitor.maxUses) return null;
-    const action = addToken(request.url, this.#confirmKey, "1");
+    // Always a path on this site: a request path starting with `//` must not make it a host.
+    const action = addToken(localPath(request.url), this.#confirmKey, "1");
     const render = this.config.confirmPage ?? defaultConfirmPage;
     return { kind: "confirm", visitor, page: htmlPage(200, render({ visitor, action })) };
   }
@@ -464,7 +547,8 @@ export class VisitorFlow {
               sessionId: context.session?.id ?? null,
             }
           : null;
-      return { kind: "allow", log };
+      const headers = guard.headers === undefined ? this.#guardHeaders : guard.headers;
+      return { kind: "allow", log, headers };
     }
     if (context.unavailable) return { kind: "deny", error: context.unavailable };
     if (decision.selfService) return this.#toSelfService(guard, decision.error, context);
@@ -485,6 +569,7 @@ export class VisitorFlow {
   clear(session: SessionPort): void {
     session.delete(this.config.sessionKey);
     session.delete(this.#refererKey);
+    session.delete(this.#admittedKey);
   }
 
   /** Records a visit a guard let through (`GuardOutcome`'s `log`) with its final status code. */
@@ -513,12 +598,17 @@ export function createGuard<Req>(options: GuardOptions<Req>): Guard<Req> {
   }
   const log = options.logVisit !== false;
   const selfService = options.selfService === true;
+  const headers =
+    options.cacheControl === undefined
+      ? undefined
+      : cacheHeaders(cacheControl("cacheControl", options.cacheControl));
   if (selfService && scope === SCOPE_ANY) {
     throw new VisitorPassConfigError("scope", scope, "a self-service guard needs a specific scope");
   }
   return {
     scope,
     options,
+    headers,
     decide(request, visitor) {
       if (visitor && (scope === SCOPE_ANY || visitor.scope === scope))
         return log ? LOGGED : UNLOGGED;

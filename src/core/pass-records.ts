@@ -25,21 +25,28 @@ export class PassRecords {
   async find(value: string): Promise<Visitor | null> {
     const { key, token } = this.keys.lookup(value);
     const cached = this.cache?.get(key);
-    // Looked up by digest: the pass as stored, not the token it was cached under.
-    if (cached) return token === null ? this.#wrap({ ...cached, uuid: key }, null) : cached;
+    // The cache keeps passes as stored: looked up by token, the pass carries that token again.
+    if (cached) return token === null || cached.uuid === token ? cached : this.#wrap(cached, token);
     const mark = this.cache?.mark();
     return this.#remember(key, await this.store.findByUuid(key), token, mark);
   }
 
   /**
-   * The pass a canonical token names when the cache already holds it, without a query; otherwise
-   * `undefined` (ask `find`). The request path's fast lane: a hit allocates nothing.
+   * The pass a stored key (the token, or with `"hash"` its digest: what a session keeps) names
+   * when the cache already holds it, without a query; otherwise `undefined` (ask `find`). The
+   * request path's fast lane: a hit allocates nothing and hashes nothing, and the pass it returns
+   * is as stored (with `"hash"`, its `uuid` is the digest).
    */
-  cached(token: string): Visitor | undefined {
+  cached(key: string): Visitor | undefined {
     if (!this.cache) return undefined;
-    const visitor = this.cache.get(this.keys.key(token));
-    // A hit is the very token the pass was cached under (so `token` needs no validating).
-    return visitor?.uuid === token ? visitor : undefined;
+    const visitor = this.cache.get(key);
+    // A hit is the very key the pass is stored under (so `key` needs no validating).
+    return visitor?.uuid === key ? visitor : undefined;
+  }
+
+  /** The stored key for a token, or for a digest `list()` showed; what a session keeps. */
+  keyOf(value: string): string {
+    return this.keys.lookup(value).key;
   }
 
   /** The pass a self-service form became, by the form's token (the pass has a new one). */
@@ -74,8 +81,9 @@ export class PassRecords {
   }
 
   /**
-   * The pass as a `Visitor`, cached when it carries its token (a digest lookup's does not) and
-   * no change elsewhere was seen since `mark`, taken before the store was read.
+   * The pass as a `Visitor` carrying `token` when the caller knows it; cached as stored (so a
+   * session holding only the digest finds it there too) unless a change elsewhere was seen since
+   * `mark`, taken before the store was read.
    */
   #remember(
     key: string,
@@ -83,9 +91,10 @@ export class PassRecords {
     token: string | null,
     mark: number | undefined,
   ): Visitor | null {
-    const visitor = this.#wrap(record, token);
-    if (visitor && token !== null) this.cache?.set(key, visitor, mark);
-    return visitor;
+    const stored = this.#wrap(record, null);
+    if (!stored) return null;
+    this.cache?.set(key, stored, mark);
+    return token === null || token === stored.uuid ? stored : this.#wrap(stored, token);
   }
 
   async list(filter: VisitorFilter): Promise<Visitor[]> {

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import { parseToken } from "./tokens.js";
+import { isUuid, parseToken } from "./tokens.js";
 
 export type TokenStorage = "plain" | "hash";
 
-const DIGEST = /^[0-9a-f]{64}$/i;
+/** A stored digest, as `"hash"` keeps tokens. */
+export const DIGEST = /^[0-9a-f]{64}$/i;
 
 /**
  * How tokens are kept in the store: as they are, or (`"hash"`) only as their SHA-256 digest, so
@@ -27,5 +28,14 @@ export class TokenKeys {
     }
     const token = parseToken(value);
     return { key: this.key(token), token };
+  }
+
+  /**
+   * Whether `value` could be a stored key: a token, or with `"hash"` a digest. Says nothing of
+   * whether a pass has it; lets a caller skip a lookup that `lookup()` would refuse.
+   */
+  isKey(value: unknown): value is string {
+    if (typeof value !== "string") return false;
+    return this.storage === "hash" && value.length === 64 ? DIGEST.test(value) : isUuid(value);
   }
 }

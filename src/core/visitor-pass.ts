@@ -87,7 +87,9 @@ export class VisitorPass {
       config: this.config,
       // On the request path a closed service is just a store that fails: requests get a 503.
       find: (token) => this.#records.find(token),
-      cached: (token) => (this.#closed ? undefined : this.#records.cached(token)),
+      cached: (key) => (this.#closed ? undefined : this.#records.cached(key)),
+      sessionRef: (uuid) => this.#records.keyOf(uuid),
+      isSessionRef: (value) => this.#records.keys.isKey(value),
       spendUse: (token) => this.#records.admit(token),
       recordVisit: (visitor, request, sessionId, status) =>
         this.#visits.record(visitor, request, sessionId, status),

@@ -56,6 +56,22 @@ describe.each(HARNESSES)("confirmation step for mail scanners: $name", (harness)
     expect((await ctx.passes.get(visitor.uuid))?.uses).toBe(1);
   });
 
+  it("the form posts to a path on this site even for a request path starting with //", async () => {
+    const visitor = await newPass(ctx.passes);
+    for (const path of ["//evil.example/reference", "/\\evil.example/reference"]) {
+      const page = await fetch(`${ctx.app.url}${path}?vuid=${visitor.uuid}`, {
+        redirect: "manual",
+      });
+      const html = await page.text();
+      expect(page.status).toBe(200);
+      const action = actionOf(html);
+      expect(action).toBe(`/evil.example/reference?vuid=${visitor.uuid}&vuid-confirm=1`);
+      // As the browser would resolve it: on this site.
+      expect(new URL(action, ctx.app.url).origin).toBe(ctx.app.url);
+    }
+    expect((await ctx.passes.get(visitor.uuid))?.uses).toBe(0);
+  });
+
   it("an expired or used-up link gets no confirmation page", async () => {
     const expired = await newPass(ctx.passes, { expiresAt: new Date(Date.now() - 1000) });
     const client = ctx.client("manual");

@@ -12,7 +12,12 @@ import {
 } from "../../src/adapters/express/index.js";
 import { SCOPE_ANY, type VisitorPass } from "../../src/index.js";
 import type { FrameworkHarness, HarnessOptions, RunningApp } from "./harness.js";
-import { APP_COOKIE_MAX_AGE, REFERENCE_SCOPE, SELF_SERVICE_PATH } from "./routes.js";
+import {
+  APP_COOKIE_MAX_AGE,
+  OWN_CACHE_CONTROL,
+  REFERENCE_SCOPE,
+  SELF_SERVICE_PATH,
+} from "./routes.js";
 
 type AppSession = Record<string, unknown>;
 
@@ -30,12 +35,17 @@ function describeVisitor(req: Request) {
   };
 }
 
-function buildApp(passes: VisitorPass, options: HarnessOptions): express.Express {
+function buildApp(
+  passes: VisitorPass,
+  options: HarnessOptions,
+  store: session.MemoryStore,
+): express.Express {
   const setup = options.setup ?? "standard";
   const app = express();
   if (setup !== "no-session") {
     app.use(
       session({
+        store,
         secret: "behaviour-suite-secret",
         resave: false,
         saveUninitialized: false,
@@ -92,6 +102,9 @@ function buildApp(passes: VisitorPass, options: HarnessOptions): express.Express
   app.get("/teapot", guard, (req, res) => {
     res.status(418).json(describeVisitor(req));
   });
+  app.get("/own-cache", guard, (req, res) => {
+    res.set("Cache-Control", OWN_CACHE_CONTROL).json(describeVisitor(req));
+  });
   app.get("/whoami", (req, res) => {
     const { visitor, isVisitor } = describeVisitor(req);
     res.json({ visitor, isVisitor });
@@ -138,7 +151,8 @@ export const expressHarness: FrameworkHarness = {
     sessionPackage: "express-session",
   },
   async start(passes, options = {}): Promise<RunningApp> {
-    const server = createServer(buildApp(passes, options));
+    const store = new session.MemoryStore();
+    const server = createServer(buildApp(passes, options, store));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(0, "127.0.0.1", () => resolve());
@@ -158,6 +172,9 @@ export const expressHarness: FrameworkHarness = {
         const dot = raw.lastIndexOf(".");
         return dot > 2 ? raw.slice(2, dot) : null;
       },
+      storedSessions: () =>
+        // MemoryStore keeps each session as the JSON a store would write.
+        JSON.stringify((store as unknown as { sessions: Record<string, string> }).sessions),
       close: () =>
         new Promise<void>((resolve, reject) => {
           server.close((error) => (error ? reject(error) : resolve()));

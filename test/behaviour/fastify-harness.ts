@@ -15,7 +15,12 @@ import {
 } from "../../src/adapters/fastify/index.js";
 import { SCOPE_ANY, type VisitorPass } from "../../src/index.js";
 import type { FrameworkHarness, HarnessOptions, RunningApp } from "./harness.js";
-import { APP_COOKIE_MAX_AGE, REFERENCE_SCOPE, SELF_SERVICE_PATH } from "./routes.js";
+import {
+  APP_COOKIE_MAX_AGE,
+  OWN_CACHE_CONTROL,
+  REFERENCE_SCOPE,
+  SELF_SERVICE_PATH,
+} from "./routes.js";
 
 declare module "fastify" {
   interface Session {
@@ -42,6 +47,8 @@ function describeVisitor(request: FastifyRequest) {
 }
 
 export interface FastifyAppOptions extends HarnessOptions {
+  /** Where @fastify/session keeps its sessions (a MemoryStore over it). */
+  sessions?: Map<string, unknown>;
   /** Render errors as the suite's JSON (the default), or leave them to Fastify's own handler. */
   errorHandler?: "suite" | "fastify";
 }
@@ -63,6 +70,7 @@ export async function buildFastifyApp(
       cookieName: SESSION_COOKIE,
       saveUninitialized: false,
       cookie: { secure: false, maxAge: APP_COOKIE_MAX_AGE * 1000 },
+      store: new fastifySession.MemoryStore(options.sessions ?? new Map()),
     });
   }
   if (setup !== "guard-without-middleware") {
@@ -115,6 +123,9 @@ export async function buildFastifyApp(
   app.get("/teapot", { preHandler: guard }, async (request, reply) =>
     reply.code(418).send(describeVisitor(request)),
   );
+  app.get("/own-cache", { preHandler: guard }, async (request, reply) =>
+    reply.header("Cache-Control", OWN_CACHE_CONTROL).send(describeVisitor(request)),
+  );
   app.get("/whoami", async (request) => {
     const { visitor, isVisitor } = describeVisitor(request);
     return { visitor, isVisitor };
@@ -165,7 +176,8 @@ export const fastifyHarness: FrameworkHarness = {
     sessionPackage: "@fastify/session",
   },
   async start(passes, options = {}): Promise<RunningApp> {
-    const app = await buildFastifyApp(passes, options);
+    const sessions = new Map<string, unknown>();
+    const app = await buildFastifyApp(passes, { ...options, sessions });
     await app.listen({ port: 0, host: "127.0.0.1" });
     const { port } = app.server.address() as AddressInfo;
     return {
@@ -182,6 +194,7 @@ export const fastifyHarness: FrameworkHarness = {
         const dot = raw.lastIndexOf(".");
         return dot > 0 ? raw.slice(0, dot) : null;
       },
+      storedSessions: () => JSON.stringify([...sessions]),
       close: async () => {
         app.server.closeAllConnections();
         await app.close();

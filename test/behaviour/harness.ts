@@ -28,6 +28,11 @@ export interface RunningApp {
   sessionCookie: string;
   /** The session id a session cookie value stands for (as visit logs record it), or `null`. */
   sessionIdOf(cookieValue: string): string | null;
+  /**
+   * Everything the server-side session store holds, as text, as a dump of it would show it;
+   * `undefined` without one (Hono's stash is the cookie itself).
+   */
+  storedSessions?(): string;
   close(): Promise<void>;
 }
 

@@ -15,7 +15,12 @@ import {
 } from "../../src/adapters/hono/index.js";
 import { SCOPE_ANY, type VisitorPass } from "../../src/index.js";
 import type { FrameworkHarness, HarnessOptions, RunningApp } from "./harness.js";
-import { APP_COOKIE_MAX_AGE, REFERENCE_SCOPE, SELF_SERVICE_PATH } from "./routes.js";
+import {
+  APP_COOKIE_MAX_AGE,
+  OWN_CACHE_CONTROL,
+  REFERENCE_SCOPE,
+  SELF_SERVICE_PATH,
+} from "./routes.js";
 
 /** Keys the stash cookie. */
 export const HONO_SECRET = "behaviour-suite-stash-secret-of-32+chars";
@@ -108,6 +113,10 @@ export function buildHonoApp(passes: VisitorPass, options: HonoAppOptions = {}):
   app.get("/nolog", userIsVisitor({ scope: REFERENCE_SCOPE, logVisit: false }), reference);
   app.get("/apply", userIsVisitor({ scope: REFERENCE_SCOPE, selfService: true }), reference);
   app.get("/teapot", guard, (c) => c.json(describeVisitor(c), 418));
+  app.get("/own-cache", guard, (c) => {
+    c.header("Cache-Control", OWN_CACHE_CONTROL);
+    return c.json(describeVisitor(c));
+  });
   app.get("/whoami", (c) => {
     const { visitor, isVisitor } = describeVisitor(c);
     return c.json({ visitor, isVisitor });

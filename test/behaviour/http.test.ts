@@ -92,7 +92,7 @@ describe.each(HARNESSES)("HTTP shape: $name", (harness) => {
     });
 
     describe("tokens out of the app's own logs", () => {
-      it("a POST landing reaches app middleware without the token", async () => {
+      it("a POST with a token reaches app middleware without the token", async () => {
         const visitor = await newPass(ctx.passes);
         const client = ctx.client("manual");
         const seen = await client.json(`/seen-url?a=1&vuid=${visitor.uuid}&b=2`, {

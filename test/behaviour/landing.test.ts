@@ -84,17 +84,15 @@ describe.each(matrix(HARNESSES))("landing and session: %s", (_label, harness, da
         expect(await response.json()).toMatchObject({ visitor: visitor.uuid, isVisitor: true });
       });
 
-      it("admits a POST landing without a redirect", async () => {
+      it("a POST with a token admits nobody and spends nothing (only a GET lands)", async () => {
         const visitor = await newPass(ctx.passes);
         const client = ctx.client("manual");
         const landing = await client.json(ctx.passes.tokenise("/reference", visitor), {
           method: "POST",
         });
-        expect(landing).toEqual({
-          status: 200,
-          body: { visitor: visitor.uuid, isVisitor: true, fullName: visitor.fullName },
-        });
-        expect(await whoami(client)).toEqual({ visitor: visitor.uuid, isVisitor: true });
+        expect(landing.status).toBe(403);
+        expect(await whoami(client)).toEqual({ visitor: null, isVisitor: false });
+        expect(await uses(ctx.passes, visitor.uuid)).toBe(0);
       });
     });
 

@@ -14,6 +14,7 @@
  * | `GET /nolog` | scope `REFERENCE_REQUEST`, `logVisit: false` | as `/reference` |
  * | `GET /apply` | scope `REFERENCE_REQUEST`, `selfService: true` | as `/reference`; others go to the form |
  * | `GET /teapot` | scope `REFERENCE_REQUEST` | status 418, as `/reference` |
+| `GET /own-cache` | scope `REFERENCE_REQUEST` | as `/reference`, with its own `Cache-Control: private, max-age=60` |
  * | `GET /whoami` | public | JSON `{ visitor, isVisitor }` |
  * | `POST /login` | public | signs the user "fred" in for the session, `"ok"` |
  * | `GET /anon-data` | public | stores `cart = "kept"` in the session, `"stored"` |
@@ -33,6 +34,9 @@ export const REFERENCE_SCOPE = "REFERENCE_REQUEST";
 
 /** Where every harness mounts the self-service pages (the default `selfServicePath`). */
 export const SELF_SERVICE_PATH = "/visitors";
+
+/** The `Cache-Control` the `/own-cache` route sets itself. */
+export const OWN_CACHE_CONTROL = "private, max-age=60";
 
 /** The app's own session cookie lifetime, in seconds. */
 export const APP_COOKIE_MAX_AGE = 86_400;

@@ -277,6 +277,10 @@ function afterGuard(
     return;
   }
   if (outcome.log) recordWithStatus(res, state, outcome.log);
+  // Set before the route runs, so that the route's own headers win.
+  for (const name in outcome.headers) {
+    if (!res.hasHeader(name)) res.setHeader(name, outcome.headers[name]!);
+  }
   next();
 }
 

@@ -192,6 +192,10 @@ export function userIsVisitor(options: GuardOptions<FastifyRequest>): preHandler
     if (outcome.kind === "redirect") return reply.redirect(outcome.location, outcome.status);
     if (outcome.kind === "deny") throw outcome.error;
     if (outcome.log) state.visit = outcome.log;
+    // Set before the handler runs, so that the handler's own headers win.
+    for (const name in outcome.headers) {
+      if (!reply.hasHeader(name)) reply.header(name, outcome.headers[name]);
+    }
   };
 }
 

@@ -247,6 +247,9 @@ export function userIsVisitor(options: GuardOptions<Context>): MiddlewareHandler
       throw new HTTPException(error.status as 403, { message: error.message, cause: error });
     }
     await next();
+    for (const name in outcome.headers) {
+      if (!c.res.headers.has(name)) c.header(name, outcome.headers[name]);
+    }
     const { log } = outcome;
     if (log) state.flow.recordPending(log, c.res.status);
   };
