@@ -73,6 +73,7 @@ export class VisitorPass {
   /** When the last sweep of expired pending passes started (epoch ms), and whether it left more. */
   #lastSweep = Number.NEGATIVE_INFINITY;
   #sweepBacklog = false;
+  #sweepAgain = false;
   #sweeping: Promise<void> | null = null;
   #closed = false;
 
@@ -376,13 +377,18 @@ export class VisitorPass {
    * table with passes nobody completed, and nobody needs to purge for that.
    */
   #sweepPending(now: Date): void {
-    if (this.#sweeping) return;
     const at = now.getTime();
     // A clock set back (tests do) starts the interval again.
     const due =
       this.#sweepBacklog || at - this.#lastSweep >= SWEEP_INTERVAL_MS || at < this.#lastSweep;
     if (!due) return;
-    this.#lastSweep = at;
+    // Due while one is still running: once more when it ends, so that none is skipped.
+    if (this.#sweeping) this.#sweepAgain = true;
+    else this.#startSweep(now);
+  }
+
+  #startSweep(now: Date): void {
+    this.#lastSweep = now.getTime();
     this.#sweeping = this.#store
       .deleteExpiredPending(now, SWEEP_BATCH)
       .then(
@@ -397,6 +403,10 @@ export class VisitorPass {
       )
       .finally(() => {
         this.#sweeping = null;
+        if (this.#sweepAgain && !this.#closed) {
+          this.#sweepAgain = false;
+          this.#startSweep(this.config.now());
+        }
       });
   }
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { VisitorPass } from "../../src/index.js";
-import type { Client } from "./client.js";
+import type { Client, ClientRequest } from "./client.js";
 import { HARNESSES, REFERENCE_SCOPE } from "./harness.js";
 import { SELF_SERVICE_PATH } from "./routes.js";
 import { Clock, matrix, newPass, useApp } from "./support.js";
@@ -14,7 +14,7 @@ function submit(
   client: Client,
   form: string,
   body: string | Record<string, string>,
-  init: RequestInit = {},
+  init: ClientRequest = {},
 ): Promise<Response> {
   return client.post(form, {
     ...init,
@@ -28,7 +28,7 @@ function submit(
 }
 
 /** A body sent without Content-Length (chunked), as a streaming client sends it. */
-function chunked(text: string): RequestInit {
+function chunked(text: string): ClientRequest {
   const bytes = new TextEncoder().encode(text);
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -37,7 +37,7 @@ function chunked(text: string): RequestInit {
       controller.close();
     },
   });
-  return { body, duplex: "half" } as RequestInit;
+  return { body, duplex: "half" } as ClientRequest;
 }
 
 /** GETs the self-service guard; the response, its body read. */
