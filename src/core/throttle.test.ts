@@ -1,3 +1,6 @@
+import { randomBytes } from "node:crypto";
+import { RateLimiterRedis } from "rate-limiter-flexible";
+import { createClient } from "redis";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createVisitorPass,
@@ -142,3 +145,50 @@ describe("the self-service budget, per client network", () => {
     expect(refused.retryAfter).toBe(3);
   });
 });
+
+const REDIS_URL = process.env.VISITOR_PASS_TEST_REDIS_URL?.trim() || null;
+
+describe.skipIf(!REDIS_URL)(
+  "a shared throttle store (Redis, through rate-limiter-flexible)",
+  () => {
+    it("holds one budget across two processes' pass services", async () => {
+      const redis = createClient({ url: REDIS_URL! });
+      await redis.connect();
+      const prefix = `vp-test-${randomBytes(4).toString("hex")}`;
+      const store = rateLimiterStore(
+        (budget) =>
+          new RateLimiterRedis({
+            storeClient: redis,
+            useRedisPackage: true,
+            keyPrefix: `${prefix}:${budget.name}`,
+            points: budget.points,
+            duration: budget.duration,
+          }),
+      );
+      const options = {
+        env: {},
+        database: "sqlite::memory:",
+        throttle: { selfService: { points: 2, duration: 60 }, store },
+      };
+      const one = createVisitorPass(options);
+      const two = createVisitorPass(options);
+      try {
+        await one.migrate();
+        await two.migrate();
+        const guard = createGuard({ scope: "REF", selfService: true });
+        await flowOf(one, "test").startSelfService(request("198.51.100.1"), guard);
+        await flowOf(two, "test").startSelfService(request("198.51.100.2"), guard);
+        await expect(
+          flowOf(one, "test").startSelfService(request("198.51.100.3"), guard),
+        ).rejects.toBeInstanceOf(VisitorPassThrottled);
+      } finally {
+        await one.close();
+        await two.close();
+        for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) {
+          if (keys.length > 0) await redis.del(keys);
+        }
+        await redis.quit();
+      }
+    });
+  },
+);
