@@ -3,7 +3,11 @@ import { page } from "./layout.js";
 
 /** Too many requests from this network (429): wait `retryAfter` seconds. */
 export function throttledPage(retryAfter: number): string {
-  const wait = retryAfter <= 60 ? `${retryAfter} seconds` : `${Math.ceil(retryAfter / 60)} minutes`;
+  const minutes = Math.ceil(retryAfter / 60);
+  const wait =
+    retryAfter <= 60
+      ? `${retryAfter} second${retryAfter === 1 ? "" : "s"}`
+      : `${minutes} minute${minutes === 1 ? "" : "s"}`;
   return page(
     "Please wait",
     html`<h1>Please wait a moment</h1>
