@@ -1,12 +1,15 @@
-export type { VisitorPassLogger, VisitorPassOptions } from "./core/config.js";
+export type { ThrottleOptions, VisitorPassLogger, VisitorPassOptions } from "./core/config.js";
 export {
   InvalidVisitorPass,
   MalformedVisitorToken,
   VisitorAccessDenied,
   VisitorPassConfigError,
   VisitorPassError,
+  VisitorPassHttpError,
   VisitorPassStorageFull,
+  VisitorPassThrottled,
   VisitorPassUnavailable,
+  VisitorPassUriTooLong,
   VisitorPassValidationError,
 } from "./core/errors.js";
 export type { GuardOptions, SessionPort, VisitRequest } from "./core/flow.js";
@@ -20,6 +23,16 @@ export type {
   SharingThresholds,
   VisitsOverTimeOptions,
 } from "./core/sharing.js";
+export type {
+  RateLimiterLike,
+  ThrottleBudget,
+  ThrottleBudgetName,
+  ThrottleLimit,
+  ThrottleLimiter,
+  ThrottleStore,
+  ThrottleVerdict,
+} from "./core/throttle.js";
+export { memoryThrottleStore, rateLimiterStore } from "./core/throttle.js";
 export type { CreateVisitorInput, ListVisitorsInput } from "./core/validation.js";
 export type { SerializedVisitor, VisitorLog } from "./core/visitor.js";
 export { Visitor } from "./core/visitor.js";

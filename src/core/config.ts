@@ -5,6 +5,13 @@ import {
   resolveSharingThresholds,
   type SharingThresholds,
 } from "./sharing.js";
+import {
+  memoryThrottleStore,
+  type ResolvedThrottle,
+  type ThrottleBudgetName,
+  type ThrottleLimit,
+  type ThrottleStore,
+} from "./throttle.js";
 import type { Visitor } from "./visitor.js";
 
 /** Options of `createVisitorPass()`. Each falls back to its environment variable, then its default. */
@@ -140,6 +147,13 @@ export interface VisitorPassOptions {
    * @default "private, no-store"
    */
   guardCacheControl?: string | false;
+  /**
+   * Limits on unauthenticated paths, counted per client network (/24 for IPv4, /48 for IPv6);
+   * over a limit the answer is 429 with `Retry-After`. `false` turns every throttle off, the bound
+   * on pending self-service passes included. See `ThrottleOptions` for each budget.
+   * @default { selfService: { points: 10, duration: 60 }, selfServiceForm: { points: 20, duration: 60 } }
+   */
+  throttle?: false | ThrottleOptions;
   /** The clock; tests inject one. @default () => new Date() */
   now?: () => Date;
   /** Environment to read; tests inject one. @default process.env */
@@ -151,6 +165,35 @@ export interface VisitorPassLogger {
   warn(message: string): void;
   error(message: string): void;
 }
+
+/** The budgets of the `throttle` option; each is `{ points, duration }` or `false` (no limit). */
+export interface ThrottleOptions {
+  /**
+   * Pending self-service passes one client network may create (a guard with `selfService: true`
+   * met without a pass): `points` per `duration` seconds. A session asking again for the same
+   * page gets the pending pass it already has, which counts nothing.
+   * @default { points: 10, duration: 60 }
+   */
+  selfService?: ThrottleLimit | false;
+  /**
+   * Self-service form submissions (POST) one client network may make: `points` per `duration`
+   * seconds.
+   * @default { points: 20, duration: 60 }
+   */
+  selfServiceForm?: ThrottleLimit | false;
+  /**
+   * Where the counts are kept. The default keeps them in this process's memory, so each process
+   * counts on its own; `rateLimiterStore(...)` plugs in a shared one (Redis, SQL).
+   * @default memoryThrottleStore()
+   */
+  store?: ThrottleStore;
+}
+
+/** The default budgets of the `throttle` option. */
+export const DEFAULT_THROTTLE: Readonly<Record<ThrottleBudgetName, ThrottleLimit>> = Object.freeze({
+  selfService: Object.freeze({ points: 10, duration: 60 }),
+  selfServiceForm: Object.freeze({ points: 20, duration: 60 }),
+});
 
 export interface ConfirmPageContext {
   visitor: Visitor;
@@ -184,6 +227,7 @@ export interface ResolvedConfig {
   onLogFailure: "serve" | "refuse";
   logger: VisitorPassLogger;
   guardCacheControl: string | false;
+  throttle: ResolvedThrottle;
   now: () => Date;
 }
 
@@ -224,6 +268,7 @@ export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig 
       "guardCacheControl",
       options.guardCacheControl === undefined ? DEFAULT_CACHE_CONTROL : options.guardCacheControl,
     ),
+    throttle: resolveThrottle(options.throttle),
     now: optionalFunction("now", options.now) ?? (() => new Date()),
   };
 }
@@ -251,6 +296,67 @@ export function cacheControl(option: string, value: unknown): string | false {
     return value;
   }
   throw new VisitorPassConfigError(option, value, "expected a Cache-Control value or false");
+}
+
+function resolveThrottle(value: unknown): ResolvedThrottle {
+  if (value === false) return false;
+  if (value === undefined || value === null)
+    return { budgets: DEFAULT_THROTTLE, store: memoryThrottleStore() };
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new VisitorPassConfigError("throttle", value, "expected false or an object of budgets");
+  }
+  const options = value as Record<string, unknown>;
+  const budgetNames = Object.keys(DEFAULT_THROTTLE) as ThrottleBudgetName[];
+  for (const key of Object.keys(options)) {
+    if (key !== "store" && !budgetNames.includes(key as ThrottleBudgetName)) {
+      throw new VisitorPassConfigError(
+        `throttle.${key}`,
+        options[key],
+        `unknown budget; use ${[...budgetNames, "store"].join(", ")}`,
+      );
+    }
+  }
+  const budgets = {} as Record<ThrottleBudgetName, ThrottleLimit | false>;
+  for (const name of budgetNames) {
+    budgets[name] = throttleLimit(`throttle.${name}`, options[name], DEFAULT_THROTTLE[name]);
+  }
+  const store = options.store ?? memoryThrottleStore();
+  if (typeof (store as Partial<ThrottleStore>)?.limiter !== "function") {
+    throw new VisitorPassConfigError(
+      "throttle.store",
+      store,
+      "expected a throttle store (an object with a limiter(budget) method), e.g. rateLimiterStore(...)",
+    );
+  }
+  return { budgets: Object.freeze(budgets), store: store as ThrottleStore };
+}
+
+/** A day: longer windows are mistakes (and kept counts that long). */
+const MAX_THROTTLE_WINDOW = 24 * 3600;
+
+function throttleLimit(
+  option: string,
+  value: unknown,
+  fallback: ThrottleLimit,
+): ThrottleLimit | false {
+  if (value === undefined) return fallback;
+  if (value === false) return false;
+  const limit = value as Partial<ThrottleLimit> | null;
+  const whole = (n: unknown, max: number) =>
+    typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= max;
+  if (
+    typeof limit !== "object" ||
+    limit === null ||
+    !whole(limit.points, 1_000_000) ||
+    !whole(limit.duration, MAX_THROTTLE_WINDOW)
+  ) {
+    throw new VisitorPassConfigError(
+      option,
+      value,
+      `expected false or { points, duration }: whole numbers, points from 1 to 1000000, duration from 1 to ${MAX_THROTTLE_WINDOW} seconds`,
+    );
+  }
+  return Object.freeze({ points: limit.points!, duration: limit.duration! });
 }
 
 /** The `confirm` setting of passes that never need confirming: lets the flow skip the lookup. */

@@ -15,11 +15,22 @@ export class VisitorPassHttpError extends VisitorPassError {
   readonly statusCode: number;
   /** The message is safe to show to the client. */
   readonly expose = true;
+  /**
+   * Headers the response must carry (e.g. `Retry-After`); Express's and Fastify's default error
+   * handlers send them, and the adapters set them before handing the error on.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
 
-  constructor(message: string, code: string, status: number, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    code: string,
+    status: number,
+    options?: ErrorOptions & { headers?: Record<string, string> },
+  ) {
     super(message, code, options);
     this.status = status;
     this.statusCode = status;
+    if (options?.headers) this.headers = Object.freeze({ ...options.headers });
   }
 }
 
@@ -116,4 +127,29 @@ export class VisitorPassUnavailable extends VisitorPassHttpError {
  */
 export class VisitorPassStorageFull extends VisitorPassUnavailable {
   override readonly code = "VISITOR_PASS_STORAGE_FULL";
+}
+
+/**
+ * Too many requests of one kind from one client network (429): `retryAfter` is the number of
+ * seconds to wait, also sent as the `Retry-After` header.
+ */
+export class VisitorPassThrottled extends VisitorPassHttpError {
+  readonly retryAfter: number;
+
+  constructor(retryAfter: number, message = "Too many requests; please try again later.") {
+    const seconds = Math.max(1, Math.ceil(retryAfter));
+    super(message, "VISITOR_PASS_THROTTLED", 429, { headers: { "Retry-After": String(seconds) } });
+    this.retryAfter = seconds;
+  }
+}
+
+/** The requested URL is too long to be remembered as where a visitor was going (414). */
+export class VisitorPassUriTooLong extends VisitorPassHttpError {
+  /** The longest URL (path and query string) remembered, in characters. */
+  readonly limit: number;
+
+  constructor(limit: number, message = "The requested URL is too long.") {
+    super(message, "VISITOR_PASS_URI_TOO_LONG", 414);
+    this.limit = limit;
+  }
 }

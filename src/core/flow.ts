@@ -6,10 +6,14 @@ import {
   VisitorAccessDenied,
   VisitorPassConfigError,
   VisitorPassError,
+  type VisitorPassHttpError,
+  VisitorPassThrottled,
   VisitorPassUnavailable,
+  VisitorPassUriTooLong,
 } from "./errors.js";
 import { htmlPage, type PageResponse, textPage } from "./page.js";
-import { addToken, hasParam, localPath, readToken, stripToken } from "./tokens.js";
+import type { ThrottleBudgetName } from "./throttle.js";
+import { addToken, hasParam, isUuid, localPath, readToken, stripToken } from "./tokens.js";
 import type { Visitor } from "./visitor.js";
 
 /** `"*"`: a guard with this scope admits a visitor of any scope. */
@@ -53,6 +57,12 @@ const LANDING_HEADERS: Readonly<Record<string, string>> = {
   "Referrer-Policy": "no-referrer",
   "Cache-Control": "no-store",
 };
+
+/**
+ * The longest URL (path and query string, in characters) a self-service pass remembers as where
+ * its visitor was going: longer ones are refused (414) rather than stored, or stored cut short.
+ */
+export const MAX_REDIRECT_LENGTH = 2048;
 
 /** Methods that fetch without acting (link scanners, previews): they never admit. */
 const NEVER_ADMIT = new Set(["HEAD", "OPTIONS", "TRACE"]);
@@ -153,6 +163,8 @@ export interface FlowBackend {
     redirectTo: string,
     sessionExpiry: number | null | undefined,
   ): Promise<Visitor>;
+  /** Counts one attempt from `ip` against a budget: `null` when allowed, else seconds to wait. */
+  throttle(budget: ThrottleBudgetName, ip: string | null): Promise<number | null>;
 }
 
 export interface GuardOptions<Req> {
@@ -199,8 +211,12 @@ export type GuardOutcome =
   | { kind: "allow"; log: PendingVisit | null; headers: GuardHeaders }
   /** Send the visitor to the self-service form. */
   | { kind: "redirect"; status: 302; location: string }
-  /** Refuse: `VisitorAccessDenied` (403), or `VisitorPassUnavailable` (503) while the store fails. */
-  | { kind: "deny"; error: VisitorAccessDenied | VisitorPassUnavailable };
+  /**
+   * Refuse: `VisitorAccessDenied` (403), or `VisitorPassUnavailable` (503) while the store fails;
+   * on the way to self-service also `VisitorPassThrottled` (429, with its `headers`) or
+   * `VisitorPassUriTooLong` (414).
+   */
+  | { kind: "deny"; error: VisitorPassHttpError };
 
 /** What a guarded route knows of the request from the middleware before it. */
 export interface GuardContext {
@@ -233,6 +249,8 @@ export class VisitorFlow {
   /** Where the session keeps when the pass was admitted (epoch ms), for its absolute lifetime. */
   readonly #admittedKey: string;
   readonly #guardHeaders: GuardHeaders;
+  /** Where the session keeps the pending self-service pass it was given. */
+  readonly #pendingKey: string;
 
   constructor(backend: FlowBackend) {
     this.#backend = backend;
@@ -240,6 +258,7 @@ export class VisitorFlow {
     this.#refererKey = `${backend.config.sessionKey}:referer`;
     this.#admittedKey = `${backend.config.sessionKey}:admitted`;
     this.#guardHeaders = cacheHeaders(backend.config.guardCacheControl);
+    this.#pendingKey = `${backend.config.sessionKey}:pending`;
   }
 
   get config(): ResolvedConfig {
@@ -492,13 +511,27 @@ export class VisitorFlow {
   /**
    * For a guard with `selfService`: an inactive pass remembering where the visitor was going,
    * and the path of its form to redirect to. `null` for methods that never admit (a link
-   * scanner's HEAD must not fill the table).
+   * scanner's HEAD must not fill the table). A session that asks again for the same page while
+   * its pending pass is still open gets that pass again; otherwise one more is created, within
+   * the client network's `selfService` budget. Throws `VisitorPassUriTooLong` (414) for a URL
+   * too long to remember, `VisitorPassThrottled` (429) over the budget and
+   * `VisitorPassUnavailable` (503) when the store fails.
    */
-  async startSelfService<Req>(request: VisitRequest, guard: Guard<Req>): Promise<string | null> {
+  async startSelfService<Req>(
+    request: VisitRequest,
+    guard: Guard<Req>,
+    session: SessionPort | null = null,
+  ): Promise<string | null> {
     if (NEVER_ADMIT.has(request.method.toUpperCase())) return null;
     const redirectTo = localPath(stripToken(request.url, this.config.querystringKey));
+    if (redirectTo.length > MAX_REDIRECT_LENGTH)
+      throw new VisitorPassUriTooLong(MAX_REDIRECT_LENGTH);
     let visitor: Visitor;
     try {
+      const open = await this.#openPending(session, guard.scope, redirectTo);
+      if (open) return this.#formPath(open);
+      const retryAfter = await this.#backend.throttle("selfService", request.ip);
+      if (retryAfter !== null) throw new VisitorPassThrottled(retryAfter);
       visitor = await this.#backend.createPending(
         guard.scope,
         redirectTo,
@@ -507,6 +540,30 @@ export class VisitorFlow {
     } catch (error) {
       throw unavailable(error);
     }
+    session?.set(this.#pendingKey, visitor.uuid);
+    return this.#formPath(visitor);
+  }
+
+  /** The pending pass this session was given for `scope` and `redirectTo`, while still open. */
+  async #openPending(
+    session: SessionPort | null,
+    scope: string,
+    redirectTo: string,
+  ): Promise<Visitor | null> {
+    const held = session?.get(this.#pendingKey);
+    if (!isUuid(held)) return null;
+    const visitor = await this.#backend.find(held.toLowerCase());
+    const open =
+      visitor?.isSelfService &&
+      !visitor.isActive &&
+      !visitor.context?.claimedAt &&
+      !visitor.hasExpired &&
+      visitor.scope === scope &&
+      visitor.context?.redirectTo === redirectTo;
+    return open ? visitor : null;
+  }
+
+  #formPath(visitor: Visitor): string {
     const base = this.config.selfServicePath === "/" ? "" : this.config.selfServicePath;
     return `${base}/self-service/${visitor.uuid}`;
   }
@@ -560,7 +617,19 @@ export class VisitorFlow {
     error: VisitorAccessDenied,
     context: GuardContext,
   ): Promise<GuardOutcome> {
-    const location = await this.startSelfService(context.visit, guard);
+    let location: string | null;
+    try {
+      location = await this.startSelfService(context.visit, guard, context.session);
+    } catch (refusal) {
+      if (
+        refusal instanceof VisitorPassThrottled ||
+        refusal instanceof VisitorPassUriTooLong ||
+        refusal instanceof VisitorPassUnavailable
+      ) {
+        return { kind: "deny", error: refusal };
+      }
+      throw refusal;
+    }
     if (location !== null) return { kind: "redirect", status: 302, location };
     return { kind: "deny", error };
   }

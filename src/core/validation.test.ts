@@ -9,6 +9,7 @@ import {
 
 const T0 = new Date("2025-03-01T10:00:00.000Z");
 const good = { email: "ada@example.org", scope: "REFERENCE_REQUEST" };
+const CONTROL = "Must not contain control characters.";
 
 async function validationError(passes: VisitorPass, input: unknown) {
   try {
@@ -44,6 +45,25 @@ describe("create() refuses bad input, per field, and writes nothing", () => {
     ["firstName over 150", { firstName: "A".repeat(151) }, "firstName", "At most 150 characters."],
     ["lastName over 150", { lastName: "L".repeat(151) }, "lastName", "At most 150 characters."],
     ["firstName not text", { firstName: 1 }, "firstName", "Must be text."],
+    ...[
+      ["an ANSI escape", "\u001b[2J"],
+      ["NUL", "\u0000"],
+      ["a line break", "Ada\nLovelace"],
+      ["a tab", "Ada\tLovelace"],
+      ["DEL", "\u007f"],
+      ["a C1 control (CSI)", "\u009b2J"],
+    ].flatMap(([what, text]): [string, Record<string, unknown>, string, string][] => [
+      [`firstName with ${what}`, { firstName: `Ada${text}` }, "firstName", CONTROL],
+      [`lastName with ${what}`, { lastName: `Love${text}lace` }, "lastName", CONTROL],
+      [`scope with ${what}`, { scope: `REF${text}` }, "scope", CONTROL],
+    ]),
+    [
+      "email with an escape",
+      { email: "ada\u001b[2J@example.org" },
+      "email",
+      "Enter a valid email address.",
+    ],
+    ["email with NUL", { email: "ada@example.org\u0000" }, "email", "Enter a valid email address."],
     ["context an array", { context: [1, 2] }, "context", "Must be a JSON object."],
     ["context a string", { context: "{}" }, "context", "Must be a JSON object."],
     ["context a number", { context: 3 }, "context", "Must be a JSON object."],
@@ -86,6 +106,15 @@ describe("create() refuses bad input, per field, and writes nothing", () => {
     const error = await validationError(passes, undefined);
     expect(Object.keys(error.fieldErrors).sort()).toEqual(["email", "scope"]);
     expect(await passes.list()).toEqual([]);
+  });
+
+  it("accepts names in any script, with accents, apostrophes, hyphens and inner spaces", async () => {
+    const visitor = await passes.create({
+      ...good,
+      firstName: "Zoë-Marie",
+      lastName: "O’Brien de la Peña 李",
+    });
+    expect(visitor.fullName).toBe("Zoë-Marie O’Brien de la Peña 李");
   });
 
   it("accepts the limits themselves: scope of 100, names of 150, email of 254", async () => {

@@ -1,7 +1,21 @@
 import { z } from "zod";
 import { VisitorPassValidationError } from "./errors.js";
 
-const name = z.string("Must be text.").trim().max(150, "At most 150 characters.");
+/**
+ * Control characters (C0, DEL, C1): never part of a name, an address or a scope, and harmful
+ * where they end up (terminal escapes in the CLI, NUL refused by PostgreSQL).
+ */
+export const CONTROL_CHARACTERS = /\p{Cc}/u;
+
+/** Refuses control characters with `message`. */
+export const withoutControlCharacters = (message: string) =>
+  z.string().refine((value) => !CONTROL_CHARACTERS.test(value), message);
+
+const name = z
+  .string("Must be text.")
+  .trim()
+  .max(150, "At most 150 characters.")
+  .pipe(withoutControlCharacters("Must not contain control characters."));
 const seconds = z
   .number("Must be a number of seconds.")
   .int("Must be a whole number of seconds.")
@@ -15,6 +29,7 @@ export const emailAddress = z
   })
   .trim()
   .max(254, "At most 254 characters.")
+  .pipe(withoutControlCharacters("Enter a valid email address."))
   .pipe(z.email("Enter a valid email address."));
 
 export const scopeName = z
@@ -23,7 +38,8 @@ export const scopeName = z
   })
   .min(1, "Scope is required.")
   .max(100, "At most 100 characters.")
-  .regex(/\S/, "Scope is required.");
+  .regex(/\S/, "Scope is required.")
+  .refine((value) => !CONTROL_CHARACTERS.test(value), "Must not contain control characters.");
 
 const date = z.preprocess(
   (value) => (typeof value === "string" || typeof value === "number" ? new Date(value) : value),

@@ -23,6 +23,7 @@ import {
   utcDay,
   type VisitsOverTimeOptions,
 } from "./sharing.js";
+import { Throttles } from "./throttle.js";
 import { TokenKeys } from "./token-keys.js";
 import { addToken, parseToken } from "./tokens.js";
 import {
@@ -51,6 +52,11 @@ export interface PurgeOptions {
   onProgress?: (purged: number) => void;
 }
 
+/** Expired pending self-service passes deleted at most per sweep (one statement). */
+const SWEEP_BATCH = 100;
+/** Milliseconds between two sweeps, unless the last one left more to delete. */
+const SWEEP_INTERVAL_MS = 30_000;
+
 const FLOW = Symbol("visitor-pass.flow");
 const SELF_SERVICE = Symbol("visitor-pass.self-service");
 
@@ -63,6 +69,12 @@ export class VisitorPass {
   readonly #records: PassRecords;
   readonly #visits: VisitLogWriter;
   readonly #listeners = new Map<keyof VisitorPassEvents, Set<(...args: never[]) => unknown>>();
+  readonly #throttles: Throttles;
+  /** When the last sweep of expired pending passes started (epoch ms), and whether it left more. */
+  #lastSweep = Number.NEGATIVE_INFINITY;
+  #sweepBacklog = false;
+  #sweepAgain = false;
+  #sweeping: Promise<void> | null = null;
   #closed = false;
 
   constructor(options: VisitorPassOptions = {}) {
@@ -83,6 +95,9 @@ export class VisitorPass {
       cache,
     );
     this.#visits = new VisitLogWriter(this.#store, this.config);
+    this.#throttles = new Throttles(this.config.throttle);
+    const throttle = (budget: Parameters<Throttles["consume"]>[0], ip: string | null) =>
+      this.#throttles.consume(budget, ip);
     const backend: FlowBackend = {
       config: this.config,
       // On the request path a closed service is just a store that fails: requests get a 503.
@@ -96,6 +111,7 @@ export class VisitorPass {
       logRefusal: () => this.#visits.refusal(),
       createPending: (scope, redirectTo, sessionExpiry) =>
         this.#createPending(scope, redirectTo, sessionExpiry),
+      throttle,
     };
     this[FLOW] = new VisitorFlow(backend);
     this[SELF_SERVICE] = {
@@ -103,6 +119,7 @@ export class VisitorPass {
       find: (token) => this.#records.find(token),
       claim: (pending, fields) => this.#claim(pending, fields),
       created: (visitor) => this.emit("selfServiceVisitorCreated", visitor),
+      throttle,
     };
   }
 
@@ -317,6 +334,7 @@ export class VisitorPass {
       await this.#visits.flush();
       if (this.#visits.pending === 0) break;
     }
+    await this.#sweeping;
     if (this.#visits.pending > 0) {
       this.config.logger.error(
         `visitor-pass: closing with ${this.#visits.pending} visit logs the database would not take`,
@@ -338,7 +356,9 @@ export class VisitorPass {
     sessionExpiry: number | null | undefined,
   ): Promise<Visitor> {
     const now = this.config.now();
-    return this.#open().insert(randomUUID(), {
+    const records = this.#open();
+    this.#sweepPending(now);
+    return records.insert(randomUUID(), {
       firstName: "",
       lastName: "",
       email: "",
@@ -352,6 +372,46 @@ export class VisitorPass {
       maxUses: null,
       uses: 0,
     });
+  }
+
+  /**
+   * Deletes a bounded batch of expired pending passes, beside the request that creates one (which
+   * does not wait for it): at most one sweep at a time, and at most one every
+   * `SWEEP_INTERVAL_MS` unless the last one left more, so that anonymous requests cannot fill the
+   * table with passes nobody completed, and nobody needs to purge for that.
+   */
+  #sweepPending(now: Date): void {
+    const at = now.getTime();
+    // A clock set back (tests do) starts the interval again.
+    const due =
+      this.#sweepBacklog || at - this.#lastSweep >= SWEEP_INTERVAL_MS || at < this.#lastSweep;
+    if (!due) return;
+    // Due while one is still running: once more when it ends, so that none is skipped.
+    if (this.#sweeping) this.#sweepAgain = true;
+    else this.#startSweep(now);
+  }
+
+  #startSweep(now: Date): void {
+    this.#lastSweep = now.getTime();
+    this.#sweeping = this.#store
+      .deleteExpiredPending(now, SWEEP_BATCH)
+      .then(
+        (deleted) => {
+          this.#sweepBacklog = deleted >= SWEEP_BATCH;
+          if (deleted > 0) this.#records.forgetAll();
+        },
+        () => {
+          // A failing store fails the requests themselves; the sweep just tries again later.
+          this.#sweepBacklog = false;
+        },
+      )
+      .finally(() => {
+        this.#sweeping = null;
+        if (this.#sweepAgain && !this.#closed) {
+          this.#sweepAgain = false;
+          this.#startSweep(this.config.now());
+        }
+      });
   }
 
   #claim(pending: Visitor, fields: SelfServiceFields): Promise<Visitor | null> {

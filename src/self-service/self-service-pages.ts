@@ -1,6 +1,7 @@
 import { html, type SafeHtml } from "../core/html.js";
 import type { Visitor } from "../core/visitor.js";
 import { page } from "../ui/layout.js";
+import { throttledPage, tooLargePage } from "../ui/refusal-pages.js";
 import type { SelfServiceFields } from "./self-service-schema.js";
 
 export interface SelfServiceFormContext {
@@ -27,6 +28,10 @@ export interface SelfServicePages {
   crossSite(): string | SafeHtml;
   /** Passes cannot be handed out right now (503). */
   unavailable(): string | SafeHtml;
+  /** Too many submissions from the visitor's network (429): try again in `retryAfter` seconds. */
+  throttled(retryAfter: number): string | SafeHtml;
+  /** A submission larger than the form allows (413). */
+  tooLarge(): string | SafeHtml;
 }
 
 function field(
@@ -84,4 +89,6 @@ ${field("email", "Email address", "email", "email", context)}
       "Please try again",
       html`<h1>Please try again shortly</h1><p>We cannot hand out access right now.</p>`,
     ),
+  throttled: throttledPage,
+  tooLarge: tooLargePage,
 };

@@ -1,11 +1,13 @@
 import { z } from "zod";
-import { fieldErrors } from "../core/validation.js";
+import { CONTROL_CHARACTERS, fieldErrors } from "../core/validation.js";
 
 /** The texts of the self-service form's validation messages; each can be replaced. */
 export interface SelfServiceMessages {
   firstNameRequired: string;
   lastNameRequired: string;
   nameTooLong: string;
+  /** A name with a control character (a tab, a line break, NUL, an escape code…). */
+  nameInvalid: string;
   emailInvalid: string;
   emailRefused: string;
 }
@@ -14,6 +16,7 @@ export const defaultMessages: SelfServiceMessages = {
   firstNameRequired: "Enter your first name.",
   lastNameRequired: "Enter your last name.",
   nameTooLong: "Use at most 150 characters.",
+  nameInvalid: "Remove the tabs, line breaks or other control characters.",
   emailInvalid: "Enter a valid email address, like name@example.org.",
   emailRefused: "Use your own email address: addresses at example.com cannot receive the link.",
 };
@@ -29,7 +32,12 @@ const REFUSED_DOMAIN = /@(?:[^@]+\.)?example\.com$/i;
 
 export function selfServiceSchema(messages: SelfServiceMessages) {
   const name = (required: string) =>
-    z.string(required).trim().min(1, required).max(150, messages.nameTooLong);
+    z
+      .string(required)
+      .trim()
+      .min(1, required)
+      .max(150, messages.nameTooLong)
+      .refine((value) => !CONTROL_CHARACTERS.test(value), messages.nameInvalid);
   return z.object({
     firstName: name(messages.firstNameRequired),
     lastName: name(messages.lastNameRequired),
@@ -37,6 +45,7 @@ export function selfServiceSchema(messages: SelfServiceMessages) {
       .string(messages.emailInvalid)
       .trim()
       .max(254, messages.emailInvalid)
+      .refine((value) => !CONTROL_CHARACTERS.test(value), messages.emailInvalid)
       .pipe(z.email(messages.emailInvalid))
       .refine((email) => !REFUSED_DOMAIN.test(email), messages.emailRefused),
   });

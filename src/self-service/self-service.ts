@@ -2,6 +2,7 @@ import type { ResolvedConfig } from "../core/config.js";
 import { isCrossSite, type OriginHeaders } from "../core/cross-site.js";
 import { VisitorPassError } from "../core/errors.js";
 import { htmlPage, type PageResponse } from "../core/page.js";
+import type { ThrottleBudgetName } from "../core/throttle.js";
 import { isUuid } from "../core/tokens.js";
 import type { Visitor } from "../core/visitor.js";
 import { defaultPages, type SelfServicePages } from "./self-service-pages.js";
@@ -13,6 +14,20 @@ import {
   selfServiceSchema,
   submittedValues,
 } from "./self-service-schema.js";
+
+/**
+ * The largest self-service form submission read, in bytes: the form's three fields take well
+ * under 1 kB. Every adapter refuses a larger one with 413, however the body was parsed.
+ */
+export const SELF_SERVICE_BODY_LIMIT = 16 * 1024;
+
+/** What the form's POST brings besides its body. */
+export interface SelfServiceSubmission extends OriginHeaders {
+  /** The `Content-Length` header, as sent (absent for a chunked body). */
+  contentLength?: string | number | null;
+  /** The client address, as the framework resolves it. */
+  ip?: string | null;
+}
 
 export interface SelfServiceOptions {
   /** Replace any page with your own rendering (each returns the whole HTML document). */
@@ -29,6 +44,8 @@ export interface SelfServiceBackend {
   claim(pending: Visitor, fields: SelfServiceFields): Promise<Visitor | null>;
   /** Tells the app (which emails the link). */
   created(visitor: Visitor): Promise<void>;
+  /** Counts one attempt from `ip` against a budget: `null` when allowed, else seconds to wait. */
+  throttle(budget: ThrottleBudgetName, ip: string | null): Promise<number | null>;
 }
 
 type Pending =
@@ -62,8 +79,39 @@ export class SelfService {
     return this.#page(200, this.#pages.form({ visitor: pending.visitor, values, errors: {} }));
   }
 
-  async submit(uuid: string, body: unknown, headers: OriginHeaders): Promise<PageResponse> {
-    if (isCrossSite(headers)) return this.#page(403, this.#pages.crossSite());
+  /**
+   * The 413 page when a submission's `Content-Length` says it is over `SELF_SERVICE_BODY_LIMIT`,
+   * else `null`: adapters ask before reading the body.
+   */
+  refuseLength(contentLength: string | number | null | undefined): PageResponse | null {
+    return declaredLength(contentLength) > SELF_SERVICE_BODY_LIMIT ? this.tooLarge() : null;
+  }
+
+  /** The 413 page. */
+  tooLarge(): PageResponse {
+    return this.#page(413, this.#pages.tooLarge());
+  }
+
+  /**
+   * A submission of the form: refused when too large (413; by its `Content-Length`, or by the
+   * size of the parsed fields when the app's own parser read a body sent without one), over the
+   * network's budget (429), or from another site (403); otherwise validated, and the pass claimed.
+   */
+  async submit(uuid: string, body: unknown, request: SelfServiceSubmission): Promise<PageResponse> {
+    const tooLarge = this.refuseLength(request.contentLength);
+    if (tooLarge) return tooLarge;
+    if (parsedSize(body) > SELF_SERVICE_BODY_LIMIT) return this.tooLarge();
+    let retryAfter: number | null;
+    try {
+      retryAfter = await this.#backend.throttle("selfServiceForm", request.ip ?? null);
+    } catch {
+      return this.#refusal("unavailable");
+    }
+    if (retryAfter !== null) {
+      const page = this.#page(429, this.#pages.throttled(retryAfter));
+      return { ...page, headers: { ...page.headers, "Retry-After": String(retryAfter) } };
+    }
+    if (isCrossSite(request)) return this.#page(403, this.#pages.crossSite());
     const pending = await this.#pending(uuid);
     if (pending.state !== "pending") return this.#refusal(pending.state);
     const values = submittedValues(body);
@@ -119,4 +167,29 @@ export class SelfService {
   #page(status: number, body: string | { toString(): string }): PageResponse {
     return htmlPage(status, body);
   }
+}
+
+function declaredLength(value: string | number | null | undefined): number {
+  if (value === null || value === undefined || value === "") return 0;
+  const length = Number(value);
+  // A header that is not a length is treated as too large: nothing honest sends one.
+  return Number.isFinite(length) && length >= 0 ? length : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * The size in bytes of a body an app's parser already read (the raw size is then unknown): the
+ * names and values of its fields, nested ones included; stops counting once over the limit.
+ */
+function parsedSize(body: unknown, depth = 0): number {
+  if (body === null || body === undefined) return 0;
+  if (typeof body === "string") return Buffer.byteLength(body);
+  if (typeof body !== "object") return String(body).length;
+  if (body instanceof Uint8Array) return body.byteLength;
+  if (depth > 8) return Number.POSITIVE_INFINITY;
+  let size = 0;
+  for (const [key, value] of Object.entries(body)) {
+    size += Buffer.byteLength(key) + 2 + parsedSize(value, depth + 1);
+    if (size > SELF_SERVICE_BODY_LIMIT) break;
+  }
+  return size;
 }

@@ -129,6 +129,11 @@ export interface VisitorStore {
    * as long as the first took; returns the count.
    */
   purge(before: Date, options?: PurgeBatches): Promise<number>;
+  /**
+   * Deletes at most `limit` self-service passes still pending (never claimed, never used) whose
+   * link expired before `before`, in one statement; returns the count.
+   */
+  deleteExpiredPending(before: Date, limit: number): Promise<number>;
   close(): Promise<void>;
   /**
    * Optional: whether passes may have been changed by another connection since the last call,

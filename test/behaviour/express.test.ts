@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import express, { type RequestHandler } from "express";
 import session from "express-session";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { userIsVisitor, visitorPass } from "../../src/adapters/express/index.js";
+import { selfService, userIsVisitor, visitorPass } from "../../src/adapters/express/index.js";
 import type { VisitorPass } from "../../src/index.js";
 import { openPasses } from "../support/databases.js";
 import { Client } from "./client.js";
@@ -283,3 +283,98 @@ function pathsTo(root: unknown, targets: unknown[], name: string): string[] {
   walk(root, name);
   return paths;
 }
+
+/** The self-service form's 16 kB limit when the app parses bodies before the router, as the quick start does. */
+describe("express: self-service after the app's own body parsers", () => {
+  const ctx = useExpress();
+  const GINGER = { firstName: "Ginger", lastName: "Rogers", email: "ginger@example.org" };
+  const big = new URLSearchParams({ ...GINGER, padding: "x".repeat(90_000) }).toString();
+  const headers = {
+    "content-type": "application/x-www-form-urlencoded",
+    "sec-fetch-site": "same-origin",
+  };
+
+  async function appWithParsers(): Promise<{ client: Client; form: string }> {
+    const app = express();
+    app.use(express.urlencoded({ limit: "1mb" }));
+    app.use(express.json({ limit: "1mb" }));
+    app.use(session({ secret: "express-forms", resave: false, saveUninitialized: false }));
+    app.use(visitorPass(ctx.passes));
+    app.get("/apply", userIsVisitor({ scope: "REF", selfService: true }), seen);
+    app.use("/visitors", selfService(ctx.passes));
+    const client = await ctx.serve(app);
+    const started = await client.get("/apply", { redirect: "manual" });
+    await started.arrayBuffer();
+    const form = started.headers.get("location") ?? "";
+    expect(form).toMatch(/^\/visitors\/self-service\/[0-9a-f-]{36}$/);
+    return { client, form };
+  }
+
+  it("a 90 kB post already parsed by express.urlencoded() is 413, and the pass stays unclaimed", async () => {
+    const { client, form } = await appWithParsers();
+    const declared = await client.post(form, { headers, body: big, redirect: "manual" });
+    expect(declared.status).toBe(413);
+    await declared.arrayBuffer();
+    const uuid = form.split("/").pop()!;
+    expect(await ctx.passes.get(uuid)).toMatchObject({ isActive: false, email: "" });
+  });
+
+  it("so is one sent without Content-Length, judged by the size of the parsed fields; a small one still works", async () => {
+    const { client, form } = await appWithParsers();
+    const bytes = new TextEncoder().encode(big);
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes);
+        controller.close();
+      },
+    });
+    const streamed = await client.post(form, {
+      headers,
+      body,
+      redirect: "manual",
+      duplex: "half",
+    } as RequestInit as never);
+    expect(streamed.status).toBe(413);
+    await streamed.arrayBuffer();
+    const uuid = form.split("/").pop()!;
+    expect(await ctx.passes.get(uuid)).toMatchObject({ isActive: false, email: "" });
+
+    const sent = await client.post(form, {
+      headers,
+      body: new URLSearchParams(GINGER).toString(),
+      redirect: "manual",
+    });
+    await sent.arrayBuffer();
+    expect(sent.status).toBe(303);
+  });
+});
+
+/** A guard's refusals reach Express's own error handler with the headers they need. */
+describe("express: the default error handler", () => {
+  it("renders VisitorPassThrottled as a 429 with Retry-After", async () => {
+    const { passes, cleanup } = await openPasses(SQLITE, {
+      throttle: { selfService: { points: 1, duration: 60 } },
+    });
+    const app = express();
+    app.use(session({ secret: "express-default", resave: false, saveUninitialized: false }));
+    app.use(visitorPass(passes));
+    app.get("/apply", userIsVisitor({ scope: "REF", selfService: true }), seen);
+    const server = createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const client = new Client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      const first = await client.get("/apply", { redirect: "manual" });
+      await first.arrayBuffer();
+      expect(first.status).toBe(302);
+      const throttled = await new Client(client.baseUrl).get("/apply", { redirect: "manual" });
+      expect(throttled.status).toBe(429);
+      expect(Number(throttled.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(throttled.headers.get("content-type")).toMatch(/^text\/html/);
+      await throttled.arrayBuffer();
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await cleanup();
+    }
+  });
+});

@@ -132,6 +132,38 @@ describe("fastify plugin", () => {
     expect(echoed.json()).toEqual({ parsedBy: "app", raw: "a=1" });
   });
 
+  it("VisitorPassThrottled reaches Fastify's default error handler as a 429 with Retry-After", async () => {
+    const { passes: service, cleanup } = await openPasses(SQLITE, {
+      throttle: { selfService: { points: 1, duration: 60 } },
+    });
+    opened.push({ cleanup });
+    const app = track(await buildFastifyApp(service, { errorHandler: "fastify" }));
+    expect((await app.inject({ url: "/apply" })).statusCode).toBe(302);
+    const throttled = await app.inject({ url: "/apply" });
+    expect(throttled.statusCode).toBe(429);
+    expect(Number(throttled.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+    expect(throttled.json()).toMatchObject({ statusCode: 429, code: "VISITOR_PASS_THROTTLED" });
+  });
+
+  it("a large JSON body to the self-service form is 413 and claims nothing, though the app parses JSON", async () => {
+    const service = await passes();
+    const app = track(await buildFastifyApp(service));
+    const form = (await app.inject({ url: "/apply" })).headers.location as string;
+    const posted = await app.inject({
+      method: "POST",
+      url: form,
+      headers: { "content-type": "application/json", "sec-fetch-site": "same-origin" },
+      payload: JSON.stringify({
+        firstName: "Ginger",
+        lastName: "Rogers",
+        email: "ginger@example.org",
+        padding: "x".repeat(90_000),
+      }),
+    });
+    expect(posted.statusCode).toBe(413);
+    expect(await service.get(form.split("/").pop()!)).toMatchObject({ isActive: false, email: "" });
+  });
+
   it("VisitorAccessDenied reaches Fastify's default error handler as a 403 JSON reply", async () => {
     const app = track(await buildFastifyApp(await passes(), { errorHandler: "fastify" }));
     const denied = await app.inject({ url: "/reference" });

@@ -1,9 +1,10 @@
 import { createHmac, randomUUID } from "node:crypto";
 import type { Context } from "hono";
+import { Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { Cookie } from "tough-cookie";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { visitorPass } from "../../src/adapters/hono/index.js";
+import { userIsVisitor, visitorPass } from "../../src/adapters/hono/index.js";
 import { type SessionPort, type VisitorPass, VisitorPassConfigError } from "../../src/index.js";
 import { openPasses } from "../support/databases.js";
 import { Client, setCookies } from "./client.js";
@@ -477,5 +478,26 @@ describe("hono: a server-side session plugged in with `session`", () => {
     expect((await vera.post("/reference/finish")).status).toBe(200);
     expect(sessions.sessions.get(holdingB)?.has(passes.config.sessionKey)).toBe(false);
     expect((await vera.get("/reference")).status).toBe(403);
+  });
+});
+
+describe("hono: a guard's 429 without an onError of the app's", () => {
+  it("is Hono's default response of the HTTPException: a small page with Retry-After", async () => {
+    const { passes, cleanup } = await openPasses(SQLITE, {
+      throttle: { selfService: { points: 1, duration: 60 } },
+    });
+    try {
+      const app = new Hono();
+      app.use(visitorPass(passes, { secret: HONO_SECRET }));
+      app.get("/apply", userIsVisitor({ scope: "REF", selfService: true }), (c) => c.text("in"));
+      expect((await app.request("/apply")).status).toBe(302);
+      const throttled = await app.request("/apply");
+      expect(throttled.status).toBe(429);
+      expect(Number(throttled.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(throttled.headers.get("content-type")).toMatch(/^text\/html/);
+      expect(await throttled.text()).toContain("Too many requests came from your network");
+    } finally {
+      await cleanup();
+    }
   });
 });

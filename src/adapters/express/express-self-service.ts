@@ -1,6 +1,11 @@
-import { type Request, Router, urlencoded } from "express";
+import { type Request, type RequestHandler, Router, urlencoded } from "express";
 import { flowOf, selfServiceOf, type VisitorPass } from "../../core/visitor-pass.js";
-import { SelfService, type SelfServiceOptions } from "../../self-service/self-service.js";
+import {
+  SELF_SERVICE_BODY_LIMIT,
+  SelfService,
+  type SelfServiceOptions,
+  type SelfServiceSubmission,
+} from "../../self-service/self-service.js";
 import { sendPage } from "./express-response.js";
 
 export type { SelfServiceOptions } from "../../self-service/self-service.js";
@@ -13,7 +18,23 @@ export function selfService(passes: VisitorPass, options: SelfServiceOptions = {
   flowOf(passes, "selfService()");
   const service = new SelfService(selfServiceOf(passes, "selfService()"), options);
   const router = Router();
-  const form = urlencoded({ extended: false, limit: "16kb", parameterLimit: 20 });
+  const parseForm = urlencoded({
+    extended: false,
+    limit: SELF_SERVICE_BODY_LIMIT,
+    parameterLimit: 20,
+  });
+  // Refused by its declared length before anything reads it; a body sent without one is cut off
+  // by the parser at the same limit. A body the app parsed already is left to the core.
+  const form: RequestHandler = (req, res, next) => {
+    const refused = service.refuseLength(req.get("content-length"));
+    if (refused) return sendPage(res, refused);
+    parseForm(req, res, (error?: unknown) => {
+      if ((error as { type?: unknown } | undefined)?.type === "entity.too.large") {
+        return sendPage(res, service.tooLarge());
+      }
+      next(error);
+    });
+  };
 
   router.get("/self-service/sent", (_req, res) => sendPage(res, service.sent()));
   router.get("/self-service/:uuid", async (req, res, next) => {
@@ -25,7 +46,7 @@ export function selfService(passes: VisitorPass, options: SelfServiceOptions = {
   });
   router.post("/self-service/:uuid", form, async (req, res, next) => {
     try {
-      sendPage(res, await service.submit(String(req.params.uuid), req.body, originHeaders(req)));
+      sendPage(res, await service.submit(String(req.params.uuid), req.body, submission(req)));
     } catch (error) {
       next(error);
     }
@@ -33,10 +54,12 @@ export function selfService(passes: VisitorPass, options: SelfServiceOptions = {
   return router;
 }
 
-function originHeaders(req: Request) {
+function submission(req: Request): SelfServiceSubmission {
   return {
     origin: req.get("origin") ?? null,
     secFetchSite: req.get("sec-fetch-site") ?? null,
     host: req.get("host") ?? null,
+    contentLength: req.get("content-length") ?? null,
+    ip: req.ip ?? null,
   };
 }

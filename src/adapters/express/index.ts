@@ -236,7 +236,9 @@ function afterSettlement(
 /**
  * Guards a route: admits visitors whose pass has `scope` (any scope with `SCOPE_ANY`), or anyone
  * `bypass(req)` lets through; otherwise passes `VisitorAccessDenied` (403) to `next`, or
- * `VisitorPassUnavailable` (503) while the store is failing. Each admitted visitor's visit is
+ * `VisitorPassUnavailable` (503) while the store is failing. With `selfService`, a request over
+ * its network's budget passes `VisitorPassThrottled` (429, its `Retry-After` header already set
+ * on `res`), and one whose URL is too long to remember `VisitorPassUriTooLong` (414). Each admitted visitor's visit is
  * logged with the final status code unless `logVisit` is false.
  */
 export function userIsVisitor(options: GuardOptions<Request>): RequestHandler {
@@ -273,6 +275,8 @@ function afterGuard(
     return;
   }
   if (outcome.kind === "deny") {
+    // Set here too, for an app error handler that renders the error its own way.
+    if (outcome.error.headers) res.set(outcome.error.headers);
     next(outcome.error);
     return;
   }

@@ -1,6 +1,11 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { flowOf, selfServiceOf, type VisitorPass } from "../../core/visitor-pass.js";
-import { SelfService, type SelfServiceOptions } from "../../self-service/self-service.js";
+import {
+  SELF_SERVICE_BODY_LIMIT,
+  SelfService,
+  type SelfServiceOptions,
+  type SelfServiceSubmission,
+} from "../../self-service/self-service.js";
 import { sendPage } from "./fastify-response.js";
 
 const FORM = "application/x-www-form-urlencoded";
@@ -25,21 +30,34 @@ export const selfService: FastifyPluginAsync<SelfServicePluginOptions> = async (
   if (fastify.hasContentTypeParser(FORM)) fastify.removeContentTypeParser(FORM);
   fastify.addContentTypeParser(
     FORM,
-    { parseAs: "string", bodyLimit: 16 * 1024 },
+    { parseAs: "string", bodyLimit: SELF_SERVICE_BODY_LIMIT },
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
   );
 
-  const origin = (request: FastifyRequest) => ({
+  const submission = (request: FastifyRequest): SelfServiceSubmission => ({
     origin: (request.headers.origin as string | undefined) ?? null,
     secFetchSite: (request.headers["sec-fetch-site"] as string | undefined) ?? null,
     host: request.headers.host ?? null,
+    contentLength: request.headers["content-length"] ?? null,
+    ip: request.ip ?? null,
   });
 
   fastify.get("/self-service/sent", async (_request, reply) => sendPage(reply, service.sent()));
   fastify.get<{ Params: { uuid: string } }>("/self-service/:uuid", async (request, reply) =>
     sendPage(reply, await service.form(request.params.uuid)),
   );
-  fastify.post<{ Params: { uuid: string } }>("/self-service/:uuid", async (request, reply) =>
-    sendPage(reply, await service.submit(request.params.uuid, request.body, origin(request))),
+  fastify.post<{ Params: { uuid: string } }>(
+    "/self-service/:uuid",
+    {
+      // Whichever parser reads the body (the app may have its own for other types): the same
+      // limit, and a body declared larger is refused with the form's page before it is read.
+      bodyLimit: SELF_SERVICE_BODY_LIMIT,
+      onRequest: async (request, reply) => {
+        const refused = service.refuseLength(request.headers["content-length"]);
+        if (refused) return sendPage(reply, refused);
+      },
+    },
+    async (request, reply) =>
+      sendPage(reply, await service.submit(request.params.uuid, request.body, submission(request))),
   );
 };

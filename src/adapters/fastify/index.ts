@@ -177,7 +177,10 @@ function stateOf(request: FastifyRequest, caller: string): RequestState {
 /**
  * A preHandler guarding a route: admits visitors whose pass has `scope` (any scope with
  * `SCOPE_ANY`), or anyone `bypass(request)` lets through; otherwise throws `VisitorAccessDenied`
- * (403), or `VisitorPassUnavailable` (503) while the store is failing.
+ * (403), or `VisitorPassUnavailable` (503) while the store is failing. With `selfService`, a
+ * request over its network's budget gets `VisitorPassThrottled` (429, its `Retry-After` header
+ * already set on the reply), and one whose URL is too long to remember `VisitorPassUriTooLong`
+ * (414).
  */
 export function userIsVisitor(options: GuardOptions<FastifyRequest>): preHandlerAsyncHookHandler {
   const guard = createGuard(options);
@@ -190,7 +193,11 @@ export function userIsVisitor(options: GuardOptions<FastifyRequest>): preHandler
       unavailable: state.unavailable,
     });
     if (outcome.kind === "redirect") return reply.redirect(outcome.location, outcome.status);
-    if (outcome.kind === "deny") throw outcome.error;
+    if (outcome.kind === "deny") {
+      // Set here too, for an app error handler that renders the error its own way.
+      if (outcome.error.headers) reply.headers(outcome.error.headers);
+      throw outcome.error;
+    }
     if (outcome.log) state.visit = outcome.log;
     // Set before the handler runs, so that the handler's own headers win.
     for (const name in outcome.headers) {

@@ -1,7 +1,12 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { flowOf, selfServiceOf, type VisitorPass } from "../../core/visitor-pass.js";
-import { SelfService, type SelfServiceOptions } from "../../self-service/self-service.js";
+import {
+  SELF_SERVICE_BODY_LIMIT,
+  SelfService,
+  type SelfServiceOptions,
+} from "../../self-service/self-service.js";
+import { clientAddress } from "./hono-client-address.js";
 import { pageResponse } from "./hono-response.js";
 
 export type { SelfServiceOptions } from "../../self-service/self-service.js";
@@ -21,7 +26,10 @@ export function selfService(passes: VisitorPass, options: SelfServiceOptions = {
   );
   app.post(
     "/self-service/:uuid",
-    bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text("Payload too large.", 413) }),
+    bodyLimit({
+      maxSize: SELF_SERVICE_BODY_LIMIT,
+      onError: () => pageResponse(service.tooLarge()),
+    }),
     async (c) => {
       let body: Record<string, unknown> = {};
       try {
@@ -29,12 +37,14 @@ export function selfService(passes: VisitorPass, options: SelfServiceOptions = {
       } catch {
         body = {};
       }
-      const origin = {
+      const submission = {
         origin: c.req.header("origin") ?? null,
         secFetchSite: c.req.header("sec-fetch-site") ?? null,
         host: c.req.header("host") ?? null,
+        contentLength: c.req.header("content-length") ?? null,
+        ip: clientAddress(c),
       };
-      return pageResponse(await service.submit(c.req.param("uuid"), body, origin));
+      return pageResponse(await service.submit(c.req.param("uuid"), body, submission));
     },
   );
   return app;

@@ -1,8 +1,11 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import {
   VisitorPassConfigError,
   VisitorPassError,
+  type VisitorPassHttpError,
+  VisitorPassThrottled,
   type VisitorPassUnavailable,
 } from "../../core/errors.js";
 import {
@@ -13,9 +16,12 @@ import {
   type VisitorFlow,
   type VisitRequest,
 } from "../../core/flow.js";
+import { htmlPage, PAGE_HEADERS } from "../../core/page.js";
 import { stripToken } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
+import { throttledPage } from "../../ui/refusal-pages.js";
+import { clientAddress } from "./hono-client-address.js";
 import { type CommittableSession, cookieStash } from "./hono-cookie-session.js";
 import { pageResponse } from "./hono-response.js";
 
@@ -103,12 +109,6 @@ function visitRequest(c: Context): VisitRequest {
     secFetchSite: c.req.header("sec-fetch-site") ?? null,
     host: c.req.header("host") ?? null,
   };
-}
-
-/** The client address where the runtime exposes one (Node's adapter does, as `c.env.incoming`). */
-function clientAddress(c: Context): string | null {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress ?? null;
 }
 
 function isCommittable(session: SessionPort): session is CommittableSession {
@@ -229,7 +229,9 @@ function hideToken(c: Context, flow: VisitorFlow): void {
 /**
  * Guards a route: admits visitors whose pass has `scope` (any scope with `SCOPE_ANY`), or anyone
  * `bypass(c)` lets through; otherwise throws an `HTTPException` 403 (503 while the store is
- * failing) whose `cause` is the `VisitorAccessDenied` (or `VisitorPassUnavailable`).
+ * failing) whose `cause` is the `VisitorAccessDenied` (or `VisitorPassUnavailable`). With
+ * `selfService`, a request over its network's budget gets a 429 (`VisitorPassThrottled`, with
+ * `Retry-After`), and one whose URL is too long to remember a 414 (`VisitorPassUriTooLong`).
  */
 export function userIsVisitor(options: GuardOptions<Context>): MiddlewareHandler {
   const guard = createGuard(options);
@@ -242,10 +244,7 @@ export function userIsVisitor(options: GuardOptions<Context>): MiddlewareHandler
       unavailable: state.unavailable,
     });
     if (outcome.kind === "redirect") return c.redirect(outcome.location, outcome.status);
-    if (outcome.kind === "deny") {
-      const { error } = outcome;
-      throw new HTTPException(error.status as 403, { message: error.message, cause: error });
-    }
+    if (outcome.kind === "deny") throw refusal(c, outcome.error);
     await next();
     for (const name in outcome.headers) {
       if (!c.res.headers.has(name)) c.header(name, outcome.headers[name]);
@@ -253,6 +252,28 @@ export function userIsVisitor(options: GuardOptions<Context>): MiddlewareHandler
     const { log } = outcome;
     if (log) state.flow.recordPending(log, c.res.status);
   };
+}
+
+/**
+ * A guard's refusal as Hono's `HTTPException`, its `cause` the package's error. Headers it needs
+ * (`Retry-After`) are set on the context, for an `onError` that renders its own response, and on
+ * the exception's response, which Hono's default handler sends: a small page for a 429.
+ */
+function refusal(c: Context, error: VisitorPassHttpError): HTTPException {
+  const headers = error.headers ?? {};
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  const res =
+    error instanceof VisitorPassThrottled
+      ? pageResponse({
+          ...htmlPage(429, throttledPage(error.retryAfter)),
+          headers: { ...PAGE_HEADERS, ...headers },
+        })
+      : undefined;
+  return new HTTPException(error.status as ContentfulStatusCode, {
+    message: error.message,
+    cause: error,
+    res,
+  });
 }
 
 /** Ends visitor access for this session at once: the "final step" of a visitor's journey. */

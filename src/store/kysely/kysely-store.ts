@@ -413,6 +413,32 @@ export class KyselyStore implements VisitorStore {
     }
   }
 
+  async deleteExpiredPending(before: Date, limit: number): Promise<number> {
+    // A pending pass: inactive, no email yet, never claimed (no form_uuid) and never used (so it
+    // has no visit logs to delete first). The ids go through a derived table for MySQL, as in
+    // purge.
+    const { numDeletedRows } = await this.db
+      .deleteFrom(this.#t.visitors)
+      .where("id", "in", (db) =>
+        db
+          .selectFrom(
+            db
+              .selectFrom(this.#t.visitors)
+              .select("id")
+              .where("expires_at", "<", before.getTime())
+              .where("is_active", "=", this.#bool(false))
+              .where("email", "=", "")
+              .where("form_uuid", "is", null)
+              .where("uses", "=", 0)
+              .limit(limit)
+              .as("batch"),
+          )
+          .select("batch.id"),
+      )
+      .executeTakeFirst();
+    return Number(numDeletedRows);
+  }
+
   async close(): Promise<void> {
     await this.#listener?.close();
     if (this.#owned) await this.db.destroy();

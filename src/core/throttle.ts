@@ -1,0 +1,136 @@
+import { RateLimiterMemory } from "rate-limiter-flexible";
+import { networkOf } from "./network.js";
+
+/** How many attempts a client network may make: `points` per `duration` seconds. */
+export interface ThrottleLimit {
+  /** Attempts allowed in one window (a whole number, 1 or more). */
+  points: number;
+  /** Length of the window, in whole seconds. */
+  duration: number;
+}
+
+/** The throttled paths, each with a budget of its own. */
+export type ThrottleBudgetName = "selfService" | "selfServiceForm";
+
+/** One budget as a store is asked to count it. */
+export interface ThrottleBudget extends ThrottleLimit {
+  /** Which budget, to keep its counts apart from the others' (e.g. as a key prefix). */
+  name: ThrottleBudgetName;
+}
+
+/** What counting one attempt came to. */
+export type ThrottleVerdict = { allowed: true } | { allowed: false; retryAfter: number };
+
+/** Counts attempts per key within one budget. */
+export interface ThrottleLimiter {
+  /**
+   * Counts one attempt by `key`. Refused: `retryAfter` is how many seconds until one would be
+   * allowed. Rejects only when the counts cannot be reached (then the request is refused as
+   * unavailable, never let through uncounted).
+   */
+  consume(key: string): Promise<ThrottleVerdict>;
+}
+
+/**
+ * Where the counts are kept: the built-in store keeps them in this process's memory; a shared one
+ * (Redis, SQL) makes the limits hold across processes. See `rateLimiterStore`.
+ */
+export interface ThrottleStore {
+  limiter(budget: ThrottleBudget): ThrottleLimiter;
+}
+
+/** The part of a rate-limiter-flexible limiter (`RateLimiterRedis`, `RateLimiterPostgres`, …) used. */
+export interface RateLimiterLike {
+  consume(key: string, points?: number): Promise<unknown>;
+}
+
+/**
+ * A throttle store over rate-limiter-flexible: `create` builds a limiter for one budget, e.g.
+ * `rateLimiterStore((b) => new RateLimiterRedis({ storeClient, keyPrefix: `vp:${b.name}`,
+ * points: b.points, duration: b.duration }))`.
+ */
+export function rateLimiterStore(
+  create: (budget: ThrottleBudget) => RateLimiterLike,
+): ThrottleStore {
+  return {
+    limiter(budget) {
+      const limiter = create(budget);
+      return {
+        async consume(key) {
+          try {
+            await limiter.consume(key);
+            return ALLOWED;
+          } catch (refusal) {
+            // rate-limiter-flexible rejects with its result when over the limit, with an Error
+            // when its store fails.
+            if (refusal instanceof Error || typeof refusal !== "object" || refusal === null) {
+              throw refusal;
+            }
+            const ms = Number((refusal as { msBeforeNext?: unknown }).msBeforeNext);
+            return {
+              allowed: false,
+              retryAfter: Math.max(
+                1,
+                Math.ceil((Number.isFinite(ms) ? ms : budget.duration * 1000) / 1000),
+              ),
+            };
+          }
+        },
+      };
+    },
+  };
+}
+
+/** The default store: counts in this process's memory (each process has its own budget). */
+export function memoryThrottleStore(): ThrottleStore {
+  return rateLimiterStore(
+    (budget) =>
+      new RateLimiterMemory({
+        keyPrefix: budget.name,
+        points: budget.points,
+        duration: budget.duration,
+      }),
+  );
+}
+
+const ALLOWED: ThrottleVerdict = Object.freeze({ allowed: true });
+
+/** The throttles as configured: `throttle: false` in the options, or its budgets. */
+export type ResolvedThrottle =
+  | false
+  | {
+      budgets: Readonly<Record<ThrottleBudgetName, ThrottleLimit | false>>;
+      store: ThrottleStore;
+    };
+
+/**
+ * The budgets of one pass service, each counted per client network (/24 for IPv4, /48 for IPv6),
+ * so that one machine cannot dodge its limit by changing its address within its network.
+ * Requests whose client address is unknown share one budget.
+ */
+export class Throttles {
+  readonly #limiters = new Map<ThrottleBudgetName, ThrottleLimiter | null>();
+
+  constructor(readonly config: ResolvedThrottle) {}
+
+  /** Counts one attempt from `ip`: `null` when allowed, else the seconds to wait. */
+  async consume(name: ThrottleBudgetName, ip: string | null): Promise<number | null> {
+    const limiter = this.#limiter(name);
+    if (!limiter) return null;
+    const verdict = await limiter.consume(ip ? networkOf(ip) : "unknown");
+    return verdict.allowed ? null : verdict.retryAfter;
+  }
+
+  #limiter(name: ThrottleBudgetName): ThrottleLimiter | null {
+    let limiter = this.#limiters.get(name);
+    if (limiter === undefined) {
+      const budget = this.config === false ? false : this.config.budgets[name];
+      limiter =
+        this.config === false || budget === false
+          ? null
+          : this.config.store.limiter({ name, ...budget });
+      this.#limiters.set(name, limiter);
+    }
+    return limiter;
+  }
+}
