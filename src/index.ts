@@ -2,6 +2,7 @@ export type { VisitorPassOptions } from "./core/config.js";
 export {
   InvalidVisitorPass,
   MalformedVisitorToken,
+  UnclaimedRequestError,
   VisitorAccessDenied,
   VisitorPassConfigError,
   VisitorPassError,
