@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { splitMount } from "../../src/admin/admin.js";
 import { PAGE_HEADERS } from "../../src/core/page.js";
