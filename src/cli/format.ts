@@ -5,8 +5,8 @@ import type { Visitor, VisitorLog } from "../core/visitor.js";
  * that clear the screen or set the window title), DEL, C1 controls (0x9b is a one-byte CSI) and
  * the bidirectional controls that reorder what is shown.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point.
 const UNPRINTABLE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point.
   /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
