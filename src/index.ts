@@ -2,6 +2,7 @@ export type { ThrottleOptions, VisitorPassLogger, VisitorPassOptions } from "./c
 export {
   InvalidVisitorPass,
   MalformedVisitorToken,
+  UnclaimedRequestError,
   VisitorAccessDenied,
   VisitorPassConfigError,
   VisitorPassError,

@@ -1,5 +1,5 @@
 import { html, type SafeHtml } from "../core/html.js";
-import type { DailyVisits, SharingSignals } from "../core/sharing.js";
+import { type DailyVisits, type SharingSignals, uncountedVisits } from "../core/sharing.js";
 import type { Visitor, VisitorLog } from "../core/visitor.js";
 import { page } from "../ui/layout.js";
 import { visitsChart } from "./admin-chart.js";
@@ -48,8 +48,9 @@ export interface SharingView {
   pageSize: number;
 }
 
-export function passPath(mount: string, uuid: string): string {
-  return `${mount}/passes/${encodeURIComponent(uuid)}`;
+/** A pass's page, by its id: never by its token, which would reach every request log. */
+export function passPath(mount: string, id: number): string {
+  return `${mount}/passes/${id}`;
 }
 
 function document(frame: Frame, title: string, body: SafeHtml): string {
@@ -95,6 +96,7 @@ function badge(on: boolean, yes: string, no: string, offClass = ""): SafeHtml {
 }
 
 function validity(visitor: Visitor): SafeHtml {
+  if (visitor.isUnclaimedRequest) return html`<span class="badge">Unclaimed request</span>`;
   if (visitor.isValid) return html`<span class="badge ok">Valid</span>`;
   if (!visitor.isActive) return html`<span class="badge">Inactive</span>`;
   return html`<span class="badge warn">Expired</span>`;
@@ -154,8 +156,13 @@ export function listPage(view: ListView): string {
     const name = v.fullName;
     const visits = view.visits.get(v.id) ?? 0;
     return html`<tr>
-<td class="select"><input type="checkbox" name="uuid" value="${v.uuid}" aria-label="Select ${v.email || v.uuid}"></td>
-<td class="who wrap email"><a href="${passPath(frame.mount, v.uuid)}">${v.email || "(no email yet)"}</a>${name ? html`<span class="sub">${name}</span>` : ""}</td>
+<td class="select">${
+      // Nothing to do with an unclaimed request: it is off, and must never be turned on.
+      v.isUnclaimedRequest
+        ? ""
+        : html`<input type="checkbox" name="id" value="${v.id}" aria-label="Select ${v.email}">`
+    }</td>
+<td class="who wrap email"><a href="${passPath(frame.mount, v.id)}">${v.email || "(no email yet)"}</a>${name ? html`<span class="sub">${name}</span>` : ""}</td>
 <td class="wrap span2" data-label="Scope">${v.scope}</td>
 <td class="nowrap span2" data-label="Created">${when(v.createdAt)}</td>
 <td class="nowrap span2" data-label="Expires">${when(v.expiresAt, "never")}</td>
@@ -219,12 +226,13 @@ function field(label: string, value: unknown): SafeHtml {
 function actionButton(frame: Frame, visitor: Visitor, action: "deactivate" | "reactivate") {
   const label = action === "deactivate" ? "Deactivate" : "Reactivate";
   const cls = action === "deactivate" ? "danger" : visitor.isActive ? "secondary" : "";
-  return html`<form method="post" action="${passPath(frame.mount, visitor.uuid)}/${action}"><button type="submit" class="${cls}">${label}</button></form>`;
+  return html`<form method="post" action="${passPath(frame.mount, visitor.id)}/${action}"><button type="submit" class="${cls}">${label}</button></form>`;
 }
 
 function sharingSection(signals: SharingSignals | null): SafeHtml {
   if (signals === null) return html`<p class="muted">—</p>`;
   if (signals.visits === 0) return html`<p class="muted">No visits to judge from yet.</p>`;
+  const notes = uncountedVisits(signals);
   return html`<dl class="fields">
 ${field("Flagged", signals.flagged ? html`<span class="badge warn">Possibly shared</span>` : html`<span class="badge ok">No</span>`)}
 ${
@@ -239,6 +247,7 @@ ${field("Visits", signals.visits)}
 ${field("Sessions", signals.sessions)}
 ${field("Networks", signals.networks)}
 ${field("Browsers", signals.browsers)}
+${notes.length ? field("Not counted", html`<ul class="reasons">${notes.map((n) => html`<li>${n}</li>`)}</ul>`) : ""}
 ${field("First visit", when(signals.firstVisit, "none"))}
 ${field("Last visit", when(signals.lastVisit, "none"))}
 </dl>`;
@@ -278,7 +287,7 @@ export function passPage(view: PassView): string {
   const body = html`<p class="crumbs"><a href="${frame.mount}/">← All passes</a></p>
 <h1>${heading} ${badge(v.isActive, "Active", "Inactive")} ${validity(v)}</h1>
 ${notice(view.notice)}
-<div class="actions">${v.isActive ? actionButton(frame, v, "deactivate") : ""}${actionButton(frame, v, "reactivate")}</div>
+<div class="actions">${v.isActive ? actionButton(frame, v, "deactivate") : ""}${v.isUnclaimedRequest ? "" : actionButton(frame, v, "reactivate")}</div>
 <div class="grid">
 <section class="card" aria-labelledby="details-heading">
 <h2 id="details-heading">Details</h2>
@@ -291,7 +300,7 @@ ${field("Created", when(v.createdAt))}
 ${field("Last updated", when(v.lastUpdatedAt))}
 ${field("Link expires", when(v.expiresAt, "never"))}
 ${field("Active", v.isActive ? "yes" : "no")}
-${field("Valid", v.isValid ? "yes" : v.isActive ? "no: the link has expired" : "no: deactivated")}
+${field("Valid", v.isUnclaimedRequest ? "no: a self-service request whose form was never completed" : v.isValid ? "yes" : v.isActive ? "no: the link has expired" : "no: deactivated")}
 ${field("Uses", v.maxUses === null ? `${v.uses} (no limit)` : `${v.uses} of ${v.maxUses}`)}
 ${field("Session lifetime", v.sessionExpiry === null ? "the app's own" : v.sessionExpiry === 0 ? "until the browser closes" : `${v.sessionExpiry} seconds`)}
 ${field("Self-service", v.isSelfService ? "yes" : "no")}
@@ -306,9 +315,11 @@ ${sharingSection(view.sharing)}
 <section class="card" aria-labelledby="link-heading">
 <h2 id="link-heading">Link</h2>
 ${
-  view.link === null
-    ? html`<p class="muted">The link cannot be shown: only a digest of its token is stored (token storage "hash"). It was shown once, when the pass was created.</p>`
-    : html`<code class="block link">${view.link}</code><p class="muted">Opening it here would use the pass: copy it to send it instead.</p>`
+  v.isUnclaimedRequest
+    ? html`<p class="muted">No link: this is a self-service request whose form was never completed. Completing the form creates the pass, and its link is sent by email.</p>`
+    : view.link === null
+      ? html`<p class="muted">The link cannot be shown: only a digest of its token is stored (token storage "hash"). It was shown once, when the pass was created.</p>`
+      : html`<details class="link"><summary>Show link</summary><label class="copy">Link to send<input type="text" readonly value="${view.link}" spellcheck="false" autocomplete="off"></label><p class="muted">Anyone with it can use the pass: copy it to send it, rather than opening it here.</p></details>`
 }
 </section>
 <section class="card" aria-labelledby="context-heading">
@@ -332,14 +343,14 @@ export function sharingPage(view: SharingView): string {
   const rows = view.rows.map(
     (s) => html`<tr>
 <td>${s.flagged ? html`<span class="badge warn">Flagged</span>` : html`<span class="badge">No</span>`}</td>
-<td class="wrap email"><a href="${passPath(frame.mount, s.uuid)}">${s.email || s.uuid}</a></td>
+<td class="wrap email"><a href="${passPath(frame.mount, s.visitorId)}">${s.email || "(no email yet)"}</a></td>
 <td class="wrap">${s.scope}</td>
 <td class="num">${s.visits}</td>
 <td class="num">${s.sessions}</td>
 <td class="num">${s.networks}</td>
 <td class="num">${s.browsers}</td>
 <td class="nowrap">${when(s.firstVisit)}<span class="sub">to ${when(s.lastVisit)}</span></td>
-<td>${s.reasons.length ? html`<ul class="reasons">${s.reasons.map((r) => html`<li>${r}</li>`)}</ul>` : html`<span class="muted">—</span>`}</td>
+<td>${s.reasons.length ? html`<ul class="reasons">${s.reasons.map((r) => html`<li>${r}</li>`)}</ul>` : html`<span class="muted">—</span>`}${uncountedVisits(s).map((n) => html`<span class="sub">${n}</span>`)}</td>
 </tr>`,
   );
   const first = (params.page - 1) * view.pageSize;

@@ -75,6 +75,11 @@ dl.fields dd { margin: 0; overflow-wrap: anywhere; }
 pre, code.block { display: block; margin: 0; padding: .75rem; border-radius: 8px; background: var(--bg);
   border: 1px solid var(--line); overflow: auto; font-size: .85rem; white-space: pre-wrap;
   overflow-wrap: anywhere; }
+details.link summary { cursor: pointer; color: var(--accent); }
+details.link .copy { display: block; margin: .75rem 0 .5rem; font-size: .85rem; }
+details.link .copy input { display: block; width: 100%; margin-top: .25rem; padding: .45rem .6rem;
+  border: 1px solid var(--line); border-radius: 8px; font: .85rem ui-monospace, monospace;
+  background: var(--bg); color: var(--fg); }
 ul.reasons { margin: .25rem 0 0; padding-left: 1.2rem; }
 table.data ul.reasons { margin: 0; }
 

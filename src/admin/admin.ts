@@ -1,7 +1,10 @@
 import { isCrossSite } from "../core/cross-site.js";
 import {
   MalformedVisitorToken,
+  UnclaimedRequestError,
   VisitorPassConfigError,
+  VisitorPassError,
+  VisitorPassUnavailable,
   VisitorPassValidationError,
 } from "../core/errors.js";
 import { htmlPage, type PageResponse } from "../core/page.js";
@@ -64,14 +67,15 @@ const ACTIONS = new Set(["deactivate", "reactivate"]);
 const MAX_BULK = 500;
 /** The most visits a pass page lists. */
 const MAX_VISITS_SHOWN = 200;
-const DIGEST = /^[0-9a-f]{64}$/i;
+/** A pass id as the admin's URLs and forms carry it: what `getById` takes, never a token. */
+const PASS_ID = /^[1-9][0-9]{0,9}$/;
 
 type Route =
   | { page: "list" }
   | { page: "sharing" }
   | { page: "bulk" }
-  | { page: "pass"; id: string }
-  | { page: "action"; id: string; action: "deactivate" | "reactivate" }
+  | { page: "pass"; id: number }
+  | { page: "action"; id: number; action: "deactivate" | "reactivate" }
   | { page: "notFound" };
 
 /**
@@ -161,7 +165,10 @@ export class VisitorAdmin<R = unknown> {
       if (error instanceof VisitorPassValidationError) {
         return this.#badRequest(frame, Object.values(error.fieldErrors).flat());
       }
-      throw error;
+      if (error instanceof VisitorPassError) throw error;
+      // A store failure: the app's error handler gets a 503 whose message is safe to show, the
+      // driver's own (which may quote the query) only as its `cause`.
+      throw new VisitorPassUnavailable({ cause: error });
     }
   }
 
@@ -230,16 +237,15 @@ export class VisitorAdmin<R = unknown> {
     );
   }
 
-  async #pass(frame: Frame, request: AdminRequest, id: string): Promise<PageResponse> {
-    const key = this.#passKey(id);
-    if (key === null) return this.#notFound(frame, "No such pass.");
+  async #pass(frame: Frame, request: AdminRequest, id: number): Promise<PageResponse> {
     const passes = this.#passes;
-    const visitor = await passes.get(key);
+    const visitor = await passes.getById(id);
     if (!visitor) return this.#notFound(frame, "No such pass.");
+    // `uuid` is the pass's token, or its stored digest: either names it (never in a URL).
     const [logs, signals, chart] = await Promise.all([
-      passes.logs(key),
-      passes.sharing(key),
-      passes.visitsOverTime({ uuid: key, days: 30 }),
+      passes.logs(visitor.uuid),
+      passes.sharing(visitor.uuid),
+      passes.visitsOverTime({ uuid: visitor.uuid, days: 30 }),
     ]);
     return htmlPage(
       200,
@@ -256,12 +262,32 @@ export class VisitorAdmin<R = unknown> {
     );
   }
 
-  async #act(frame: Frame, id: string, action: "deactivate" | "reactivate") {
-    const key = this.#passKey(id);
-    if (key === null) return this.#notFound(frame, "No such pass.");
-    const changed = await this.#passes[action](key);
-    if (!changed) return this.#notFound(frame, "No such pass.");
+  async #act(frame: Frame, id: number, action: "deactivate" | "reactivate") {
+    const outcome = await this.#change(id, action);
+    if (outcome === "gone") return this.#notFound(frame, "No such pass.");
+    if (outcome === "unclaimed") {
+      return htmlPage(
+        409,
+        messagePage(frame, "Not reactivated", [UNCLAIMED_MESSAGE, "Nothing was changed."]),
+      );
+    }
     return redirect(`${passPath(frame.mount, id)}?done=${action}d`);
+  }
+
+  /** One change to the pass with `id`, as the per-pass buttons and the bulk form make it. */
+  async #change(
+    id: number,
+    action: "deactivate" | "reactivate",
+  ): Promise<"changed" | "gone" | "unclaimed"> {
+    const visitor = await this.#passes.getById(id);
+    if (!visitor) return "gone";
+    if (action === "reactivate" && visitor.isUnclaimedRequest) return "unclaimed";
+    try {
+      return (await this.#passes[action](visitor.uuid)) ? "changed" : "gone";
+    } catch (error) {
+      if (error instanceof UnclaimedRequestError) return "unclaimed";
+      throw error;
+    }
   }
 
   async #bulk(frame: Frame, form: Record<string, unknown>): Promise<PageResponse> {
@@ -269,37 +295,31 @@ export class VisitorAdmin<R = unknown> {
     if (action === undefined || !ACTIONS.has(action)) {
       return this.#badRequest(frame, ['Choose "Deactivate selected" or "Reactivate selected".']);
     }
-    const ids = [...new Set(all(form.uuid))];
-    if (ids.length > MAX_BULK) {
+    const values = [...new Set(all(form.id))];
+    if (values.length > MAX_BULK) {
       return this.#badRequest(frame, [`Select at most ${MAX_BULK} passes at once.`]);
     }
-    const keys = ids.map((id) => this.#passKey(id));
-    if (keys.some((key) => key === null)) {
-      return this.#badRequest(frame, ["One of the selected passes is not a pass identifier."]);
+    const ids = values.map(passId);
+    if (ids.some((id) => id === null)) {
+      return this.#badRequest(frame, ["One of the selected passes is not a pass id."]);
     }
     // At once rather than one after the other: on SQLite each write resolves only once every
     // process's pass cache must see it (a few ms), and those waits then overlap.
-    const results = await Promise.all(
-      (keys as string[]).map((key) => this.#passes[action as "deactivate" | "reactivate"](key)),
+    const outcomes = await Promise.all(
+      (ids as number[]).map((id) => this.#change(id, action as "deactivate" | "reactivate")),
     );
-    const changed = results.filter((result) => result !== null).length;
+    const count = (outcome: string) => outcomes.filter((o) => o === outcome).length;
     const back = parseListParams(new URLSearchParams(first(form.return) ?? ""));
     const params: ListParams = back.ok ? back.params : DEFAULT_LIST;
     const query = new URLSearchParams(listQuery(params));
     query.set("done", ids.length === 0 ? "none" : `${action}d`);
-    query.set("count", String(changed));
+    query.set("count", String(count("changed")));
+    if (count("unclaimed") > 0) query.set("skipped", String(count("unclaimed")));
     return redirect(`${frame.mount}/?${query}`);
   }
 
-  /** The stored key of a pass identifier from a URL or form, or `null` if it cannot be one. */
-  #passKey(id: string): string | null {
-    if (this.#passes.config.tokenStorage === "hash" && DIGEST.test(id)) {
-      return id.toLowerCase();
-    }
-    return isUuid(id) ? id.toLowerCase() : null;
-  }
-
   #link(request: AdminRequest, visitor: Visitor): string | null {
+    if (visitor.isUnclaimedRequest) return null;
     if (this.#passes.config.tokenStorage !== "plain" || !isUuid(visitor.uuid)) return null;
     return this.#passes.tokenise(this.#baseUrl ?? `${request.baseUrl}/`, visitor);
   }
@@ -339,14 +359,24 @@ function parseRoute(path: string): Route {
   if (segments.length === 0) return { page: "list" };
   if (segments.length === 1 && head === "sharing") return { page: "sharing" };
   if (segments.length === 1 && head === "bulk") return { page: "bulk" };
-  if (head === "passes" && id !== undefined) {
-    if (segments.length === 2) return { page: "pass", id };
+  // Passes are addressed by id only: a token in a URL would reach every request log.
+  const pass = id === undefined ? null : passId(id);
+  if (head === "passes" && pass !== null) {
+    if (segments.length === 2) return { page: "pass", id: pass };
     if (segments.length === 3 && (action === "deactivate" || action === "reactivate")) {
-      return { page: "action", id, action };
+      return { page: "action", id: pass, action };
     }
   }
   return { page: "notFound" };
 }
+
+/** The pass id in `value` (a URL segment or a form value), or `null` if it cannot be one. */
+function passId(value: string): number | null {
+  return PASS_ID.test(value) ? Number(value) : null;
+}
+
+const UNCLAIMED_MESSAGE =
+  "This is a self-service request whose form was never completed: it has no email, so it cannot be reactivated. Only completing the form activates it.";
 
 function redirect(location: string): PageResponse {
   return { status: 303, headers: { Location: location, "Cache-Control": "no-store" }, body: "" };
@@ -373,12 +403,20 @@ function isHttpUrl(value: unknown): boolean {
 
 function listNotice(query: URLSearchParams): string | null {
   const done = query.get("done");
-  const count = Number(query.get("count"));
-  const n = Number.isInteger(count) && count >= 0 ? count : 0;
+  const number = (name: string) => {
+    const n = Number(query.get(name));
+    return Number.isInteger(n) && n >= 0 ? n : 0;
+  };
+  const n = number("count");
   const passes = `${n} pass${n === 1 ? "" : "es"}`;
+  const skipped = number("skipped");
+  const skippedNote =
+    skipped === 0
+      ? ""
+      : ` Skipped ${skipped} self-service request${skipped === 1 ? "" : "s"} whose form was never completed: with no email, ${skipped === 1 ? "it" : "they"} cannot be reactivated.`;
   if (done === "none") return "No passes were selected: nothing changed.";
   if (done === "deactivated") return `Deactivated ${passes}.`;
-  if (done === "reactivated") return `Reactivated ${passes}.`;
+  if (done === "reactivated") return `Reactivated ${passes}.${skippedNote}`;
   return null;
 }
 

@@ -10,6 +10,7 @@ import {
   scrub,
   secretsOf,
 } from "./errors.js";
+import { printable } from "./format.js";
 
 /** Where the command line writes: `process.stdout`/`process.stderr`, or a test's capture. */
 export interface OutputStream {
@@ -52,8 +53,10 @@ export class Cli {
     return this.#now;
   }
 
+  /** Prints `text` as lines on stdout, unprintable characters blanked (see `printable`). */
   out(text: string): void {
-    this.io.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+    const safe = printable(text);
+    this.io.stdout.write(safe.endsWith("\n") ? safe : `${safe}\n`);
   }
 
   /** The width to fit tables in: the terminal's, or none when stdout is a pipe or a file. */
@@ -65,9 +68,9 @@ export class Cli {
   /** Reports `error` as one line on stderr and sets the exit code; never a stack trace. */
   fail(error: unknown, secrets: readonly string[] = []): void {
     const { message, exitCode } = describeFailure(error, secrets);
-    this.io.stderr.write(`${message}\n`);
+    this.io.stderr.write(`${printable(message)}\n`);
     if (this.io.env.VISITOR_PASS_DEBUG && error instanceof Error && !(error instanceof CliError)) {
-      this.io.stderr.write(`${scrubStack(error, secrets)}\n`);
+      this.io.stderr.write(`${printable(scrubStack(error, secrets))}\n`);
     }
     this.exitCode = exitCode;
   }

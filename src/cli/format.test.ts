@@ -82,9 +82,13 @@ describe("visitors", () => {
     expect(visitorStatus(visitor({ isActive: false }))).toBe("inactive");
     expect(visitorStatus(visitor({ expiresAt: new Date("2026-01-01T00:00:00Z") }))).toBe("expired");
     expect(visitorStatus(visitor({ uses: 3 }))).toBe("used up");
+    // A completed form's pass, turned off, is as inactive as any other.
     expect(visitorStatus(visitor({ isActive: false, context: { selfService: true } }))).toBe(
-      "pending",
+      "inactive",
     );
+    expect(
+      visitorStatus(visitor({ isActive: false, email: "", context: { selfService: true } })),
+    ).toBe("pending");
   });
 
   it("shows every field and the context pretty-printed", () => {

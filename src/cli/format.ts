@@ -1,8 +1,33 @@
 import type { Visitor, VisitorLog } from "../core/visitor.js";
 
-/** JSON for scripts: two-space indented, one trailing newline. */
+/**
+ * Characters that must never reach a terminal as they are: C0 controls (ESC starts the sequences
+ * that clear the screen or set the window title), DEL, C1 controls (0x9b is a one-byte CSI) and
+ * the bidirectional controls that reorder what is shown.
+ */
+const UNPRINTABLE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point.
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `text` made safe for a terminal: each unprintable character (see above) becomes a space; line
+ * feeds are kept. Every line the command line prints goes through it (`Cli.out`, `Cli.fail`,
+ * tables and details alike): names, user agents and the like come from visitors.
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, " ");
+}
+
+/**
+ * JSON for scripts: two-space indented, one trailing newline. The characters `printable` would
+ * blank and `JSON.stringify` leaves raw are escaped (`\u009b`), so the data stays exact.
+ */
 export function json(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
+  const text = JSON.stringify(value, null, 2).replace(
+    UNPRINTABLE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return `${text}\n`;
 }
 
 export interface TableOptions {
@@ -47,7 +72,7 @@ export function details(pairs: readonly (readonly [string, string])[]): string {
   const width = Math.max(...pairs.map(([label]) => label.length));
   return pairs
     .map(([label, value]) => {
-      const [first = "", ...rest] = value.split("\n");
+      const [first = "", ...rest] = printable(value).split("\n");
       const indent = " ".repeat(width + 2);
       return [`${pad(label, width)}  ${first}`.trimEnd(), ...rest.map((l) => `${indent}${l}`)]
         .join("\n")
@@ -56,10 +81,9 @@ export function details(pairs: readonly (readonly [string, string])[]): string {
     .join("");
 }
 
+/** A table cell: one line, printable. */
 function clean(text: string): string {
-  // Control characters (from a logged user agent, say) must not reach the terminal.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point.
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
+  return printable(text).replace(/\n/g, " ");
 }
 
 function length(text: string): number {
@@ -111,7 +135,8 @@ export function relative(date: Date, now: Date): string {
 
 /** One word for the state of a pass. */
 export function visitorStatus(visitor: Visitor): string {
-  if (!visitor.isActive) return visitor.isSelfService ? "pending" : "inactive";
+  if (visitor.isUnclaimedRequest) return "pending";
+  if (!visitor.isActive) return "inactive";
   if (visitor.hasExpired) return "expired";
   if (visitor.maxUses !== null && visitor.uses >= visitor.maxUses) return "used up";
   return "active";

@@ -590,3 +590,199 @@ describe("errors and help", () => {
     expect(result.stderr).toContain("Usage: visitor-pass");
   });
 });
+
+/** A pass written straight to the store, as no validation would let it in (names as given). */
+async function storedPass(fields: {
+  uuid?: string;
+  firstName?: string;
+  lastName?: string;
+  email?: string;
+  scope?: string;
+  context?: Record<string, unknown> | null;
+  isActive?: boolean;
+}): Promise<string> {
+  const passes = passesOn();
+  const store = new KyselyStore(passes.config.database, passes.config.tablePrefix);
+  try {
+    const uuid = fields.uuid ?? crypto.randomUUID();
+    await store.insert({
+      uuid,
+      firstName: fields.firstName ?? "",
+      lastName: fields.lastName ?? "",
+      email: fields.email ?? "guest@x.org",
+      scope: fields.scope ?? "S",
+      context: fields.context ?? null,
+      createdAt: NOW,
+      lastUpdatedAt: NOW,
+      expiresAt: new Date(NOW.getTime() + 300_000),
+      isActive: fields.isActive ?? true,
+      sessionExpiry: 0,
+      maxUses: null,
+      uses: 0,
+    });
+    return uuid;
+  } finally {
+    await store.close();
+    await passes.close();
+  }
+}
+
+/** A self-service request as a guard leaves it, before its form is filled in. */
+function unclaimedRequest(): Promise<string> {
+  return storedPass({
+    email: "",
+    scope: "EARLY",
+    context: { selfService: true, redirectTo: "/early" },
+    isActive: false,
+  });
+}
+
+async function logVisits(uuid: string, visits: [session: string | null, agent: string][]) {
+  const passes = passesOn();
+  try {
+    const visitor = (await passes.get(uuid))!;
+    const flow = flowOf(passes, "test()");
+    for (const [session, userAgent] of visits) {
+      const request = {
+        method: "GET",
+        url: "/reference?\u001b]0;pwned\u0007",
+        userAgent,
+        referer: null,
+        ip: "203.0.113.9",
+      };
+      flow.recordVisit(visitor, request, session, 200);
+    }
+  } finally {
+    await passes.close();
+  }
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: what must never be printed.
+const UNPRINTABLE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/;
+
+describe("terminal safety", () => {
+  beforeEach(migrate);
+
+  const HOSTILE_FIRST = "\u001b]0;pwned\u0007\u001b[2J\u001b[3JGinger";
+  const HOSTILE_LAST = "Rogers\u009b31m\u202eevil\r\u0008";
+  const HOSTILE_AGENT = "Mozilla/5.0 \u001b[2J\u001b]2;title\u0007 Firefox/140.0";
+
+  it("blanks control characters in every command's output; JSON keeps them, escaped", async () => {
+    const uuid = await storedPass({
+      firstName: HOSTILE_FIRST,
+      lastName: HOSTILE_LAST,
+      context: { note: "\u001b[2J\u009b" },
+    });
+    await logVisits(uuid, [[null, HOSTILE_AGENT]]);
+    const hostile = await (async () => {
+      const passes = passesOn();
+      try {
+        return (await passes.get(uuid))!;
+      } finally {
+        await passes.close();
+      }
+    })();
+    // `create` prints what the service hands back: here, the hostile pass.
+    const createPasses = (options: VisitorPassOptions) => {
+      const passes = createVisitorPass(options);
+      passes.create = async () => hostile;
+      return passes;
+    };
+    const outputs = [
+      await run(["show", uuid]),
+      await run(["list"]),
+      await run(["list"], { stdoutColumns: 100 }),
+      await run(["logs", uuid]),
+      await run(["report", "sharing"]),
+      await run(["create", "--email", "a@x.org", "--scope", "S", "--url", "/r"], { createPasses }),
+      await run(["deactivate", uuid]),
+      await run(["reactivate", uuid, "--url", "/r"]),
+      await run(["purge"]),
+      await run(["show", "\u001b[2J"]),
+      await run(["\u001b]0;pwned\u0007"]),
+      await run(["list", "--limit", "\u001b[2J"]),
+    ];
+    for (const [index, output] of outputs.entries()) {
+      expect(output.stdout, `output ${index}`).not.toMatch(UNPRINTABLE);
+      expect(output.stderr, `output ${index}`).not.toMatch(UNPRINTABLE);
+    }
+    expect(outputs[0]!.stdout).toMatch(/^first name +\s*\]0;pwned\s+\[2J\s\[3JGinger$/m);
+    expect(outputs[3]!.stdout).toContain("Firefox/140.0");
+    expect(outputs[5]!.stdout).toContain("Ginger");
+    expect(outputs.slice(0, 9).map((o) => o.code)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0]);
+
+    for (const args of [
+      ["show", uuid, "--json"],
+      ["list", "--json"],
+      ["logs", uuid, "--json"],
+    ]) {
+      const result = await run(args);
+      expect(result.stdout).not.toMatch(UNPRINTABLE);
+      const parsed = JSON.parse(result.stdout);
+      const text = JSON.stringify(parsed);
+      expect(text).toContain(
+        JSON.stringify(args[0] === "logs" ? HOSTILE_AGENT : HOSTILE_FIRST).slice(1, -1),
+      );
+    }
+    const shown = JSON.parse((await run(["show", uuid, "--json"])).stdout);
+    expect(shown).toMatchObject({ firstName: HOSTILE_FIRST, lastName: HOSTILE_LAST });
+  });
+});
+
+describe("self-service passes", () => {
+  beforeEach(migrate);
+
+  it("names a completed form's pass by the form's token in every command", async () => {
+    const form = await unclaimedRequest();
+    const token = crypto.randomUUID();
+    const passes = passesOn();
+    const store = new KyselyStore(passes.config.database, passes.config.tablePrefix);
+    try {
+      await store.claim(form, token, {
+        firstName: "Fred",
+        email: "fred@x.org",
+        context: { selfService: true, redirectTo: "/early", claimedAt: NOW.toISOString() },
+      });
+    } finally {
+      await store.close();
+      await passes.close();
+    }
+    await logVisits(token, [["s1", "Mozilla/5.0 Firefox/140.0"]]);
+
+    const shown = JSON.parse((await run(["show", form, "--json"])).stdout);
+    expect(shown).toMatchObject({ uuid: token, email: "fred@x.org", isActive: true });
+    const off = await run(["deactivate", form]);
+    expect(off).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse((await run(["show", token, "--json"])).stdout).isActive).toBe(false);
+    expect((await run(["show", token])).stdout).toMatch(/^status +inactive$/m);
+    const on = await run(["reactivate", form]);
+    expect(on).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse((await run(["show", token, "--json"])).stdout).isActive).toBe(true);
+    const logs = JSON.parse((await run(["logs", form, "--json"])).stdout);
+    expect(logs).toHaveLength(1);
+    expect(logs).toEqual(JSON.parse((await run(["logs", token, "--json"])).stdout));
+  });
+
+  it("refuses to reactivate an unclaimed self-service request, exit 1, changing nothing", async () => {
+    const request = await unclaimedRequest();
+    expectUserError(await run(["reactivate", request]), 1, /form was never completed/);
+    const shown = JSON.parse((await run(["show", request, "--json"])).stdout);
+    expect(shown).toMatchObject({ isActive: false, email: "" });
+    expect((await run(["show", request])).stdout).toMatch(/^status +pending$/m);
+  });
+
+  it("says in the sharing report which visits came without a session", async () => {
+    const uuid = await storedPass({ email: "nocookies@x.org" });
+    const firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0";
+    await logVisits(uuid, [
+      [null, firefox],
+      [null, firefox],
+      [null, firefox],
+    ]);
+    const result = await run(["report", "sharing"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`${uuid}: 3 visits without a session (cookies refused)`);
+    const json = JSON.parse((await run(["report", "sharing", "--json"])).stdout);
+    expect(json[0]).toMatchObject({ visits: 3, sessions: 0, withoutSession: 3 });
+  });
+});

@@ -11,6 +11,7 @@ import { registerReport } from "./commands/report.js";
 import { registerShow } from "./commands/show.js";
 import { Cli, type CliIo } from "./context.js";
 import { EXIT_OK, EXIT_USAGE, oneLine } from "./errors.js";
+import { printable } from "./format.js";
 
 export type { CliIo, OutputStream } from "./context.js";
 
@@ -40,8 +41,9 @@ export function createProgram(cli: Cli): Command {
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({
-      writeOut: (text) => cli.io.stdout.write(text),
-      writeErr: (text) => cli.io.stderr.write(text),
+      // Commander quotes the arguments it refuses: they are as unprintable as anything else.
+      writeOut: (text) => cli.io.stdout.write(printable(text)),
+      writeErr: (text) => cli.io.stderr.write(printable(text)),
       outputError: (text, write) => write(`${oneLine(text)}\n`),
     })
     .addHelpText(

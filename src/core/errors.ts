@@ -52,6 +52,24 @@ const invalidMessages: Record<InvalidReason, string> = {
   "used-up": "Visitor pass has been used as many times as it allows.",
 };
 
+/**
+ * `reactivate()` was asked to turn on a self-service request whose form was never completed
+ * (`Visitor#isUnclaimedRequest`): it has no email, so a working pass would reach nobody. Only
+ * completing the form activates it. Nothing was changed.
+ */
+export class UnclaimedRequestError extends VisitorPassError {
+  /** The pass's `id`. */
+  readonly visitorId: number;
+
+  constructor(visitorId: number) {
+    super(
+      "This is a self-service request whose form was never completed: it has no email and cannot be reactivated.",
+      "UNCLAIMED_SELF_SERVICE_REQUEST",
+    );
+    this.visitorId = visitorId;
+  }
+}
+
 /** A guarded route was reached without a pass for its scope (403). */
 export class VisitorAccessDenied extends VisitorPassHttpError {
   readonly scope: string;

@@ -49,17 +49,41 @@ export class PassRecords {
     return this.keys.lookup(value).key;
   }
 
-  /** The pass a self-service form became, by the form's token (the pass has a new one). */
-  async findClaimed(value: string): Promise<Visitor | null> {
+  /**
+   * The one rule naming a pass outside the request flow (`get`, `deactivate`, `reactivate`,
+   * `logs`, `sharing`, the admin pages and the command line): its token, or its stored digest
+   * under `tokenStorage: "hash"`; failing that, the token of the self-service form it was claimed
+   * from (the pass itself has a new token, sent by email: the form's token never admits).
+   * Throws `MalformedVisitorToken` for anything else.
+   */
+  async resolve(value: string): Promise<Visitor | null> {
     const { key } = this.keys.lookup(value);
-    return this.#wrap(await this.store.findByFormUuid(key), null);
+    return (await this.find(value)) ?? this.#wrap(await this.store.findByFormUuid(key), null);
   }
 
-  async update(value: string, changes: VisitorChanges): Promise<Visitor | null> {
-    const { key, token } = this.keys.lookup(value);
+  /** A pass by its `id`, which admits nobody: how the admin pages address passes. */
+  async findById(id: number): Promise<Visitor | null> {
+    return this.#wrap(await this.store.findById(id), null);
+  }
+
+  /**
+   * Applies the changes `decide` makes for the pass `value` names (as `resolve` finds it; `decide`
+   * may throw to refuse), to that very pass; `null` when there is none.
+   */
+  async change(
+    value: string,
+    decide: (visitor: Visitor) => VisitorChanges,
+  ): Promise<Visitor | null> {
+    const { token } = this.keys.lookup(value);
+    const visitor = await this.resolve(value);
+    if (!visitor) return null;
+    const changes = decide(visitor);
+    // The stored key of the pass found: the value's own, or the claimed pass's under a form token.
+    const named = visitor.uuid === token;
+    const key = named ? this.keys.key(token) : visitor.uuid;
     this.cache?.forget(key);
     const mark = this.cache?.mark();
-    return this.#remember(key, await this.store.update(key, changes), token, mark);
+    return this.#remember(key, await this.store.update(key, changes), named ? token : null, mark);
   }
 
   async admit(token: string): Promise<Visitor | null> {

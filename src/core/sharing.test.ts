@@ -15,6 +15,7 @@ import {
   resolveSharingThresholds,
   sharingReasons,
   sharingSignals,
+  uncountedVisits,
   utcDay,
   visitSignals,
 } from "./sharing.js";
@@ -200,6 +201,8 @@ describe("flagging", () => {
     sessions,
     networks,
     browsers,
+    withoutSession: 0,
+    byCrawlers: 0,
     firstVisit: new Date("2031-01-01T00:00:00Z"),
     lastVisit: new Date("2031-01-02T00:00:00Z"),
   });
@@ -324,6 +327,8 @@ describe("through the service (SQLite in memory)", () => {
       sessions: 3,
       networks: 2,
       browsers: 3,
+      withoutSession: 0,
+      byCrawlers: 1,
       firstVisit: new Date("2031-05-06T12:00:00.000Z"),
       lastVisit: new Date("2031-05-06T12:04:00.000Z"),
       flagged: true,
@@ -362,6 +367,8 @@ describe("through the service (SQLite in memory)", () => {
       sessions: 0,
       networks: 0,
       browsers: 0,
+      withoutSession: 0,
+      byCrawlers: 0,
       firstVisit: null,
       lastVisit: null,
       flagged: false,
@@ -401,5 +408,18 @@ describe("through the service (SQLite in memory)", () => {
     await refused(() => service.list({ valid: 1 as unknown as boolean }), "valid");
     await expect(service.sharingReport({ limit: 1000 })).resolves.toEqual([]);
     await expect(service.visitsOverTime({ days: 366 })).resolves.toHaveLength(366);
+  });
+});
+
+describe("uncountedVisits", () => {
+  it("says plainly which visits the distinct counts leave out, and nothing when none", () => {
+    expect(uncountedVisits({ withoutSession: 0, byCrawlers: 0 })).toEqual([]);
+    expect(uncountedVisits({ withoutSession: 3, byCrawlers: 0 })).toEqual([
+      "3 visits without a session (cookies refused)",
+    ]);
+    expect(uncountedVisits({ withoutSession: 1, byCrawlers: 2 })).toEqual([
+      "1 visit without a session (cookies refused)",
+      "2 visits by crawlers or link scanners, not counted",
+    ]);
   });
 });

@@ -103,6 +103,13 @@ export interface SharingSignals {
    * counted.
    */
   browsers: number;
+  /**
+   * Of `visits`, those logged without a session (a client refusing cookies, say): they add
+   * nothing to `sessions`, so a pass visited only so shows 0 sessions.
+   */
+  withoutSession: number;
+  /** Of `visits`, those by crawlers and link scanners: they add nothing to the distinct counts. */
+  byCrawlers: number;
   /** The first visit (within `since`), `null` when there is none. */
   firstVisit: Date | null;
   /** The last visit (within `since`), `null` when there is none. */
@@ -119,8 +126,26 @@ export interface SharingCounts {
   sessions: number;
   networks: number;
   browsers: number;
+  withoutSession: number;
+  byCrawlers: number;
   firstVisit: Date | null;
   lastVisit: Date | null;
+}
+
+/**
+ * What the distinct counts leave out, in words, e.g. "3 visits without a session (cookies
+ * refused)": empty when every visit counted. For the admin pages and the command line alike.
+ */
+export function uncountedVisits(counts: Pick<SharingCounts, "withoutSession" | "byCrawlers">) {
+  const visits = (n: number) => `${n} visit${n === 1 ? "" : "s"}`;
+  const notes: string[] = [];
+  if (counts.withoutSession > 0) {
+    notes.push(`${visits(counts.withoutSession)} without a session (cookies refused)`);
+  }
+  if (counts.byCrawlers > 0) {
+    notes.push(`${visits(counts.byCrawlers)} by crawlers or link scanners, not counted`);
+  }
+  return notes;
 }
 
 /** Why `counts` look shared under `thresholds`: one reason per count above its threshold. */
@@ -149,6 +174,8 @@ export function sharingSignals(
     sessions: counts.sessions,
     networks: counts.networks,
     browsers: counts.browsers,
+    withoutSession: counts.withoutSession,
+    byCrawlers: counts.byCrawlers,
     firstVisit: counts.firstVisit,
     lastVisit: counts.lastVisit,
     flagged: reasons.length > 0,

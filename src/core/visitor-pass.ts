@@ -4,7 +4,7 @@ import type { SelfServiceFields } from "../self-service/self-service-schema.js";
 import { KyselyStore } from "../store/kysely/kysely-store.js";
 import type { VisitorStore } from "../store/store.js";
 import { type ResolvedConfig, resolveConfig, type VisitorPassOptions } from "./config.js";
-import { VisitorPassError, VisitorPassValidationError } from "./errors.js";
+import { UnclaimedRequestError, VisitorPassError, VisitorPassValidationError } from "./errors.js";
 import { type FlowBackend, VisitorFlow } from "./flow.js";
 import { PassCache } from "./pass-cache.js";
 import { PassRecords } from "./pass-records.js";
@@ -58,6 +58,8 @@ const SWEEP_BATCH = 100;
 const SWEEP_INTERVAL_MS = 30_000;
 
 const FLOW = Symbol("visitor-pass.flow");
+/** The largest pass id: the column is a 32-bit integer on every database. */
+const MAX_ID = 2_147_483_647;
 const SELF_SERVICE = Symbol("visitor-pass.self-service");
 
 /** The pass service: create, look up and manage passes; the flow adapters run requests through. */
@@ -154,11 +156,26 @@ export class VisitorPass {
    * The pass with this token, or `null`; throws `MalformedVisitorToken` for a non-uuid. With
    * `tokenStorage: "hash"`, the stored digest that `list()` shows is accepted too. The token of
    * a completed self-service form finds the pass it became (which has a token of its own, sent by
-   * email: the form's token never admits).
+   * email: the form's token never admits). `deactivate`, `reactivate`, `logs`, `sharing` and
+   * `visitsOverTime` name passes by the same rule.
    */
   async get(uuid: string): Promise<Visitor | null> {
+    return this.#open().resolve(uuid);
+  }
+
+  /**
+   * The pass with this `id`, or `null`. An id admits nobody, so it is what the admin pages put in
+   * their URLs (a request logger then records nothing usable). Throws
+   * `VisitorPassValidationError` for anything but a whole number from 1.
+   */
+  async getById(id: number): Promise<Visitor | null> {
     const records = this.#open();
-    return (await records.find(uuid)) ?? (await records.findClaimed(uuid));
+    if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1) {
+      throw new VisitorPassValidationError({ id: ["Must be a pass id: a whole number from 1."] });
+    }
+    // Ids are 32-bit in every table: a larger one names no pass (PostgreSQL would refuse it).
+    if (id > MAX_ID) return null;
+    return records.findById(id);
   }
 
   /** `url` with `?<querystringKey>=<uuid>` added (replacing one already there), all else kept. */
@@ -171,16 +188,23 @@ export class VisitorPass {
 
   /** Turns the pass off: its link and every session holding it stop working at once. */
   async deactivate(uuid: string): Promise<Visitor | null> {
-    return this.#open().update(uuid, { isActive: false, lastUpdatedAt: this.config.now() });
+    return this.#open().change(uuid, () => ({
+      isActive: false,
+      lastUpdatedAt: this.config.now(),
+    }));
   }
 
-  /** Turns the pass back on, its link valid for another `tokenExpiry` seconds. */
+  /**
+   * Turns the pass back on, its link valid for another `tokenExpiry` seconds. Throws
+   * `UnclaimedRequestError` (changing nothing) for a self-service request whose form was never
+   * completed (`Visitor#isUnclaimedRequest`): it has no email, so it must never work.
+   */
   async reactivate(uuid: string): Promise<Visitor | null> {
-    const now = this.config.now();
-    return this.#open().update(uuid, {
-      isActive: true,
-      expiresAt: this.#linkExpiry(now),
-      lastUpdatedAt: now,
+    return this.#open().change(uuid, (visitor) => {
+      // A request only ever becomes a claimed pass, never the reverse: no race to guard here.
+      if (visitor.isUnclaimedRequest) throw new UnclaimedRequestError(visitor.id);
+      const now = this.config.now();
+      return { isActive: true, expiresAt: this.#linkExpiry(now), lastUpdatedAt: now };
     });
   }
 

@@ -110,6 +110,30 @@ describe("isSelfService", () => {
   });
 });
 
+describe("isUnclaimedRequest", () => {
+  const request = { email: "", isActive: false, context: { selfService: true, redirectTo: "/x" } };
+
+  it("is a self-service request with no email: its form was never completed", () => {
+    expect(visitorAt(T0, request).isUnclaimedRequest).toBe(true);
+    // Even if something switched it on: it still has no one to reach.
+    expect(visitorAt(T0, { ...request, isActive: true }).isUnclaimedRequest).toBe(true);
+  });
+
+  it("is not a completed form's pass, on or off, nor a pass the app made", () => {
+    const claimed = { ...request, email: "fred@example.org", isActive: true };
+    expect(visitorAt(T0, claimed).isUnclaimedRequest).toBe(false);
+    expect(visitorAt(T0, { ...claimed, isActive: false }).isUnclaimedRequest).toBe(false);
+    expect(visitorAt(T0, { isActive: false }).isUnclaimedRequest).toBe(false);
+  });
+
+  it("never validates, even switched on", () => {
+    const error = thrown(() => visitorAt(T0, { ...request, isActive: true }).validate());
+    expect(error).toBeInstanceOf(InvalidVisitorPass);
+    expect(error).toMatchObject({ reason: "inactive" });
+    expect((error as Error).message).toMatch(/never completed/);
+  });
+});
+
 describe("validate()", () => {
   it("returns quietly for a valid pass", () => {
     expect(visitorAt(T0).validate()).toBeUndefined();

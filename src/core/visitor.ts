@@ -113,10 +113,22 @@ export class Visitor implements VisitorRecord {
   }
 
   /**
+   * A self-service request whose form was never completed: it has no email, so no link was ever
+   * sent for it. It never admits and cannot be reactivated; only completing its form turns it
+   * into a pass (under a token of its own).
+   */
+  get isUnclaimedRequest(): boolean {
+    return this.isSelfService && this.email === "";
+  }
+
+  /**
    * Throws `InvalidVisitorPass` saying why the link cannot admit (inactive, expired, or used as
    * many times as `maxUses` allows); returns quietly otherwise.
    */
   validate(): void {
+    if (this.isUnclaimedRequest) {
+      throw new InvalidVisitorPass("inactive", "This self-service request was never completed.");
+    }
     if (!this.isActive) throw new InvalidVisitorPass("inactive");
     if (this.hasExpired) throw new InvalidVisitorPass("expired");
     if (this.maxUses !== null && this.uses >= this.maxUses) throw new InvalidVisitorPass("used-up");

@@ -82,12 +82,16 @@ export interface VisitorStore {
   migrate(): Promise<void>;
   insert(visitor: NewVisitor): Promise<VisitorRecord>;
   findByUuid(uuid: string): Promise<VisitorRecord | null>;
+  /** The pass with this `id` (a number that admits nobody: for admin pages), or `null`. */
+  findById(id: number): Promise<VisitorRecord | null>;
   /** Applies `changes` to the pass with `uuid`; the updated pass, or `null` when there is none. */
   update(uuid: string, changes: VisitorChanges): Promise<VisitorRecord | null>;
   /**
    * Spends one use of the pass, atomically: a single conditional update that succeeds only while
-   * the pass is active, unexpired at `now` and under its `maxUses`. The race-safe primitive behind
-   * use limits: of N concurrent calls on a one-use pass exactly one gets the pass back.
+   * the pass is active, has an email (a self-service request whose form was never completed has
+   * none, and never admits), is unexpired at `now` and under its `maxUses`. The race-safe
+   * primitive behind use limits: of N concurrent calls on a one-use pass exactly one gets the
+   * pass back.
    */
   admit(uuid: string, now: Date): Promise<VisitorRecord | null>;
   /**

@@ -81,11 +81,24 @@ describe("admin pages in a browser", () => {
       const rows = page.locator("table.passes tbody tr");
       expect(await rows.count()).toBe(1);
       await Promise.all([
-        page.waitForURL(`${base}/passes/${data.shared.uuid}`),
+        page.waitForURL(`${base}/passes/${data.shared.id}`),
         rows.first().getByRole("link", { name: data.shared.email }).click(),
       ]);
       expect(await page.locator("h1").textContent()).toContain("Ginger Rogers");
       expect(await page.locator("pre").textContent()).toContain('"reference": "Fred"');
+      // The link stays folded away until asked for, and no URL of the page carries the token.
+      const link = page.getByRole("textbox", { name: "Link to send" });
+      expect(await link.isVisible()).toBe(false);
+      await page.getByText("Show link", { exact: true }).click();
+      expect(await link.isVisible()).toBe(true);
+      expect(await link.inputValue()).toContain(`vuid=${data.shared.uuid}`);
+      const urls = await page.evaluate(() =>
+        Array.from(document.querySelectorAll("[href], [action], [src]")).map(
+          (el) => el.getAttribute("href") ?? el.getAttribute("action") ?? el.getAttribute("src"),
+        ),
+      );
+      expect(urls.filter((url) => url?.includes(data.shared.uuid))).toEqual([]);
+      expect(page.url()).not.toContain(data.shared.uuid);
       await shot(page, "admin-pass");
 
       // Deactivate with a real click: a same-origin POST, then 303 back to the page.
@@ -99,7 +112,7 @@ describe("admin pages in a browser", () => {
 
       // Bulk-reactivate every inactive pass from the filtered list.
       await page.goto(`${base}/?active=no`);
-      const inactive = page.locator('table.passes input[name="uuid"]');
+      const inactive = page.locator('table.passes input[name="id"]');
       expect(await inactive.count()).toBe(2);
       for (const box of await inactive.all()) await box.check();
       await Promise.all([

@@ -12,6 +12,7 @@ import {
 } from "../../src/adapters/express/index.js";
 import { visitorAdmin as fastifyAdmin } from "../../src/adapters/fastify/index.js";
 import { visitorAdmin as honoAdmin } from "../../src/adapters/hono/index.js";
+import { flowOf } from "../../src/core/visitor-pass.js";
 import {
   createVisitorPass,
   type Visitor,
@@ -236,4 +237,46 @@ async function visitApp(passes: VisitorPass) {
     },
     close: () => server.close(),
   };
+}
+
+/**
+ * A self-service request as a visitor without a link leaves it: a guarded route with
+ * `selfService: true` visited without a pass creates it (inactive, no email) and redirects to the
+ * form, which is never filled in.
+ */
+export async function unclaimedRequest(passes: VisitorPass, scope: string): Promise<Visitor> {
+  const app = express();
+  app.use(session({ secret: "admin-suite-secret", resave: false, saveUninitialized: false }));
+  app.use(visitorPass(passes));
+  app.get("/early", userIsVisitor({ scope, selfService: true }), (_req, res) => {
+    res.send("early");
+  });
+  const server = await listen(createServer(app));
+  try {
+    const response = await fetch(`${server.url}/early`, { redirect: "manual" });
+    if (response.status !== 302) throw new Error(`self-service answered ${response.status}`);
+  } finally {
+    await server.close();
+  }
+  const [request] = await passes.list({ scope, active: false, limit: 1 });
+  if (!request?.isUnclaimedRequest) throw new Error("no unclaimed request was created");
+  return request;
+}
+
+/** Visits of `visitor` logged the way a client refusing cookies leaves them: without a session. */
+export async function visitsWithoutSession(
+  passes: VisitorPass,
+  visitor: Visitor,
+  count: number,
+): Promise<void> {
+  const flow = flowOf(passes, "visitsWithoutSession()");
+  const request = {
+    method: "GET",
+    url: "/reference",
+    userAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+    referer: null,
+    ip: "203.0.113.50",
+  };
+  for (let i = 0; i < count; i++) flow.recordVisit(visitor, request, null, 200);
+  await passes.flush();
 }

@@ -141,6 +141,8 @@ const EXPECTED: Record<Exclude<Key, "never">, Omit<SharingSignals, "uuid" | "vis
     sessions: 6,
     networks: 4,
     browsers: 3,
+    withoutSession: 0,
+    byCrawlers: 0,
     firstVisit: at("2031-05-01T09:00:00.000Z"),
     lastVisit: at("2031-05-06T14:00:00.000Z"),
     flagged: true,
@@ -153,6 +155,8 @@ const EXPECTED: Record<Exclude<Key, "never">, Omit<SharingSignals, "uuid" | "vis
     sessions: 4,
     networks: 3,
     browsers: 2,
+    withoutSession: 0,
+    byCrawlers: 0,
     firstVisit: at("2031-04-20T08:00:00.000Z"),
     lastVisit: at("2031-05-07T08:00:00.000Z"),
     flagged: true,
@@ -165,6 +169,8 @@ const EXPECTED: Record<Exclude<Key, "never">, Omit<SharingSignals, "uuid" | "vis
     sessions: 3,
     networks: 1,
     browsers: 3,
+    withoutSession: 0,
+    byCrawlers: 0,
     firstVisit: at("2031-05-02T09:00:00.000Z"),
     lastVisit: at("2031-05-02T10:00:00.000Z"),
     flagged: true,
@@ -177,6 +183,8 @@ const EXPECTED: Record<Exclude<Key, "never">, Omit<SharingSignals, "uuid" | "vis
     sessions: 3,
     networks: 0,
     browsers: 0,
+    withoutSession: 0,
+    byCrawlers: 0,
     firstVisit: at("2031-05-03T07:00:00.000Z"),
     lastVisit: at("2031-05-04T07:00:00.000Z"),
     flagged: true,
@@ -189,6 +197,8 @@ const EXPECTED: Record<Exclude<Key, "never">, Omit<SharingSignals, "uuid" | "vis
     sessions: 2,
     networks: 2,
     browsers: 2,
+    withoutSession: 0,
+    byCrawlers: 0,
     firstVisit: at("2031-05-05T19:00:00.000Z"),
     lastVisit: at("2031-05-06T09:00:00.000Z"),
     flagged: false,
@@ -201,6 +211,8 @@ const EXPECTED: Record<Exclude<Key, "never">, Omit<SharingSignals, "uuid" | "vis
     sessions: 1,
     networks: 1,
     browsers: 1,
+    withoutSession: 0,
+    byCrawlers: 0,
     firstVisit: at("2031-05-08T10:00:00.000Z"),
     lastVisit: at("2031-05-08T10:03:00.000Z"),
     flagged: false,
@@ -213,6 +225,8 @@ const EXPECTED: Record<Exclude<Key, "never">, Omit<SharingSignals, "uuid" | "vis
     sessions: 1,
     networks: 1,
     browsers: 1,
+    withoutSession: 1,
+    byCrawlers: 2,
     firstVisit: at("2031-05-04T06:59:00.000Z"),
     lastVisit: at("2031-05-04T07:02:00.000Z"),
     flagged: false,
@@ -225,6 +239,8 @@ const EXPECTED: Record<Exclude<Key, "never">, Omit<SharingSignals, "uuid" | "vis
     sessions: 1,
     networks: 1,
     browsers: 1,
+    withoutSession: 0,
+    byCrawlers: 0,
     firstVisit: at("2031-04-01T12:00:00.000Z"),
     lastVisit: at("2031-04-01T12:00:00.000Z"),
     flagged: false,
@@ -318,6 +334,8 @@ for (const database of DATABASES) {
         sessions: 0,
         networks: 0,
         browsers: 0,
+        withoutSession: 0,
+        byCrawlers: 0,
         firstVisit: null,
         lastVisit: null,
         flagged: false,
@@ -447,6 +465,34 @@ for (const database of DATABASES) {
         { day: at("2031-05-09T00:00:00.000Z"), visits: 0 },
         { day: at("2031-05-10T00:00:00.000Z"), visits: 0 },
       ]);
+    });
+
+    // Last in this block: it adds a pass and logs (long before the windows above).
+    it("counts the visits that came without a session, and those by crawlers", async () => {
+      const { passes, store } = storage;
+      const cookieless = await passes.create({
+        email: "no-cookies@example.org",
+        scope: "NOCOOKIE",
+      });
+      for (const [session, agent] of [
+        [null, FIREFOX],
+        [null, FIREFOX],
+        [null, GOOGLEBOT],
+        ["s-n1", FIREFOX],
+      ] as const) {
+        await store.insertLogs([
+          logOf(cookieless.id, [session, "192.0.2.50", agent, "2030-01-01T10:00:00.000Z"], false),
+        ]);
+      }
+      const signals = await passes.sharing(cookieless.uuid);
+      expect(signals).toMatchObject({ visits: 4, sessions: 1, withoutSession: 3, byCrawlers: 1 });
+      const [row] = await passes.sharingReport({ scope: "NOCOOKIE" });
+      expect(row).toEqual(signals);
+    });
+
+    it("a scope filter holding NUL matches nothing instead of failing", async () => {
+      expect(await storage.passes.sharingReport({ scope: "REPORT\u0000" })).toEqual([]);
+      expect(await storage.passes.sharingReport({ scope: "\u0000" })).toEqual([]);
     });
   });
 

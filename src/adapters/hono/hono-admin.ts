@@ -1,11 +1,13 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
 import {
   type AdminRequest,
   splitMount,
   VisitorAdmin,
   type VisitorAdminOptions,
 } from "../../admin/admin.js";
+import { VisitorPassUnavailable } from "../../core/errors.js";
 import type { VisitorPass } from "../../core/visitor-pass.js";
 import { pageResponse } from "./hono-response.js";
 
@@ -24,8 +26,15 @@ export function visitorAdmin(passes: VisitorPass, options: HonoAdminOptions): Ho
     "/*",
     bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text("Payload too large.", 413) }),
     async (c) => {
-      const page = await admin.handle(await describe(c), c);
-      return pageResponse(page);
+      try {
+        return pageResponse(await admin.handle(await describe(c), c));
+      } catch (error) {
+        // As the guards do: Hono's own error handling answers an HTTPException with its status.
+        if (error instanceof VisitorPassUnavailable) {
+          throw new HTTPException(503, { message: error.message, cause: error });
+        }
+        throw error;
+      }
     },
   );
   return app;

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { SharingSignals } from "../../core/sharing.js";
+import { type SharingSignals, uncountedVisits } from "../../core/sharing.js";
 import type { Cli } from "../context.js";
 import { formatDate, json, table } from "../format.js";
 import { option, parseDuration, parseInteger } from "../parse.js";
@@ -45,6 +45,20 @@ export function sharingTable(rows: readonly SharingSignals[], maxWidth?: number)
   );
 }
 
+/**
+ * What the counts above leave out, per pass: "<uuid>: 3 visits without a session (cookies
+ * refused)"; empty when every visit counted.
+ */
+export function uncountedNotes(rows: readonly SharingSignals[]): string {
+  const lines = rows.flatMap((row) => {
+    const notes = uncountedVisits(row);
+    return notes.length ? [`  ${row.uuid}: ${notes.join("; ")}`] : [];
+  });
+  return lines.length
+    ? `\nNot counted as sessions, networks or browsers:\n${lines.join("\n")}`
+    : "";
+}
+
 export function registerReport(program: Command, cli: Cli): void {
   const report = program
     .command("report")
@@ -81,7 +95,13 @@ export function registerReport(program: Command, cli: Cli): void {
           cli.out(json(rows));
           return;
         }
-        cli.out(rows.length === 0 ? "No visits to report." : sharingTable(rows, cli.width));
+        if (rows.length === 0) {
+          cli.out("No visits to report.");
+          return;
+        }
+        cli.out(sharingTable(rows, cli.width));
+        const notes = uncountedNotes(rows);
+        if (notes) cli.out(notes);
       }),
     );
 }

@@ -56,7 +56,9 @@ export class KyselyAnalytics {
     if (query.since !== undefined) {
       perPass = perPass.where("timestamp", ">=", query.since.getTime());
     }
-    if (query.scope !== undefined) {
+    if (matchesNothing(query.scope)) {
+      perPass = perPass.where(sql<boolean>`1 = 0`);
+    } else if (query.scope !== undefined) {
       const scope = query.scope;
       let ofScope = this.db.selectFrom(this.t.visitors).select("id").where("scope", "=", scope);
       if (this.family === "mysql") {
@@ -92,6 +94,8 @@ export class KyselyAnalytics {
         "p.sessions",
         "p.networks",
         "p.browsers",
+        "p.without_session",
+        "p.by_crawlers",
         "p.first_visit",
         "p.last_visit",
       ])
@@ -148,6 +152,14 @@ export class KyselyAnalytics {
   }
 }
 
+/**
+ * Filter text no stored pass can hold: PostgreSQL refuses NUL in text outright (the query would
+ * fail), so it matches nothing on every database alike.
+ */
+export function matchesNothing(text: string | undefined): boolean {
+  return text?.includes("\u0000") ?? false;
+}
+
 /** Visits that are not crawlers or link scanners (logs from before the signals included). */
 const byPerson = sql<boolean>`(${sql.ref("browser_family")} is null or ${sql.ref("browser_family")} <> 'bot')`;
 
@@ -164,6 +176,8 @@ function countColumns() {
     distinctOf("session_key").as("sessions"),
     distinctOf("client_network").as("networks"),
     distinctOf("browser_family").as("browsers"),
+    sql<Count>`count(case when ${sql.ref("session_key")} is null then 1 end)`.as("without_session"),
+    sql<Count>`count(case when ${sql.ref("browser_family")} = 'bot' then 1 end)`.as("by_crawlers"),
     sql<Millis>`min(${sql.ref("timestamp")})`.as("first_visit"),
     sql<Millis>`max(${sql.ref("timestamp")})`.as("last_visit"),
   ] as const;
@@ -175,6 +189,8 @@ function toCounts(row: {
   sessions?: Count;
   networks?: Count;
   browsers?: Count;
+  without_session?: Count;
+  by_crawlers?: Count;
   first_visit?: Millis;
   last_visit?: Millis;
 }): SharingCounts {
@@ -185,6 +201,8 @@ function toCounts(row: {
     sessions: Number(row.sessions ?? 0),
     networks: Number(row.networks ?? 0),
     browsers: Number(row.browsers ?? 0),
+    withoutSession: Number(row.without_session ?? 0),
+    byCrawlers: Number(row.by_crawlers ?? 0),
     firstVisit: time(row.first_visit),
     lastVisit: time(row.last_visit),
   };

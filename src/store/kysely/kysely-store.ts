@@ -21,7 +21,7 @@ import type {
   VisitorFilter,
   VisitorStore,
 } from "../store.js";
-import { KyselyAnalytics } from "./kysely-analytics.js";
+import { KyselyAnalytics, matchesNothing } from "./kysely-analytics.js";
 import { connect, type SqlFamily } from "./kysely-connect.js";
 import {
   changeChannel,
@@ -135,6 +135,15 @@ export class KyselyStore implements VisitorStore {
     return row ? toVisitor(row) : null;
   }
 
+  async findById(id: number): Promise<VisitorRecord | null> {
+    const row = await this.db
+      .selectFrom(this.#t.visitors)
+      .selectAll()
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row ? toVisitor(row) : null;
+  }
+
   async update(uuid: string, changes: VisitorChanges): Promise<VisitorRecord | null> {
     const set = this.#columns(changes);
     if (Object.keys(set).length === 0) return this.findByUuid(uuid);
@@ -204,6 +213,8 @@ export class KyselyStore implements VisitorStore {
         .set((eb) => ({ uses: eb("uses", "+", 1) }))
         .where("uuid", "=", uuid)
         .where("is_active", "=", this.#bool(true))
+        // An unclaimed self-service request has no email: even turned on by mistake, it never admits.
+        .where("email", "<>", "")
         .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", at)]))
         .where((eb) => eb.or([eb("max_uses", "is", null), eb("uses", "<", eb.ref("max_uses"))])),
     );
@@ -258,6 +269,10 @@ export class KyselyStore implements VisitorStore {
   /** The passes that `filter` selects, without paging. */
   #filtered(filter: VisitorCountFilter) {
     let query = this.db.selectFrom(this.#t.visitors);
+    if (matchesNothing(filter.scope) || matchesNothing(filter.search)) {
+      // Not even sent: PostgreSQL refuses a parameter holding NUL.
+      return query.where(sql<boolean>`1 = 0`);
+    }
     if (filter.scope !== undefined) query = query.where("scope", "=", filter.scope);
     if (filter.scope !== undefined && this.family === "mysql") {
       // MySQL's `=` ignores trailing spaces, even in a binary collation: compare the bytes.
