@@ -9,7 +9,7 @@ import { z } from "zod";
 import { browserFamily, MAX_FAMILY_LENGTH } from "./browser.js";
 import { VisitorPassConfigError } from "./errors.js";
 import { networkOf } from "./network.js";
-import { listInput, parse, scopeName } from "./validation.js";
+import { listInput, parse, scopeFilter } from "./validation.js";
 
 /**
  * How many distinct sessions, networks and browser families a pass may show before it is
@@ -212,7 +212,7 @@ const date = z.date("Must be a date.").refine((d) => !Number.isNaN(d.getTime()),
 
 const sharingReportInput = z.strictObject({
   since: date.optional(),
-  scope: scopeName.optional(),
+  scope: scopeFilter.optional(),
   flaggedOnly: z.boolean("Must be true or false.").optional(),
   limit: z
     .number("Must be a number.")

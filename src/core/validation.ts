@@ -32,14 +32,23 @@ export const emailAddress = z
   .pipe(withoutControlCharacters("Enter a valid email address."))
   .pipe(z.email("Enter a valid email address."));
 
-export const scopeName = z
+/**
+ * A scope to filter by: any scope a pass may have. Text it cannot have (a control character)
+ * simply matches nothing, as a search does, so a filter typed into the admin never fails.
+ */
+export const scopeFilter = z
   .string({
     error: (issue) => (issue.input === undefined ? "Scope is required." : "Scope must be text."),
   })
   .min(1, "Scope is required.")
   .max(100, "At most 100 characters.")
-  .regex(/\S/, "Scope is required.")
-  .refine((value) => !CONTROL_CHARACTERS.test(value), "Must not contain control characters.");
+  .regex(/\S/, "Scope is required.");
+
+/** The scope of a pass: as a filter, and without control characters. */
+export const scopeName = scopeFilter.refine(
+  (value) => !CONTROL_CHARACTERS.test(value),
+  "Must not contain control characters.",
+);
 
 const date = z.preprocess(
   (value) => (typeof value === "string" || typeof value === "number" ? new Date(value) : value),
