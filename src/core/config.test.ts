@@ -314,3 +314,35 @@ describe("passCache", () => {
     );
   });
 });
+
+describe("storeTimeout", () => {
+  it("is 2000 ms by default, from the option, else from VISITOR_PASS_STORE_TIMEOUT", () => {
+    expect(resolveConfig({ env: {} }).storeTimeout).toBe(2000);
+    expect(resolveConfig({ env: {}, storeTimeout: 500 }).storeTimeout).toBe(500);
+    const env = { VISITOR_PASS_STORE_TIMEOUT: "750" };
+    expect(resolveConfig({ env }).storeTimeout).toBe(750);
+    expect(resolveConfig({ env, storeTimeout: 1 }).storeTimeout).toBe(1);
+    expect(resolveConfig({ env: {}, storeTimeout: 600_000 }).storeTimeout).toBe(600_000);
+  });
+
+  it.each<[string, unknown]>([
+    ["zero", 0],
+    ["negative", -1],
+    ["a fraction", 1.5],
+    ["NaN", Number.NaN],
+    ["Infinity", Number.POSITIVE_INFINITY],
+    ["more than ten minutes", 600_001],
+    ["text", "soon"],
+    ["an empty string", ""],
+  ])("refuses %s", (_label, value) => {
+    const error = configError({ env: {}, storeTimeout: value as never });
+    expect(error.option).toBe("storeTimeout");
+    expect(error.message).toContain('"storeTimeout"');
+  });
+
+  it("refuses a bad VISITOR_PASS_STORE_TIMEOUT", () => {
+    const error = configError({ env: { VISITOR_PASS_STORE_TIMEOUT: "2s" } });
+    expect(error.option).toBe("storeTimeout");
+    expect(error.message).toContain("2s");
+  });
+});

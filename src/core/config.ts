@@ -104,6 +104,15 @@ export interface VisitorPassOptions {
    * @default true
    */
   passCache?: boolean | "listen";
+  /**
+   * Milliseconds a request waits for the database, at most, on PostgreSQL and MySQL: looking up a
+   * pass, spending one of its uses, creating a pending self-service pass, and each batch of visit
+   * logs. Past it the request is refused with `VisitorPassUnavailable` (503), as when the database
+   * is down, and the connection that did not answer is closed rather than used again (a batch of
+   * logs is kept and tried again). A whole number from 1 to 600000.
+   * @default process.env.VISITOR_PASS_STORE_TIMEOUT ?? 2000
+   */
+  storeTimeout?: number;
   /** The clock; tests inject one. @default () => new Date() */
   now?: () => Date;
   /** Environment to read; tests inject one. @default process.env */
@@ -136,6 +145,7 @@ export interface ResolvedConfig {
   tokenStorage: "plain" | "hash";
   sharingThresholds: ResolvedSharingThresholds;
   passCache: boolean | "listen";
+  storeTimeout: number;
   needsConfirmation: (visitor: Visitor) => boolean;
   confirmPage: ((context: ConfirmPageContext) => string) | null;
   now: () => Date;
@@ -165,6 +175,11 @@ export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig 
     tokenStorage: oneOf("tokenStorage", options.tokenStorage ?? "plain", ["plain", "hash"]),
     sharingThresholds: resolveSharingThresholds(options.sharingThresholds),
     passCache: passCache(options.passCache, database),
+    storeTimeout: milliseconds(
+      "storeTimeout",
+      options.storeTimeout ?? env.VISITOR_PASS_STORE_TIMEOUT ?? 2000,
+      MAX_STORE_TIMEOUT,
+    ),
     needsConfirmation: confirmation(options.confirm ?? false),
     confirmPage: optionalFunction("confirmPage", options.confirmPage),
     now: optionalFunction("now", options.now) ?? (() => new Date()),
@@ -320,6 +335,21 @@ function seconds(option: string, value: unknown): number {
       option,
       value,
       `must be a whole number of seconds from 0 to ${MAX_SECONDS}`,
+    );
+  }
+  return number;
+}
+
+/** Ten minutes: a request should not wait longer for anything. */
+const MAX_STORE_TIMEOUT = 600_000;
+
+function milliseconds(option: string, value: unknown, max: number): number {
+  const number = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  if (typeof number !== "number" || !Number.isInteger(number) || number < 1 || number > max) {
+    throw new VisitorPassConfigError(
+      option,
+      value,
+      `must be a whole number of milliseconds from 1 to ${max}`,
     );
   }
   return number;

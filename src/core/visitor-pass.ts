@@ -69,6 +69,7 @@ export class VisitorPass {
     this.config = resolveConfig(options);
     this.#store = new KyselyStore(this.config.database, this.config.tablePrefix, {
       listen: this.config.passCache === "listen",
+      timeout: this.config.storeTimeout,
     });
     const changedElsewhere = this.#store.changedElsewhere?.bind(this.#store);
     const cache =
