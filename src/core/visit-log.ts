@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { NewVisitorLog, VisitorStore } from "../store/store.js";
 import type { ResolvedConfig } from "./config.js";
 import type { VisitRequest } from "./flow.js";
@@ -63,6 +64,8 @@ export class VisitLogWriter {
       timestamp: this.config.now(),
       clientNetwork: signals.clientNetwork,
       browserFamily: signals.browserFamily,
+      // Written again after a lost reply, the visit is stored once all the same.
+      idempotencyKey: randomUUID(),
     });
     // Counted here, reported with the next write attempt: one line per attempt (at most one a
     // second while the database is away), not one per request.

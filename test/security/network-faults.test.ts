@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VisitorPass } from "../../src/index.js";
+import { KyselyStore } from "../../src/store/kysely/kysely-store.js";
 import { Client } from "../behaviour/client.js";
 import { HARNESSES, type RunningApp } from "../behaviour/harness.js";
 import { DATABASES, openPasses } from "../support/databases.js";
@@ -120,3 +121,77 @@ describe.each(cases)("a silent network partition: %s", (_label, harness, databas
     },
   );
 });
+
+describe.each(servers)(
+  "a connection cut after a batch of visit logs committed: $name",
+  (database) => {
+    let proxy: TcpProxy;
+    let passes: VisitorPass;
+    let prefix: string;
+    let cleanup: () => Promise<void>;
+    let app: RunningApp;
+    let direct: KyselyStore;
+
+    beforeAll(async () => {
+      if (!database.url) return;
+      const target = new URL(database.url);
+      proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+      ({ passes, prefix, cleanup } = await openPasses(
+        { ...database, url: through(database.url, proxy.port) },
+        { storeTimeout: STORE_TIMEOUT, passCache: false },
+      ));
+      // The same tables, not through the proxy.
+      direct = new KyselyStore(
+        { kind: database.name as "postgres" | "mysql", url: database.url },
+        prefix,
+      );
+      app = await HARNESSES[0]!.start(passes);
+    });
+
+    afterAll(async () => {
+      if (!database.url) return;
+      await app.close();
+      await cleanup();
+      await direct.close();
+      await proxy.close();
+    });
+
+    it.skipIf(!database.url)(
+      "writes each visit exactly once when the batch is written again",
+      async () => {
+        const pass = await passes.create({ email: "once@example.org", scope: "REFERENCE_REQUEST" });
+        const visitor = new Client(app.url);
+        expect((await visitor.get(`/reference?vuid=${pass.uuid}`)).status).toBe(200);
+        expect(await passes.logs(pass.uuid)).toHaveLength(1);
+
+        // The next insert of logs goes through and commits; its reply never comes back.
+        const answered = proxy.dropRepliesAfter(`${prefix}visitor_logs`);
+        for (let n = 0; n < 5; n++) {
+          expect((await visitor.get(`/reference?n=${n}`)).status).toBe(200);
+        }
+        await Promise.race([
+          answered,
+          new Promise((_, reject) =>
+            setTimeout(() => reject(new Error("no insert of logs went through")), GIVE_UP),
+          ),
+        ]);
+        expect((await direct.logs(pass.id)).length).toBeGreaterThan(1);
+        // The connection drops before the reply: the writer cannot know the batch is stored.
+        await proxy.cut();
+        await proxy.restore();
+
+        // Closing writes everything still queued, trying again if need be.
+        await passes.close();
+        const logs = await direct.logs(pass.id);
+        expect(logs.map((log) => log.queryString).sort()).toEqual([
+          "",
+          "n=0",
+          "n=1",
+          "n=2",
+          "n=3",
+          "n=4",
+        ]);
+      },
+    );
+  },
+);
