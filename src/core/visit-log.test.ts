@@ -213,7 +213,9 @@ describe("VisitLogWriter", () => {
     expect(tried).toHaveLength(2);
     const keys = tried.map((batch) => batch.map((log) => log.idempotencyKey));
     expect(new Set(keys[0]).size).toBe(3);
-    for (const key of keys[0]!) expect(key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-/);
+    for (const key of keys[0]!) {
+      expect(key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
     expect(keys[1]).toEqual(keys[0]);
   });
 });

@@ -32,7 +32,8 @@ async function timed(request: Promise<Response>) {
   const started = performance.now();
   const response = await request;
   const body = await response.text();
-  return { status: response.status, body, ms: performance.now() - started };
+  const location = response.headers.get("location");
+  return { status: response.status, body, location, ms: performance.now() - started };
 }
 
 describe.each(cases)("a silent network partition: %s", (_label, harness, database) => {
@@ -76,6 +77,11 @@ describe.each(cases)("a silent network partition: %s", (_label, harness, databas
       const landed = await visitor.get(`/reference?vuid=${ginger.uuid}`);
       expect(landed.status).toBe(200);
       expect((await get(visitor, "/reference")).status).toBe(200);
+      // A self-service form, opened before the partition.
+      const applicant = new Client(app.url);
+      const { status, location: form } = await get(applicant, "/apply");
+      expect(status).toBe(302);
+      expect(form).toMatch(/^\/visitors\//);
 
       proxy.blackhole();
 
@@ -94,6 +100,13 @@ describe.each(cases)("a silent network partition: %s", (_label, harness, databas
       const newcomer = await get(new Client(app.url), `/reference?vuid=${fred.uuid}`);
       expect(newcomer.status).toBe(503);
       expect(newcomer.ms).toBeLessThan(REFUSED_WITHIN);
+      // Self-service: starting a form (creating its pending pass), and a form opened before.
+      const stranger = await get(new Client(app.url), "/apply");
+      expect(stranger.status).toBe(503);
+      expect(stranger.ms).toBeLessThan(REFUSED_WITHIN);
+      const formPage = await get(applicant, form!);
+      expect(formPage.status).toBe(503);
+      expect(formPage.ms).toBeLessThan(REFUSED_WITHIN);
       const home = await get(new Client(app.url), "/public");
       expect(home.status).toBe(200);
       expect(home.ms).toBeLessThan(REFUSED_WITHIN);
@@ -114,6 +127,7 @@ describe.each(cases)("a silent network partition: %s", (_label, harness, databas
       expect(JSON.parse(back.body).fullName).toBe("Ginger");
       const after = await Promise.all(Array.from({ length: 20 }, () => get(visitor, "/reference")));
       expect(after.map((response) => response.status)).toEqual(Array(20).fill(200));
+      expect((await get(applicant, form!)).status).toBe(200);
       const landing = await new Client(app.url).get(`/reference?vuid=${fred.uuid}`);
       expect(landing.status).toBe(200);
       // The landing refused during the partition spent nothing: its queries never arrived.
