@@ -106,10 +106,13 @@ export interface VisitorPassOptions {
   passCache?: boolean | "listen";
   /**
    * Milliseconds a request waits for the database, at most, on PostgreSQL and MySQL: looking up a
-   * pass, spending one of its uses, creating a pending self-service pass, and each batch of visit
-   * logs. Past it the request is refused with `VisitorPassUnavailable` (503), as when the database
-   * is down, and the connection that did not answer is closed rather than used again (a batch of
-   * logs is kept and tried again). A whole number from 1 to 600000.
+   * pass, spending one of its uses, creating a pass (a pending self-service one included) or
+   * completing a self-service form, and writing each batch of visit logs. Past it the request is
+   * refused with `VisitorPassUnavailable` (503), as when the database is down; a batch of logs is
+   * kept and tried again. On a database URL, it also bounds opening a connection, and a connection
+   * whose query went unanswered is closed rather than used again; the connections of a Kysely
+   * instance of the app's are the app's to bound. Migrations, purges, listings and reports have
+   * no deadline. A whole number from 1 to 600000.
    * @default process.env.VISITOR_PASS_STORE_TIMEOUT ?? 2000
    */
   storeTimeout?: number;

@@ -139,6 +139,7 @@ function boundedPgClient(
   isServerError: (error: unknown) => boolean,
 ): PostgresPoolClient {
   let broken: Error | null = null;
+  let sent = false;
   const fail = (error: unknown) => {
     if (!isServerError(error)) broken ??= error as Error;
     throw error;
@@ -149,8 +150,18 @@ function boundedPgClient(
       if (typeof text !== "string") return client.query(text as never);
       if (broken) return Promise.reject(broken);
       const left = timeLeft();
-      if (left === undefined) return client.query(text, values as unknown[]).catch(fail);
-      if (left <= 0) return Promise.reject(fail(overdue()));
+      if (left === undefined) {
+        sent = true;
+        return client.query(text, values as unknown[]).catch(fail);
+      }
+      if (left <= 0) {
+        // Refused unsent. After an earlier query of this checkout, the connection may be inside
+        // the transaction this one belonged to: it is not handed out again.
+        const error = overdue();
+        if (sent) broken ??= error;
+        return Promise.reject(error);
+      }
+      sent = true;
       // pg's own per-query timeout (its types do not name it).
       const config = { text, values, query_timeout: Math.ceil(left) } as import("pg").QueryConfig;
       return client.query(config).catch(fail);
@@ -181,6 +192,7 @@ async function openMysql(url: string, connectTimeout: number): Promise<MysqlPool
  */
 function boundedMysqlConnection(connection: import("mysql2").PoolConnection): MysqlPoolConnection {
   let broken: Error | null = null;
+  let sent = false;
   const query = (
     sql: string,
     parameters: unknown[],
@@ -192,9 +204,15 @@ function boundedMysqlConnection(connection: import("mysql2").PoolConnection): My
       if (error && !isMysqlServerError(error)) broken ??= error as Error;
       callback(error, result as MysqlQueryResult);
     };
-    if (broken) return void process.nextTick(done, broken);
+    if (broken) return void process.nextTick(callback, broken);
     const left = timeLeft();
-    if (left !== undefined && left <= 0) return void process.nextTick(done, overdue());
+    if (left !== undefined && left <= 0) {
+      // Refused unsent (see `boundedPgClient`).
+      const error = overdue();
+      if (sent) broken ??= error;
+      return void process.nextTick(callback, error);
+    }
+    sent = true;
     const options = left === undefined ? { sql } : { sql, timeout: Math.ceil(left) };
     connection.query(options, parameters, done);
   };
