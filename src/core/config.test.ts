@@ -316,19 +316,6 @@ describe("passCache", () => {
 });
 
 describe("store faults", () => {
-  it("storeTimeout: 2000 ms by default, from VISITOR_PASS_STORE_TIMEOUT, the option first", () => {
-    expect(resolveConfig({ env: {} }).storeTimeout).toBe(2000);
-    expect(resolveConfig({ env: { VISITOR_PASS_STORE_TIMEOUT: "750" } }).storeTimeout).toBe(750);
-    expect(
-      resolveConfig({ env: { VISITOR_PASS_STORE_TIMEOUT: "750" }, storeTimeout: 300 }).storeTimeout,
-    ).toBe(300);
-  });
-
-  it.each([0, -1, 1.5, "soon", 600_001])("storeTimeout %j is refused", (value) => {
-    const error = configError({ env: {}, storeTimeout: value as number });
-    expect(error.option).toBe("storeTimeout");
-  });
-
   it('onLogFailure: "serve" by default, "refuse" accepted, anything else refused', () => {
     expect(resolveConfig({ env: {} }).onLogFailure).toBe("serve");
     expect(resolveConfig({ env: {}, onLogFailure: "refuse" }).onLogFailure).toBe("refuse");
@@ -340,5 +327,37 @@ describe("store faults", () => {
     const logger = { warn: () => {}, error: () => {} };
     expect(resolveConfig({ env: {}, logger }).logger).toBe(logger);
     expect(configError({ env: {}, logger: { warn: () => {} } as never }).option).toBe("logger");
+  });
+});
+
+describe("storeTimeout", () => {
+  it("is 2000 ms by default, from the option, else from VISITOR_PASS_STORE_TIMEOUT", () => {
+    expect(resolveConfig({ env: {} }).storeTimeout).toBe(2000);
+    expect(resolveConfig({ env: {}, storeTimeout: 500 }).storeTimeout).toBe(500);
+    const env = { VISITOR_PASS_STORE_TIMEOUT: "750" };
+    expect(resolveConfig({ env }).storeTimeout).toBe(750);
+    expect(resolveConfig({ env, storeTimeout: 1 }).storeTimeout).toBe(1);
+    expect(resolveConfig({ env: {}, storeTimeout: 600_000 }).storeTimeout).toBe(600_000);
+  });
+
+  it.each<[string, unknown]>([
+    ["zero", 0],
+    ["negative", -1],
+    ["a fraction", 1.5],
+    ["NaN", Number.NaN],
+    ["Infinity", Number.POSITIVE_INFINITY],
+    ["more than ten minutes", 600_001],
+    ["text", "soon"],
+    ["an empty string", ""],
+  ])("refuses %s", (_label, value) => {
+    const error = configError({ env: {}, storeTimeout: value as never });
+    expect(error.option).toBe("storeTimeout");
+    expect(error.message).toContain('"storeTimeout"');
+  });
+
+  it("refuses a bad VISITOR_PASS_STORE_TIMEOUT", () => {
+    const error = configError({ env: { VISITOR_PASS_STORE_TIMEOUT: "2s" } });
+    expect(error.option).toBe("storeTimeout");
+    expect(error.message).toContain("2s");
   });
 });

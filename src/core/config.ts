@@ -113,10 +113,19 @@ export interface VisitorPassOptions {
   passCache?: boolean | "listen";
   /**
    * How long (ms) one call to the store may wait before it fails as `VisitorPassUnavailable`
-   * (guarded routes then answer 503). On SQLite: how long a statement waits for a lock another
-   * connection holds (a backup, a `sqlite3` shell left in a transaction, another process's
-   * purge). The wait is asynchronous: other requests, and routes that need no pass, keep being
-   * served meanwhile.
+   * (guarded routes then answer 503).
+   *
+   * - On PostgreSQL and MySQL: looking up a pass, spending one of its uses, creating a pass (a
+   *   pending self-service one included) or completing a self-service form, and writing each
+   *   batch of visit logs (a batch is kept and tried again). It also bounds opening a connection,
+   *   and a connection whose query went unanswered is closed rather than used again; the
+   *   connections of a Kysely instance of the app's are the app's to bound. Migrations, purges,
+   *   listings and reports have no deadline.
+   * - On SQLite: how long a statement waits for a lock another connection holds (a backup, a
+   *   `sqlite3` shell left in a transaction, another process's purge). The wait is asynchronous:
+   *   other requests, and routes that need no pass, keep being served meanwhile.
+   *
+   * A whole number from 1 to 600000.
    * @default process.env.VISITOR_PASS_STORE_TIMEOUT ?? 2000
    */
   storeTimeout?: number;

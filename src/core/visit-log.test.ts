@@ -198,6 +198,32 @@ describe("VisitLogWriter", () => {
       ["error", expect.stringContaining("dropped 1 visit logs whose pass no longer exists")],
     ]);
   });
+
+  it("gives each visit a key of its own, and the same key each time its batch is tried", async () => {
+    const tried: NewVisitorLog[][] = [];
+    let failures = 1;
+    const flaky = {
+      async insertLogs(logs: readonly NewVisitorLog[]) {
+        tried.push([...logs]);
+        if (failures-- > 0) throw new Error("connection terminated after the commit");
+        return 0;
+      },
+    } as unknown as VisitorStore;
+    const writer = new VisitLogWriter(flaky, config);
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    for (let i = 0; i < 3; i++) writer.record(visitor(1), request, `s${i}`, 200);
+    await writer.flush();
+    await writer.flush();
+    errors.mockRestore();
+    expect(writer.pending).toBe(0);
+    expect(tried).toHaveLength(2);
+    const keys = tried.map((batch) => batch.map((log) => log.idempotencyKey));
+    expect(new Set(keys[0]).size).toBe(3);
+    for (const key of keys[0]!) {
+      expect(key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+    expect(keys[1]).toEqual(keys[0]);
+  });
 });
 
 /** A logger that keeps what it is told, as `[level, line]`. */

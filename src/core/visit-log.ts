@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { NewVisitorLog, VisitorStore } from "../store/store.js";
 import type { ResolvedConfig } from "./config.js";
 import { VisitorPassUnavailable } from "./errors.js";
@@ -79,6 +80,8 @@ export class VisitLogWriter {
       timestamp: this.config.now(),
       clientNetwork: signals.clientNetwork,
       browserFamily: signals.browserFamily,
+      // Written again after a lost reply, the visit is stored once all the same.
+      idempotencyKey: visitKey(),
     });
     // Counted here, reported with the next write attempt: one line per attempt (at most one a
     // second while the database is away), not one per request.
@@ -230,6 +233,16 @@ function describe(error: unknown): string {
   const code = (root as { code?: unknown } | null)?.code;
   const message = root instanceof Error ? root.message : String(root);
   return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+/**
+ * A random id for one visit: a UUIDv7 (the time in ms, then 74 random bits), so that keys follow
+ * the order of the visits and the unique index on them grows at its end, as the log table does,
+ * rather than at random places.
+ */
+function visitKey(): string {
+  const time = Date.now().toString(16).padStart(12, "0");
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${randomUUID().slice(15)}`;
 }
 
 function clip<T extends string | null>(value: T, length: number): T {

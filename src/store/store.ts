@@ -11,6 +11,12 @@ export type NewVisitorLog = Omit<VisitorLog, "id"> & {
   clientNetwork?: string | null;
   /** The browser family of the user agent (see `browserFamily`). */
   browserFamily?: string | null;
+  /**
+   * A random id given to the visit when it is recorded: a batch written again after its reply
+   * was lost (the connection dropped after the commit) skips the visits already stored. Left
+   * out, the log is stored with none, and nothing stops it being written twice.
+   */
+  idempotencyKey?: string | null;
 };
 
 export type VisitorChanges = Partial<

@@ -1,7 +1,17 @@
-import { Kysely, MysqlDialect, PostgresDialect } from "kysely";
+import {
+  Kysely,
+  MysqlDialect,
+  type MysqlPool,
+  type MysqlPoolConnection,
+  type MysqlQueryResult,
+  PostgresDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
+} from "kysely";
 import { type DatabaseTarget, DEFAULT_STORE_TIMEOUT } from "../../core/config.js";
 import type { Database } from "./kysely-schema.js";
 import { BusyRetrySqliteDialect, SQLITE_BUSY_TIMEOUT_MS } from "./sqlite-busy-retry.js";
+import { overdue, timeLeft } from "./store-deadline.js";
 
 export type SqlFamily = "sqlite" | "postgres" | "mysql";
 
@@ -41,8 +51,9 @@ export interface SqliteStatement {
 /** How the connections behave. */
 export interface ConnectOptions {
   /**
-   * SQLite: how long (ms) a statement waits, asynchronously, for a lock another connection
-   * holds before it fails (see `BusyRetrySqliteDialect`).
+   * How long (ms) one call may wait for the database: on SQLite, for a lock another connection
+   * holds (asynchronously, see `BusyRetrySqliteDialect`); on PostgreSQL and MySQL, for a new
+   * connection to open (or, on PostgreSQL, for a free one in the pool).
    */
   storeTimeout: number;
 }
@@ -80,7 +91,7 @@ export function connect(
     case "postgres":
       return {
         db: new Kysely<Database>({
-          dialect: new PostgresDialect({ pool: () => openPostgres(target.url) }),
+          dialect: new PostgresDialect({ pool: () => openPostgres(target.url, storeTimeout) }),
         }),
         family: "postgres",
         owned: true,
@@ -88,7 +99,7 @@ export function connect(
     case "mysql":
       return {
         db: new Kysely<Database>({
-          dialect: new MysqlDialect({ pool: () => openMysql(target.url) }),
+          dialect: new MysqlDialect({ pool: () => openMysql(target.url, storeTimeout) }),
         }),
         family: "mysql",
         owned: true,
@@ -114,21 +125,118 @@ async function openSqlite(filename: string) {
   return database;
 }
 
-async function openPostgres(url: string) {
+async function openPostgres(url: string, connectTimeout: number): Promise<PostgresPool> {
   const { default: pg } = await import("pg");
-  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 5000 });
+  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: connectTimeout });
   // A client losing its connection, idle or checked out, must not crash the process: the query in
   // flight fails (and is reported as unavailable), and the next one gets a fresh connection.
   pool.on("error", () => {});
   pool.on("connect", (client) => client.on("error", () => {}));
-  return pool;
+  const isServerError = (error: unknown) => error instanceof pg.DatabaseError;
+  return {
+    connect: async () => boundedPgClient(await pool.connect(), isServerError),
+    end: () => pool.end(),
+  };
 }
 
-async function openMysql(url: string) {
+/**
+ * A checked-out PostgreSQL client whose queries end with the deadline of the store call that
+ * sends them (`query_timeout`), and which is destroyed on release once a query failed other than
+ * by the server's own answer: a query left unanswered (a silent network) leaves the connection
+ * waiting for its reply forever, and pg would hand it out again, Kysely releasing it as healthy.
+ */
+function boundedPgClient(
+  client: import("pg").PoolClient,
+  isServerError: (error: unknown) => boolean,
+): PostgresPoolClient {
+  let broken: Error | null = null;
+  let sent = false;
+  const fail = (error: unknown) => {
+    if (!isServerError(error)) broken ??= error as Error;
+    throw error;
+  };
+  return {
+    query: ((text: unknown, values?: readonly unknown[]) => {
+      // Cursors (streams) are not used by the store: passed through as they are.
+      if (typeof text !== "string") return client.query(text as never);
+      if (broken) return Promise.reject(broken);
+      const left = timeLeft();
+      if (left === undefined) {
+        sent = true;
+        return client.query(text, values as unknown[]).catch(fail);
+      }
+      if (left <= 0) {
+        // Refused unsent. After an earlier query of this checkout, the connection may be inside
+        // the transaction this one belonged to: it is not handed out again.
+        const error = overdue();
+        if (sent) broken ??= error;
+        return Promise.reject(error);
+      }
+      sent = true;
+      // pg's own per-query timeout (its types do not name it).
+      const config = { text, values, query_timeout: Math.ceil(left) } as import("pg").QueryConfig;
+      return client.query(config).catch(fail);
+    }) as PostgresPoolClient["query"],
+    release: (destroy?: boolean) => client.release(broken ?? destroy),
+  };
+}
+
+async function openMysql(url: string, connectTimeout: number): Promise<MysqlPool> {
   const { createPool } = await import("mysql2");
-  const pool = createPool({ uri: url, connectTimeout: 5000, supportBigNumbers: true });
+  const pool = createPool({ uri: url, connectTimeout, supportBigNumbers: true });
   pool.on("connection", (connection) => connection.on("error", () => {}));
-  return pool as never;
+  return {
+    getConnection: (callback) =>
+      pool.getConnection((error, connection) =>
+        callback(error, error ? (connection as never) : boundedMysqlConnection(connection)),
+      ),
+    // Every connection is closed, those that cannot say goodbye (their network is gone, or they
+    // never finished opening) all the same: mysql2 reports such a connection's error here.
+    end: (callback) => pool.end(() => callback(null)),
+  };
+}
+
+/**
+ * A checked-out MySQL connection whose queries end with the deadline of the store call that
+ * sends them (mysql2's `timeout`), and which is destroyed rather than returned to the pool once a
+ * query failed other than by the server's own answer (see `boundedPgClient`).
+ */
+function boundedMysqlConnection(connection: import("mysql2").PoolConnection): MysqlPoolConnection {
+  let broken: Error | null = null;
+  let sent = false;
+  const query = (
+    sql: string,
+    parameters: unknown[],
+    callback?: (error: unknown, result: MysqlQueryResult) => void,
+  ) => {
+    // Streams are not used by the store: passed through as they are.
+    if (!callback) return connection.query(sql, parameters);
+    const done = (error: unknown, result?: unknown) => {
+      if (error && !isMysqlServerError(error)) broken ??= error as Error;
+      callback(error, result as MysqlQueryResult);
+    };
+    if (broken) return void process.nextTick(callback, broken);
+    const left = timeLeft();
+    if (left !== undefined && left <= 0) {
+      // Refused unsent (see `boundedPgClient`).
+      const error = overdue();
+      if (sent) broken ??= error;
+      return void process.nextTick(callback, error);
+    }
+    sent = true;
+    const options = left === undefined ? { sql } : { sql, timeout: Math.ceil(left) };
+    connection.query(options, parameters, done);
+  };
+  return {
+    query: query as MysqlPoolConnection["query"],
+    release: () => (broken ? connection.destroy() : connection.release()),
+  };
+}
+
+/** An error the server answered with (the connection is fine), not one of the connection. */
+function isMysqlServerError(error: unknown): boolean {
+  const { sqlState, fatal } = error as { sqlState?: unknown; fatal?: unknown };
+  return typeof sqlState === "string" && fatal !== true;
 }
 
 function familyOf(db: Kysely<any>): SqlFamily {

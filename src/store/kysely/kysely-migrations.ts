@@ -240,6 +240,28 @@ export function migrations(family: SqlFamily, t: TableNames): Record<string, Mig
         await sql`drop function if exists ${sql.id(fn)}()`.execute(db);
       },
     },
+    "0006_visit_log_idempotency_key": {
+      // A random id per visit, given when it is recorded, so that a batch of logs written again
+      // (its commit went through, its reply was lost) skips the visits already stored. Logs
+      // written before keep NULL, which a unique index lets any number of rows hold.
+      async up(db: Kysely<any>) {
+        const existing = family === "sqlite" ? await sqliteColumns(db, t.logs) : new Set<string>();
+        if (!existing.has("idempotency_key")) {
+          await db.schema.alterTable(t.logs).addColumn("idempotency_key", "varchar(36)").execute();
+        }
+        const index = db.schema
+          .createIndex(`${t.logs}_idempotency_key_uq`)
+          .on(t.logs)
+          .column("idempotency_key")
+          .unique();
+        await (family === "sqlite" ? index.ifNotExists() : index).execute();
+      },
+      async down(db: Kysely<any>) {
+        const drop = db.schema.dropIndex(`${t.logs}_idempotency_key_uq`);
+        await (family === "mysql" ? drop.on(t.logs) : drop).execute();
+        await db.schema.alterTable(t.logs).dropColumn("idempotency_key").execute();
+      },
+    },
   };
 }
 

@@ -35,6 +35,8 @@ export interface VisitorLogRow {
   client_network: string | null;
   /** Added by `0002_visit_log_signals`; NULL in logs written before it. */
   browser_family: string | null;
+  /** Added by `0006_visit_log_idempotency_key`, unique; NULL in logs written before it. */
+  idempotency_key: string | null;
 }
 
 /** Table names are prefixed at run time; these keys are the unprefixed names. */

@@ -39,6 +39,7 @@ import {
 } from "./log-inserts.js";
 import { PgChangeListener } from "./pg-change-listener.js";
 import { SqliteFastPath } from "./sqlite-fast-path.js";
+import { withDeadline } from "./store-deadline.js";
 
 const PURGE_BATCH = 250;
 /** How long one purge batch should take at most, in ms; longer ones make the next smaller. */
@@ -62,11 +63,16 @@ export class KyselyStore implements VisitorStore {
   readonly cacheMaxAge?: number;
   readonly #sqlite: SqliteFastPath | null;
   readonly #listener: PgChangeListener | null = null;
+  /** The deadline of each call that touches one pass or writes visits, in ms; none on SQLite. */
+  readonly #timeout: number | null;
 
   /**
    * `listen`: on a PostgreSQL URL, answer `changedElsewhere` from notifications (see
    * `PgChangeListener`), so that the pass cache can be used there too. `storeTimeout`: see the
-   * option of `createVisitorPass`.
+   * option of `createVisitorPass`: on SQLite how long a statement waits for another connection's
+   * lock; on PostgreSQL and MySQL how long a call that looks up, admits, creates or claims a
+   * pass, or writes visits, may wait for the database before it fails (`StoreTimeoutError`), and
+   * how long a connection may take to open.
    */
   constructor(
     target: DatabaseTarget,
@@ -80,6 +86,7 @@ export class KyselyStore implements VisitorStore {
     this.#owned = connection.owned;
     this.#t = tableNames(tablePrefix);
     this.analytics = new KyselyAnalytics(this.db, this.family, this.#t);
+    this.#timeout = this.family === "sqlite" ? null : storeTimeout;
     this.#sqlite = connection.sqlite
       ? new SqliteFastPath(connection.sqlite, this.#t.logs, {
           shared: connection.sqliteShared,
@@ -101,7 +108,20 @@ export class KyselyStore implements VisitorStore {
     return migrateToLatest(this.db, this.family, this.#t);
   }
 
-  async insert(visitor: NewVisitor): Promise<VisitorRecord> {
+  /**
+   * Runs `call` within the deadline, where there is one. Such calls are each a statement or two
+   * on one pass, or one insert of visits: quick unless the database is unreachable. Migrations,
+   * purges, listings and reports may take longer, and have none.
+   */
+  #bounded<T>(call: () => Promise<T>): Promise<T> {
+    return this.#timeout === null ? call() : withDeadline(this.#timeout, call);
+  }
+
+  insert(visitor: NewVisitor): Promise<VisitorRecord> {
+    return this.#bounded(() => this.#insert(visitor));
+  }
+
+  async #insert(visitor: NewVisitor): Promise<VisitorRecord> {
     const row = {
       uuid: visitor.uuid,
       first_name: visitor.firstName,
@@ -126,11 +146,15 @@ export class KyselyStore implements VisitorStore {
     return { ...visitor, id: Number(id) };
   }
 
-  async findByUuid(uuid: string): Promise<VisitorRecord | null> {
+  findByUuid(uuid: string): Promise<VisitorRecord | null> {
+    return this.#bounded(() => this.#findBy("uuid", uuid));
+  }
+
+  async #findBy(column: "uuid" | "form_uuid", uuid: string): Promise<VisitorRecord | null> {
     const row = await this.db
       .selectFrom(this.#t.visitors)
       .selectAll()
-      .where("uuid", "=", uuid)
+      .where(column, "=", uuid)
       .executeTakeFirst();
     return row ? toVisitor(row) : null;
   }
@@ -158,13 +182,8 @@ export class KyselyStore implements VisitorStore {
     return record;
   }
 
-  async findByFormUuid(uuid: string): Promise<VisitorRecord | null> {
-    const row = await this.db
-      .selectFrom(this.#t.visitors)
-      .selectAll()
-      .where("form_uuid", "=", uuid)
-      .executeTakeFirst();
-    return row ? toVisitor(row) : null;
+  findByFormUuid(uuid: string): Promise<VisitorRecord | null> {
+    return this.#bounded(() => this.#findBy("form_uuid", uuid));
   }
 
   async claim(
@@ -172,7 +191,14 @@ export class KyselyStore implements VisitorStore {
     newUuid: string,
     changes: VisitorChanges,
   ): Promise<VisitorRecord | null> {
-    const record = await this.#updateReturning(newUuid, true, (db) =>
+    const record = await this.#bounded(() => this.#claim(uuid, newUuid, changes));
+    // The form's token names the pass it became in every process once this resolves.
+    if (record) await this.#sqlite?.seenElsewhere();
+    return record;
+  }
+
+  #claim(uuid: string, newUuid: string, changes: VisitorChanges): Promise<VisitorRecord | null> {
+    return this.#updateReturning(newUuid, true, (db) =>
       db
         .updateTable(this.#t.visitors)
         .set({
@@ -184,9 +210,6 @@ export class KyselyStore implements VisitorStore {
         .where("uuid", "=", uuid)
         .where("is_active", "=", this.#bool(false)),
     );
-    // The form's token names the pass it became in every process once this resolves.
-    if (record) await this.#sqlite?.seenElsewhere();
-    return record;
   }
 
   #columns(changes: VisitorChanges): Partial<Record<keyof VisitorRow, unknown>> {
@@ -207,16 +230,18 @@ export class KyselyStore implements VisitorStore {
 
   admit(uuid: string, now: Date): Promise<VisitorRecord | null> {
     const at = now.getTime();
-    return this.#updateReturning(uuid, true, (db) =>
-      db
-        .updateTable(this.#t.visitors)
-        .set((eb) => ({ uses: eb("uses", "+", 1) }))
-        .where("uuid", "=", uuid)
-        .where("is_active", "=", this.#bool(true))
-        // An unclaimed self-service request has no email: even turned on by mistake, it never admits.
-        .where("email", "<>", "")
-        .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", at)]))
-        .where((eb) => eb.or([eb("max_uses", "is", null), eb("uses", "<", eb.ref("max_uses"))])),
+    return this.#bounded(() =>
+      this.#updateReturning(uuid, true, (db) =>
+        db
+          .updateTable(this.#t.visitors)
+          .set((eb) => ({ uses: eb("uses", "+", 1) }))
+          .where("uuid", "=", uuid)
+          .where("is_active", "=", this.#bool(true))
+          // An unclaimed self-service request has no email: even turned on by mistake, it never admits.
+          .where("email", "<>", "")
+          .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", at)]))
+          .where((eb) => eb.or([eb("max_uses", "is", null), eb("uses", "<", eb.ref("max_uses"))])),
+      ),
     );
   }
 
@@ -312,6 +337,10 @@ export class KyselyStore implements VisitorStore {
     const rows = logs.map(logRow);
     const fast = await this.#sqlite?.insertLogs(rows);
     if (fast !== undefined && fast !== null) return fast;
+    return this.#bounded(() => this.#insertLogs(rows));
+  }
+
+  async #insertLogs(rows: readonly LogRow[]): Promise<number> {
     try {
       await this.#insertRows(rows);
       return 0;

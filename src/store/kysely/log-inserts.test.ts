@@ -35,10 +35,21 @@ describe("log inserts", () => {
     const postgres = logInsertSql("postgres", "p_visitor_logs", 2);
     expect(postgres).toMatch(/^insert into "p_visitor_logs" \("visitor_id", /);
     expect(postgres).toContain(`($${width + 1}, `);
-    expect(postgres.endsWith(`$${2 * width})`)).toBe(true);
+    expect(postgres).toContain(`$${2 * width}) on conflict`);
     const mysql = logInsertSql("mysql", "p_visitor_logs", 2);
     expect(mysql).toMatch(/^insert into `p_visitor_logs` \(`visitor_id`, /);
     expect(mysql.match(/\?/g)).toHaveLength(2 * width);
     expect(logInsertSql("sqlite", "t", 1).match(/\?/g)).toHaveLength(width);
+  });
+
+  it("skips a row whose idempotency key is stored, and only that conflict", () => {
+    for (const family of ["postgres", "sqlite"] as const) {
+      expect(logInsertSql(family, "t", 3)).toMatch(
+        /\) on conflict \("idempotency_key"\) do nothing$/,
+      );
+    }
+    const mysql = logInsertSql("mysql", "t", 3);
+    expect(mysql).toMatch(/\) on duplicate key update `id` = `id`$/);
+    expect(mysql).not.toMatch(/ignore/i);
   });
 });

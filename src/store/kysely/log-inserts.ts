@@ -24,6 +24,7 @@ export function logRow(log: NewVisitorLog) {
     timestamp: log.timestamp.getTime(),
     client_network: log.clientNetwork ?? null,
     browser_family: log.browserFamily ?? null,
+    idempotency_key: log.idempotencyKey ?? null,
   } satisfies Insertable<VisitorLogRow>;
 }
 
@@ -43,6 +44,7 @@ export const LOG_COLUMNS: readonly (keyof LogRow)[] = [
   "timestamp",
   "client_network",
   "browser_family",
+  "idempotency_key",
 ];
 
 /** The parameters of an insert of `rows`, row after row. */
@@ -56,6 +58,11 @@ export function logParameters(rows: readonly LogRow[]): unknown[] {
  * `insert into <logs> (…) values (…), (…)` for `rows` rows, with `rows × LOG_COLUMNS.length`
  * parameters, in the quoting and placeholders of `family`. Building the text costs well under a
  * microsecond a row; SQLite's prepared statements keep theirs.
+ *
+ * A row whose idempotency key is already stored is skipped, in the same statement: a batch that
+ * committed but whose reply was lost is written again, and must not write its visits twice. Only
+ * that conflict is skipped; a row whose pass is gone still fails the statement (see
+ * `KyselyStore#insertLogs`), hence no MySQL `insert ignore`, which would drop it silently.
  */
 export function logInsertSql(family: SqlFamily, table: string, rows: number): string {
   const quote = family === "mysql" ? "`" : '"';
@@ -69,7 +76,11 @@ export function logInsertSql(family: SqlFamily, table: string, rows: number): st
     );
     tuples.push(`(${marks.join(", ")})`);
   }
-  return `insert into ${quote}${table}${quote} (${columns}) values ${tuples.join(", ")}`;
+  const skipStored =
+    family === "mysql"
+      ? "on duplicate key update `id` = `id`"
+      : 'on conflict ("idempotency_key") do nothing';
+  return `insert into ${quote}${table}${quote} (${columns}) values ${tuples.join(", ")} ${skipStored}`;
 }
 
 /** The database refused a row (foreign key, unique, not null…), as opposed to being unreachable. */
