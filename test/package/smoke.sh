@@ -6,8 +6,12 @@
 #
 # It builds dist/ first (npm run build) unless VISITOR_PASS_SMOKE_SKIP_BUILD=1 (set by .ci/run,
 # which has just built). The temp project is removed at the end unless VISITOR_PASS_SMOKE_KEEP=1.
-# Needs the npm registry (express, express-session, typescript, @types/*); better-sqlite3 is
-# compiled from source on install (about a minute).
+# Needs the npm registry (express, express-session, better-sqlite3, kysely, typescript, @types/*);
+# better-sqlite3 is compiled from source on install (about a minute).
+#
+# The database drivers are optional peer dependencies: the tarball is installed first without
+# any, to check that none comes along and that each database kind then names the driver to
+# install; the smoke project then installs better-sqlite3@12 itself, as an app on SQLite would.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,13 +42,25 @@ npm pack --json --pack-destination "$work" >"$work/pack.json"
 node "$here/check-pack.mjs" "$work/pack.json"
 tarball="$work/$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))[0].filename' "$work/pack.json")"
 
-step "npm install the tarball + express@5 express-session@1 into an empty project"
+step "npm install the tarball + express@5 express-session@1 (no database driver) into an empty project"
 mkdir "$work/app"
 cd "$work/app"
 cat >package.json <<'JSON'
 { "name": "visitor-pass-smoke", "version": "0.0.0", "private": true, "type": "module" }
 JSON
-npm install --no-audit --no-fund "$tarball" express@5 express-session@1
+npm install --no-audit --no-fund "$tarball" express@5 express-session@1 2>&1 | tee "$work/install.log"
+# Node >= 20.19 is supported: nothing visitor-pass brings may refuse it.
+if grep -q EBADENGINE "$work/install.log"; then
+  echo "ERROR: installing visitor-pass prints EBADENGINE on Node $(node --version)" >&2
+  exit 1
+fi
+for driver in better-sqlite3 pg mysql2; do
+  if [ -e "node_modules/$driver" ]; then
+    echo "ERROR: installing visitor-pass installed the database driver $driver" >&2
+    exit 1
+  fi
+done
+echo "no database driver installed, no EBADENGINE on Node $(node --version)"
 
 # None of the library's devDependencies may come along because of visitor-pass itself. One that
 # another package asks for (mysql2 peers on @types/node) or that the user installed (express) is
@@ -88,6 +104,24 @@ for (const [name, target] of Object.entries(bins)) {
 }
 JS
 
+step "without a driver: each database kind names the package to install"
+cp "$here/no-driver.mjs" no-driver.mjs
+node no-driver.mjs
+set +e
+npx --no-install visitor-pass --database sqlite:no-driver.sqlite3 migrate 2>"$work/cli.err"
+status=$?
+set -e
+cat "$work/cli.err"
+expected='Invalid visitor-pass option "database" ("sqlite:…"): the SQLite driver is not installed: npm install better-sqlite3@12'
+if [ "$status" -eq 0 ] || ! grep -qF "$expected" "$work/cli.err" || [ "$(wc -l <"$work/cli.err")" -ne 1 ]; then
+  echo "ERROR: 'visitor-pass migrate' without better-sqlite3 exited $status; expected one line: $expected" >&2
+  exit 1
+fi
+echo "visitor-pass migrate without better-sqlite3: exit status $status, one line naming the driver"
+
+step "npm install better-sqlite3@12 (the driver the rest of the smoke test uses)"
+npm install --no-audit --no-fund better-sqlite3@12
+
 step "node smoke.mjs (import visitor-pass and visitor-pass/express, a pass on sqlite::memory:)"
 cp "$here/smoke.mjs" smoke.mjs
 node smoke.mjs
@@ -110,8 +144,33 @@ cat >tsconfig.json <<'JSON'
 }
 JSON
 npx --no-install tsc --version
+kysely_version() { node -p 'require("./node_modules/kysely/package.json").version'; }
 npx --no-install tsc --noEmit -p tsconfig.json
-echo "the shipped types resolve and type-check (NodeNext, strict, skipLibCheck off)"
+echo "the shipped types resolve and type-check with kysely $(kysely_version) (NodeNext, strict, skipLibCheck off)"
+
+# npm gave visitor-pass Kysely 0.28 above (0.29 declares Node >= 22, and npm picks by engines on
+# Node 20). An app on a newer Node, or one that already uses Kysely 0.29, shares its 0.29 with
+# visitor-pass: one copy, and the package must work and type-check with it. (npm prints
+# EBADENGINE for this one install: the test asks for 0.29 on Node 20 on purpose.)
+step "an app's own Kysely 0.29 is shared, and a pass round-trips with it"
+npm install --no-audit --no-fund --engine-strict=false kysely@0.29
+copies=$(find node_modules -name package.json -path '*node_modules/kysely/package.json' | wc -l)
+case "$(kysely_version)" in
+  0.29.*) ;;
+  *)
+    echo "ERROR: the app's kysely is $(kysely_version), expected 0.29" >&2
+    exit 1
+    ;;
+esac
+if [ "$copies" -ne 1 ]; then
+  echo "ERROR: $copies copies of kysely installed, expected one shared copy:" >&2
+  npm ls kysely --all >&2 || true
+  exit 1
+fi
+echo "one copy of kysely, $(kysely_version), shared by the app and visitor-pass"
+node smoke.mjs
+npx --no-install tsc --noEmit -p tsconfig.json
+echo "the shipped types type-check with kysely $(kysely_version)"
 
 echo
 echo "smoke: packaging smoke test ok ($(basename "$tarball"))"

@@ -9,6 +9,7 @@ import {
   type PostgresPoolClient,
 } from "kysely";
 import { type DatabaseTarget, DEFAULT_STORE_TIMEOUT } from "../../core/config.js";
+import { VisitorPassConfigError } from "../../core/errors.js";
 import type { Database } from "./kysely-schema.js";
 import { BusyRetrySqliteDialect, SQLITE_BUSY_TIMEOUT_MS } from "./sqlite-busy-retry.js";
 import { overdue, timeLeft } from "./store-deadline.js";
@@ -108,7 +109,7 @@ export function connect(
 }
 
 async function openSqlite(filename: string) {
-  const { default: Sqlite } = await import("better-sqlite3");
+  const { default: Sqlite } = await importDriver("sqlite", () => import("better-sqlite3"));
   const memory = filename === ":memory:";
   const database = new Sqlite(memory ? ":memory:" : filename);
   if (!memory) {
@@ -126,7 +127,7 @@ async function openSqlite(filename: string) {
 }
 
 async function openPostgres(url: string, connectTimeout: number): Promise<PostgresPool> {
-  const { default: pg } = await import("pg");
+  const { default: pg } = await importDriver("postgres", () => import("pg"));
   const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: connectTimeout });
   // A client losing its connection, idle or checked out, must not crash the process: the query in
   // flight fails (and is reported as unavailable), and the next one gets a fresh connection.
@@ -182,7 +183,7 @@ function boundedPgClient(
 }
 
 async function openMysql(url: string, connectTimeout: number): Promise<MysqlPool> {
-  const { createPool } = await import("mysql2");
+  const { createPool } = await importDriver("mysql", () => import("mysql2"));
   const pool = createPool({ uri: url, connectTimeout, supportBigNumbers: true });
   pool.on("connection", (connection) => connection.on("error", () => {}));
   return {
@@ -237,6 +238,38 @@ function boundedMysqlConnection(connection: import("mysql2").PoolConnection): My
 function isMysqlServerError(error: unknown): boolean {
   const { sqlState, fatal } = error as { sqlState?: unknown; fatal?: unknown };
   return typeof sqlState === "string" && fatal !== true;
+}
+
+/**
+ * Loads a database driver. The drivers are optional peer dependencies (an app installs the one
+ * it uses), so a missing one fails with the command that installs it rather than a bare
+ * module-not-found error. Any other failure to load (a broken native build, a missing dependency
+ * of the driver itself) is rethrown as it is.
+ */
+export async function importDriver<T>(family: SqlFamily, load: () => Promise<T>): Promise<T> {
+  const [name, pkg, install, shown] =
+    family === "sqlite"
+      ? ["SQLite", "better-sqlite3", "better-sqlite3@12", "sqlite:…"]
+      : family === "postgres"
+        ? ["PostgreSQL", "pg", "pg@8", "postgres://…"]
+        : ["MySQL/MariaDB", "mysql2", "mysql2@3", "mysql://…"];
+  try {
+    return await load();
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    const missing =
+      (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") &&
+      String((error as Error).message).includes(`'${pkg}'`);
+    if (!missing) throw error;
+    // The URL itself is not repeated: it may carry a password.
+    const failure = new VisitorPassConfigError(
+      "database",
+      shown,
+      `the ${name} driver is not installed: npm install ${install}`,
+    );
+    failure.cause = error;
+    throw failure;
+  }
 }
 
 function familyOf(db: Kysely<any>): SqlFamily {

@@ -1,9 +1,10 @@
+import * as kysely from "kysely";
 import {
   type CreateTableBuilder,
   type Kysely,
   type Migration,
   type MigrationProvider,
-  Migrator,
+  type Migrator,
   sql,
 } from "kysely";
 import type { SqlFamily } from "./kysely-connect.js";
@@ -271,6 +272,16 @@ async function sqliteColumns(db: Kysely<any>, table: string): Promise<Set<string
   return new Set(rows.map((row) => row.name));
 }
 
+/**
+ * Kysely's `Migrator`. Kysely 0.28 exports it from "kysely"; 0.29 moved it to "kysely/migration",
+ * which 0.28 does not have. Both lines are supported, so an app's own Kysely is shared.
+ */
+async function migratorClass(): Promise<typeof Migrator> {
+  if ("Migrator" in kysely) return kysely.Migrator;
+  const entry = "kysely/migration";
+  return ((await import(entry)) as { Migrator: typeof Migrator }).Migrator;
+}
+
 /** Runs of `migrateToLatest` on SQLite before it gives up on a race. */
 const SQLITE_ATTEMPTS = 5;
 
@@ -282,7 +293,7 @@ const SQLITE_ATTEMPTS = 5;
  */
 export async function migrateToLatest(db: Kysely<any>, family: SqlFamily, t: TableNames) {
   const provider: MigrationProvider = { getMigrations: async () => migrations(family, t) };
-  const migrator = new Migrator({
+  const migrator = new (await migratorClass())({
     db,
     provider,
     migrationTableName: t.migrations,
