@@ -39,6 +39,7 @@ import {
 } from "./log-inserts.js";
 import { PgChangeListener } from "./pg-change-listener.js";
 import { SqliteFastPath } from "./sqlite-fast-path.js";
+import { storageFull } from "./storage-full.js";
 import { withDeadline } from "./store-deadline.js";
 
 const PURGE_BATCH = 250;
@@ -114,7 +115,11 @@ export class KyselyStore implements VisitorStore {
    * purges, listings and reports may take longer, and have none.
    */
   #bounded<T>(call: () => Promise<T>): Promise<T> {
-    return this.#timeout === null ? call() : withDeadline(this.#timeout, call);
+    if (this.#timeout === null) return call();
+    // SQLite names a full disk in its own statements; PostgreSQL and MySQL are named here.
+    return withDeadline(this.#timeout, call).catch((error: unknown) => {
+      throw storageFull(error) ?? error;
+    });
   }
 
   insert(visitor: NewVisitor): Promise<VisitorRecord> {
