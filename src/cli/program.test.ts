@@ -83,7 +83,7 @@ async function create(...args: string[]): Promise<Record<string, any>> {
   return JSON.parse(result.stdout);
 }
 
-function escape(text: string): string {
+function regexpOf(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
@@ -98,7 +98,7 @@ describe("migrate", () => {
     expect(first.stderr).toBe("");
     expect(first.stdout).toMatch(
       new RegExp(
-        `^Created the visitor-pass tables in sqlite:${escape(file)} \\(\\d+ migrations\\)\\.\n$`,
+        `^Created the visitor-pass tables in sqlite:${regexpOf(file)} \\(\\d+ migrations\\)\\.\n$`,
       ),
     );
     const again = await run(["migrate"]);

@@ -1,9 +1,9 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Visitor } from "../../src/index.js";
+import { DATABASES } from "../support/databases.js";
 import type { Client } from "./client.js";
 import { HARNESSES, REFERENCE_SCOPE } from "./harness.js";
 import { SELF_SERVICE_PATH } from "./routes.js";
-import { DATABASES } from "../support/databases.js";
 import { Clock, matrix, useApp, whoami } from "./support.js";
 
 const FORM = new RegExp(`^${SELF_SERVICE_PATH}/self-service/([0-9a-f-]{36})$`);
