@@ -22,6 +22,7 @@ import {
   type VisitorPass,
   VisitorPassValidationError,
 } from "../../src/index.js";
+import { formatDate } from "./dates.js";
 import { type Html, html } from "./html.js";
 import { EARLY_ACCESS, REFERENCE_REQUEST } from "./scopes.js";
 import { DemoState, type DemoUser, FRED, userById } from "./state.js";
@@ -38,13 +39,15 @@ import {
   referenceReview,
   referenceThanks,
 } from "./views/reference.js";
-import { selfServiceSent } from "./views/self-service.js";
+import { selfServiceForm, selfServiceSent } from "./views/self-service.js";
 
 declare module "express-session" {
   interface SessionData {
     user?: DemoUser;
     /** A one-off message for the next page. */
     notice?: string;
+    /** The reference just sent, for the thank-you page after the final step's redirect. */
+    thanks?: { firstName: string; requesterName: string };
   }
 }
 
@@ -189,7 +192,7 @@ export function createDemoApp(options: DemoAppOptions): express.Express {
         "",
         values.message,
         "",
-        `You need no account. The link below works until ${visitor.expiresAt?.toUTCString()}:`,
+        `You need no account. The link below works ${until(visitor)}:`,
       ].join("\n"),
       link,
       sentAt: new Date(),
@@ -248,7 +251,15 @@ export function createDemoApp(options: DemoAppOptions): express.Express {
     clearVisitor(req);
     // …and, a reference being given once, the link stops working too.
     await passes.deactivate(visitor.uuid);
-    render(req, res, 200, "Thank you", referenceThanks(visitor.firstName, request.requesterName));
+    // Redirected, so that Back or a reload from the thank-you page never resends the form.
+    req.session.thanks = { firstName: visitor.firstName, requesterName: request.requesterName };
+    res.redirect(303, "/reference/thanks");
+  });
+
+  app.get("/reference/thanks", (req, res) => {
+    const thanks = req.session.thanks;
+    if (!thanks) return res.redirect(303, "/");
+    render(req, res, 200, "Thank you", referenceThanks(thanks.firstName, thanks.requesterName));
   });
 
   // ---- Self-service: early access ------------------------------------------------------------
@@ -261,12 +272,14 @@ export function createDemoApp(options: DemoAppOptions): express.Express {
     bypass: (req) => req.session.user != null,
   });
 
-  // The form itself: the library's own pages, at /visitors/self-service/<uuid>; only the page
-  // after it is the demo's, to point at the outbox.
+  // The form, at /visitors/self-service/<uuid>: the library's, served in the demo's own frame
+  // (its header, a way back), and the page after it pointing at the outbox.
   app.use(
     passes.config.selfServicePath,
     (req, _res, next) => requestOrigin.run(originOf(req), next),
-    selfService(passes, { pages: { sent: () => selfServiceSent(passes.config.tokenExpiry) } }),
+    selfService(passes, {
+      pages: { form: selfServiceForm, sent: () => selfServiceSent(passes.config.tokenExpiry) },
+    }),
   );
 
   // A valid form fills in and activates the pass: email its link, back to where they were going.
@@ -282,7 +295,7 @@ export function createDemoApp(options: DemoAppOptions): express.Express {
         "",
         "You asked for early access to the dance floor, and here it is.",
         "",
-        `You need no account. The link below works until ${visitor.expiresAt?.toUTCString()}:`,
+        `You need no account. The link below works ${until(visitor)}:`,
       ].join("\n"),
       link,
       sentAt: new Date(),
@@ -315,6 +328,11 @@ export function createDemoApp(options: DemoAppOptions): express.Express {
   function originOf(req: Request): string {
     return options.publicOrigin ?? `${req.protocol}://${req.get("host")}`;
   }
+}
+
+/** When the pass's link stops working, as the emails say it. */
+function until(visitor: Visitor): string {
+  return visitor.expiresAt ? `until ${formatDate(visitor.expiresAt)}` : "until it is withdrawn";
 }
 
 const emptyAsk: AskValues = { name: "", email: "", message: "" };
@@ -418,7 +436,7 @@ const errorHandler: ErrorRequestHandler = (error, req, res, next) => {
   // 4xx set `expose`); never a stack.
   const message = error?.expose === true ? String(error.message) : null;
   let view: errorViews.ErrorView;
-  if (error instanceof VisitorAccessDenied) view = errorViews.accessDenied(whoIs(req));
+  if (error instanceof VisitorAccessDenied) view = errorViews.accessDenied(whoIs(req), error.scope);
   else if (status === 400)
     view = errorViews.badRequest(message ?? "The request was not understood.");
   else if (status === 401) view = errorViews.signInRequired();

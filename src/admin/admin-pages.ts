@@ -38,6 +38,11 @@ export interface PassView {
   sharing: SharingSignals | null;
   chart: readonly DailyVisits[];
   notice: string | null;
+  /**
+   * Whether to offer "Reactivate": never for a pending request, nor for an active pass whose link
+   * works longer than reactivating would give it (that would only shorten it).
+   */
+  reactivatable: boolean;
 }
 
 export interface SharingView {
@@ -89,17 +94,20 @@ function when(value: Date | string | null | undefined, empty = "—"): SafeHtml 
   return html`<time datetime="${date.toISOString()}">${shown}</time>`;
 }
 
-function badge(on: boolean, yes: string, no: string, offClass = ""): SafeHtml {
-  return on
-    ? html`<span class="badge ok">${yes}</span>`
-    : html`<span class="badge ${offClass}">${no}</span>`;
-}
-
-function validity(visitor: Visitor): SafeHtml {
-  if (visitor.isUnclaimedRequest) return html`<span class="badge">Unclaimed request</span>`;
-  if (visitor.isValid) return html`<span class="badge ok">Valid</span>`;
-  if (!visitor.isActive) return html`<span class="badge">Inactive</span>`;
-  return html`<span class="badge warn">Expired</span>`;
+/**
+ * One badge per state the pass is in, each saying what it means: a pending self-service request
+ * alone, or active/inactive, then expired and used up where they apply.
+ */
+function status(visitor: Visitor): SafeHtml {
+  if (visitor.isUnclaimedRequest) return html`<span class="badge">Pending request</span>`;
+  const usedUp = visitor.maxUses !== null && visitor.uses >= visitor.maxUses;
+  return html`<span class="badges">${
+    visitor.isActive
+      ? html`<span class="badge ok">Active</span>`
+      : html`<span class="badge">Inactive</span>`
+  }${visitor.hasExpired ? html` <span class="badge warn">Expired</span>` : ""}${
+    usedUp ? html` <span class="badge warn">Used up</span>` : ""
+  }</span>`;
 }
 
 function uses(visitor: Visitor): string {
@@ -166,8 +174,7 @@ export function listPage(view: ListView): string {
 <td class="wrap span2" data-label="Scope">${v.scope}</td>
 <td class="nowrap span2" data-label="Created">${when(v.createdAt)}</td>
 <td class="nowrap span2" data-label="Expires">${when(v.expiresAt, "never")}</td>
-<td data-label="Active">${badge(v.isActive, "Active", "Inactive")}</td>
-<td data-label="Valid">${validity(v)}</td>
+<td data-label="Status">${status(v)}</td>
 <td class="num" data-label="Uses">${uses(v)}</td>
 <td class="num" data-label="Visits">${visits}</td>
 </tr>`;
@@ -175,11 +182,11 @@ export function listPage(view: ListView): string {
 
   const table = html`<div class="table-wrap"><table class="data cards passes">
 <caption class="visually-hidden">Passes, newest first</caption>
-<thead><tr><th scope="col"><span class="visually-hidden">Select</span></th><th scope="col">Email</th><th scope="col">Scope</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Active</th><th scope="col">Valid</th><th scope="col" class="num">Uses</th><th scope="col" class="num">Visits</th></tr></thead>
+<thead><tr><th scope="col"><span class="visually-hidden">Select</span></th><th scope="col">Email</th><th scope="col">Scope</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Status</th><th scope="col" class="num">Uses</th><th scope="col" class="num">Visits</th></tr></thead>
 <tbody>${
     rows.length
       ? rows
-      : html`<tr><td colspan="9" class="empty">${
+      : html`<tr><td colspan="8" class="empty">${
           params.page > 1
             ? html`No passes on this page. <a href="${base}${listQuery(params, { page: 1 })}">Go to the first page</a>.`
             : filtered
@@ -285,9 +292,9 @@ export function passPage(view: PassView): string {
   const heading = v.fullName || v.email || "Pass";
   const context = v.context === null ? null : JSON.stringify(v.context, null, 2);
   const body = html`<p class="crumbs"><a href="${frame.mount}/">← All passes</a></p>
-<h1>${heading} ${badge(v.isActive, "Active", "Inactive")} ${validity(v)}</h1>
+<h1>${heading} ${status(v)}</h1>
 ${notice(view.notice)}
-<div class="actions">${v.isActive ? actionButton(frame, v, "deactivate") : ""}${v.isUnclaimedRequest ? "" : actionButton(frame, v, "reactivate")}</div>
+<div class="actions">${v.isActive ? actionButton(frame, v, "deactivate") : ""}${view.reactivatable ? actionButton(frame, v, "reactivate") : ""}</div>
 <div class="grid">
 <section class="card" aria-labelledby="details-heading">
 <h2 id="details-heading">Details</h2>

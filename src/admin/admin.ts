@@ -8,6 +8,7 @@ import {
   VisitorPassValidationError,
 } from "../core/errors.js";
 import { htmlPage, type PageResponse } from "../core/page.js";
+import { reactivationShortens } from "../core/reactivation.js";
 import { isUuid } from "../core/tokens.js";
 import type { Visitor } from "../core/visitor.js";
 import { flowOf, type VisitorPass } from "../core/visitor-pass.js";
@@ -258,6 +259,7 @@ export class VisitorAdmin<R = unknown> {
         sharing: signals,
         chart,
         notice: passNotice(request.query),
+        reactivatable: !visitor.isUnclaimedRequest && this.#shortening(visitor) === null,
       }),
     );
   }
@@ -271,17 +273,31 @@ export class VisitorAdmin<R = unknown> {
         messagePage(frame, "Not reactivated", [UNCLAIMED_MESSAGE, "Nothing was changed."]),
       );
     }
+    if (outcome === "shortens") {
+      return htmlPage(
+        409,
+        messagePage(frame, "Not reactivated", [SHORTENS_MESSAGE, "Nothing was changed."]),
+      );
+    }
     return redirect(`${passPath(frame.mount, id)}?done=${action}d`);
+  }
+
+  /** What reactivating `visitor` now would take off its expiry, or `null` when nothing. */
+  #shortening(visitor: Visitor) {
+    const { tokenExpiry, now } = this.#passes.config;
+    return reactivationShortens(visitor, tokenExpiry, now());
   }
 
   /** One change to the pass with `id`, as the per-pass buttons and the bulk form make it. */
   async #change(
     id: number,
     action: "deactivate" | "reactivate",
-  ): Promise<"changed" | "gone" | "unclaimed"> {
+  ): Promise<"changed" | "gone" | "unclaimed" | "shortens"> {
     const visitor = await this.#passes.getById(id);
     if (!visitor) return "gone";
     if (action === "reactivate" && visitor.isUnclaimedRequest) return "unclaimed";
+    // The admin never shortens a pass: reactivating is for a pass that is off or about to end.
+    if (action === "reactivate" && this.#shortening(visitor) !== null) return "shortens";
     try {
       return (await this.#passes[action](visitor.uuid)) ? "changed" : "gone";
     } catch (error) {
@@ -315,6 +331,7 @@ export class VisitorAdmin<R = unknown> {
     query.set("done", ids.length === 0 ? "none" : `${action}d`);
     query.set("count", String(count("changed")));
     if (count("unclaimed") > 0) query.set("skipped", String(count("unclaimed")));
+    if (count("shortens") > 0) query.set("kept", String(count("shortens")));
     return redirect(`${frame.mount}/?${query}`);
   }
 
@@ -375,6 +392,9 @@ function passId(value: string): number | null {
   return PASS_ID.test(value) ? Number(value) : null;
 }
 
+const SHORTENS_MESSAGE =
+  "This pass is active and its link works longer than reactivating would give it: reactivating sets the expiry to now plus the token expiry, so it would only shorten it.";
+
 const UNCLAIMED_MESSAGE =
   "This is a self-service request whose form was never completed: it has no email, so it cannot be reactivated. Only completing the form activates it.";
 
@@ -416,7 +436,12 @@ function listNotice(query: URLSearchParams): string | null {
       : ` Skipped ${skipped} self-service request${skipped === 1 ? "" : "s"} whose form was never completed: with no email, ${skipped === 1 ? "it" : "they"} cannot be reactivated.`;
   if (done === "none") return "No passes were selected: nothing changed.";
   if (done === "deactivated") return `Deactivated ${passes}.`;
-  if (done === "reactivated") return `Reactivated ${passes}.${skippedNote}`;
+  const kept = number("kept");
+  const keptNote =
+    kept === 0
+      ? ""
+      : ` Left ${kept} active pass${kept === 1 ? "" : "es"} as ${kept === 1 ? "it was" : "they were"}: ${kept === 1 ? "its" : "their"} link works longer than reactivating would give.`;
+  if (done === "reactivated") return `Reactivated ${passes}.${skippedNote}${keptNote}`;
   return null;
 }
 

@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { type DatabaseTarget, redact, type VisitorPassOptions } from "../core/config.js";
 import type { VisitorPass } from "../core/visitor-pass.js";
@@ -112,16 +113,46 @@ export class Cli {
     }
   }
 
-  /** Says "run migrate first" for a SQLite file that does not exist, before opening creates it. */
+  /**
+   * Says "run migrate first" for a SQLite file that does not exist, before opening creates it;
+   * and, when its directory is missing too, says that plainly: a mistyped path is likelier than
+   * a database never migrated.
+   */
   requireTables(passes: VisitorPass): void {
+    const directory = sqliteDirectory(passes);
+    if (directory === null) return;
+    if (!existsSync(directory)) {
+      throw new CliError(
+        `The directory ${directory} of the SQLite database does not exist: check --database, or run \`visitor-pass migrate\` to create it and the tables.`,
+        EXIT_FAILURE,
+      );
+    }
     const target = passes.config.database;
-    if (
-      target.kind === "sqlite" &&
-      target.filename !== ":memory:" &&
-      !existsSync(target.filename)
-    ) {
+    if (target.kind === "sqlite" && !existsSync(target.filename)) {
       throw new CliError(NOT_MIGRATED, EXIT_FAILURE);
     }
+  }
+}
+
+/** The directory of the SQLite database file, or `null` for any other database. */
+function sqliteDirectory(passes: VisitorPass): string | null {
+  const target = passes.config.database;
+  if (target.kind !== "sqlite" || target.filename === ":memory:") return null;
+  return dirname(resolve(target.filename));
+}
+
+/** Creates the SQLite database file's directory if need be, as `migrate` creates the file. */
+export function makeSqliteDirectory(passes: VisitorPass): void {
+  const directory = sqliteDirectory(passes);
+  if (directory === null) return;
+  try {
+    mkdirSync(directory, { recursive: true });
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new CliError(
+      `Cannot create the directory ${directory} of the SQLite database (${reason}): check --database.`,
+      EXIT_FAILURE,
+    );
   }
 }
 

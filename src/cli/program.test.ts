@@ -83,20 +83,59 @@ async function create(...args: string[]): Promise<Record<string, any>> {
   return JSON.parse(result.stdout);
 }
 
+function regexpOf(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 function passesOn(options: VisitorPassOptions = {}): VisitorPass {
   return createVisitorPass({ database: `sqlite:${file}`, env: {}, now: () => NOW, ...options });
 }
 
 describe("migrate", () => {
-  it("creates the tables, says where, and can run again", async () => {
+  it("says it created the tables on a new database, and that they are up to date after", async () => {
     const first = await run(["migrate"]);
-    expect(first).toEqual({
+    expect(first.code).toBe(0);
+    expect(first.stderr).toBe("");
+    expect(first.stdout).toMatch(
+      new RegExp(
+        `^Created the visitor-pass tables in sqlite:${regexpOf(file)} \\(\\d+ migrations\\)\\.\n$`,
+      ),
+    );
+    const again = await run(["migrate"]);
+    expect(again).toEqual({
       code: 0,
-      stdout: `The visitor-pass tables in sqlite:${file} are up to date.\n`,
+      stdout: `The visitor-pass tables in sqlite:${file} are up to date: nothing to do.\n`,
       stderr: "",
     });
-    const again = await run(["migrate", "--json"]);
-    expect(JSON.parse(again.stdout)).toEqual({ migrated: true, database: `sqlite:${file}` });
+    const json = await run(["migrate", "--json"]);
+    expect(JSON.parse(json.stdout)).toEqual({
+      migrated: true,
+      database: `sqlite:${file}`,
+      created: false,
+      applied: 0,
+    });
+  });
+
+  it("reports the created tables as JSON too", async () => {
+    const result = JSON.parse((await run(["migrate", "--json"])).stdout);
+    expect(result).toMatchObject({ migrated: true, created: true });
+    expect(result.applied).toBeGreaterThan(0);
+  });
+
+  it("says plainly when the database's directory does not exist, and migrate creates it", async () => {
+    const missing = join(dir, "no", "such");
+    const database = `sqlite:${join(missing, "passes.sqlite3")}`;
+    expectUserError(
+      await run(["list", "--database", database]),
+      1,
+      `The directory ${missing} of the SQLite database does not exist: check --database, or run \`visitor-pass migrate\` to create it and the tables.`,
+    );
+    expect(existsSync(missing)).toBe(false);
+    const migrated = await run(["migrate", "--database", database]);
+    expect(migrated).toMatchObject({ code: 0, stderr: "" });
+    expect(migrated.stdout).toMatch(/^Created the visitor-pass tables/);
+    const list = await run(["list", "--database", database]);
+    expect(list).toMatchObject({ code: 0, stdout: "No visitor passes.\n" });
   });
 
   it("takes --database over VISITOR_PASS_DATABASE_URL, before or after the command", async () => {
@@ -197,6 +236,20 @@ describe("create", () => {
     expect(app.sessionExpiry).toBeNull();
     const byDefault = await create("--email", "a@x.org", "--scope", "S");
     expect(byDefault.expiresAt).toBe(new Date(NOW.getTime() + 300_000).toISOString());
+  });
+
+  it("refuses an --expires-at that is not in the future, exit 2, unless --allow-past", async () => {
+    const args = ["--email", "past@x.org", "--scope", "S", "--expires-at", "2026-02-28"];
+    expectUserError(
+      await run(["create", ...args]),
+      2,
+      "--expires-at: 2026-02-28 00:00:00Z is not in the future, so the link would never work. Give a later date, or add --allow-past to create it expired anyway.",
+    );
+    expect((await run(["list"])).stdout).toBe("No visitor passes.\n");
+    const allowed = await create(...args, "--allow-past");
+    expect(allowed).toMatchObject({ email: "past@x.org", expiresAt: "2026-02-28T00:00:00.000Z" });
+    const future = await create("--email", "f@x.org", "--scope", "S", "--expires-at", "2026-03-02");
+    expect(future.expiresAt).toBe("2026-03-02T00:00:00.000Z");
   });
 
   it("lists every invalid field on one line, exit 2, writing nothing", async () => {
@@ -319,6 +372,45 @@ describe("list, show, deactivate, reactivate", () => {
     }
   });
 
+  it("says a pass is already inactive when deactivated twice, exit 0, changing nothing", async () => {
+    await run(["deactivate", ginger.uuid]);
+    const before = JSON.parse((await run(["show", ginger.uuid, "--json"])).stdout);
+    const twice = await run(["deactivate", ginger.uuid]);
+    expect(twice).toEqual({
+      code: 0,
+      stdout: `Visitor pass ${ginger.uuid} is already inactive: nothing changed.\n`,
+      stderr: "",
+    });
+    const after = JSON.parse((await run(["show", ginger.uuid, "--json"])).stdout);
+    expect(after).toEqual(before);
+  });
+
+  it("refuses to shorten an active pass's expiry by reactivating it, unless --force", async () => {
+    const week = await create("--email", "week@x.org", "--scope", "S", "--expires-in", "7d");
+    expectUserError(
+      await run(["reactivate", week.uuid]),
+      2,
+      `Visitor pass ${week.uuid} is active and its link works until 2026-03-08 12:00:00Z (in 7d); reactivating would shorten that to 2026-03-01 12:05:00Z (in 5m). Nothing changed; add --force to do it anyway.`,
+    );
+    const never = await create("--email", "never@x.org", "--scope", "S", "--never-expires");
+    expectUserError(
+      await run(["reactivate", never.uuid]),
+      2,
+      /is active and its link never expires; reactivating would shorten that to 2026-03-01 12:05:00Z/,
+    );
+    expect(JSON.parse((await run(["show", week.uuid, "--json"])).stdout).expiresAt).toBe(
+      "2026-03-08T12:00:00.000Z",
+    );
+    const forced = JSON.parse((await run(["reactivate", week.uuid, "--force", "--json"])).stdout);
+    expect(forced).toMatchObject({ isActive: true, expiresAt: "2026-03-01T12:05:00.000Z" });
+  });
+
+  it("reactivates an active pass whose link has expired or expires sooner, without --force", async () => {
+    const soon = await create("--email", "soon@x.org", "--scope", "S", "--expires-in", "1m");
+    const on = JSON.parse((await run(["reactivate", soon.uuid, "--json"])).stdout);
+    expect(on).toMatchObject({ isActive: true, expiresAt: "2026-03-01T12:05:00.000Z" });
+  });
+
   it("deactivates and reactivates", async () => {
     const off = await run(["deactivate", ginger.uuid]);
     expect(off).toEqual({
@@ -392,8 +484,24 @@ describe("purge", () => {
   beforeEach(migrate);
 
   it("deletes passes that expired before --before and prints the count", async () => {
-    await create("--email", "a@x.org", "--scope", "S", "--expires-at", "2025-12-31T23:00:00Z");
-    await create("--email", "b@x.org", "--scope", "S", "--expires-at", "2026-01-01T01:00:00Z");
+    await create(
+      "--email",
+      "a@x.org",
+      "--scope",
+      "S",
+      "--expires-at",
+      "2025-12-31T23:00:00Z",
+      "--allow-past",
+    );
+    await create(
+      "--email",
+      "b@x.org",
+      "--scope",
+      "S",
+      "--expires-at",
+      "2026-01-01T01:00:00Z",
+      "--allow-past",
+    );
     const result = await run(["purge", "--before", "2026-01-01"]);
     expect(result).toEqual({
       code: 0,
@@ -406,8 +514,24 @@ describe("purge", () => {
   });
 
   it("reads --older-than as before now minus the duration", async () => {
-    await create("--email", "a@x.org", "--scope", "S", "--expires-at", "2026-01-15T00:00:00Z");
-    await create("--email", "b@x.org", "--scope", "S", "--expires-at", "2026-02-15T00:00:00Z");
+    await create(
+      "--email",
+      "a@x.org",
+      "--scope",
+      "S",
+      "--expires-at",
+      "2026-01-15T00:00:00Z",
+      "--allow-past",
+    );
+    await create(
+      "--email",
+      "b@x.org",
+      "--scope",
+      "S",
+      "--expires-at",
+      "2026-02-15T00:00:00Z",
+      "--allow-past",
+    );
     const json = JSON.parse((await run(["purge", "--older-than", "30d", "--json"])).stdout);
     expect(json).toEqual({ purged: 1, before: "2026-01-30T12:00:00.000Z" });
   });
@@ -534,10 +658,12 @@ describe("errors and help", () => {
       expectUserError(result, 1, /^Cannot reach the database: \S/);
       expect(result.stderr).not.toContain("hunter22");
     }
+    writeFileSync(join(dir, "a-file"), "");
+    const blocked = join(dir, "a-file", "sub");
     expectUserError(
-      await run(["migrate", "--database", `sqlite:${join(dir, "no", "such", "dir.sqlite3")}`]),
+      await run(["migrate", "--database", `sqlite:${join(blocked, "dir.sqlite3")}`]),
       1,
-      /^Cannot reach the database: /,
+      `Cannot create the directory ${blocked} of the SQLite database (ENOTDIR): check --database.`,
     );
   });
 

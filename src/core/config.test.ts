@@ -361,3 +361,32 @@ describe("storeTimeout", () => {
     expect(error.message).toContain("2s");
   });
 });
+
+describe("selfServiceRefusedDomains", () => {
+  it("refuses example.com by default; takes a list of domains, [] refusing none", () => {
+    expect(resolveConfig({ env: {} }).selfServiceRefusedDomains).toEqual(["example.com"]);
+    expect(
+      resolveConfig({ env: {}, selfServiceRefusedDomains: ["corp.test", "mail.example.org"] })
+        .selfServiceRefusedDomains,
+    ).toEqual(["corp.test", "mail.example.org"]);
+    expect(
+      resolveConfig({ env: {}, selfServiceRefusedDomains: [] }).selfServiceRefusedDomains,
+    ).toEqual([]);
+  });
+
+  it("refuses what is not a list of lower-case domain names, naming the option", () => {
+    for (const bad of [
+      "example.com",
+      [""],
+      ["@example.com"],
+      ["Example.com"],
+      ["a b.com"],
+      [".example.com"],
+      [42],
+      null,
+    ]) {
+      const error = configError({ selfServiceRefusedDomains: bad as never });
+      expect(error.message).toContain("selfServiceRefusedDomains");
+    }
+  });
+});

@@ -49,6 +49,13 @@ export interface VisitorPassOptions {
    */
   selfServicePath?: string;
   /**
+   * Email domains the self-service form refuses, each with its subdomains: addresses there cannot
+   * receive the link, so a pass sent there proves nothing. Lower-case domain names without "@";
+   * `[]` refuses none.
+   * @default ["example.com"]
+   */
+  selfServiceRefusedDomains?: readonly string[];
+  /**
    * Prefix of the table names, so the tables can live in the app's own database.
    * @default "visitor_pass_"
    */
@@ -223,6 +230,7 @@ export interface ResolvedConfig {
   querystringKey: string;
   tokenExpiry: number;
   selfServicePath: string;
+  selfServiceRefusedDomains: readonly string[];
   tablePrefix: string;
   landingRedirect: boolean;
   onConflict: "keep" | "replace";
@@ -258,6 +266,11 @@ export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig 
     querystringKey: queryKey(options.querystringKey ?? env.VISITOR_QUERYSTRING_KEY ?? "vuid"),
     tokenExpiry: seconds("tokenExpiry", options.tokenExpiry ?? env.VISITOR_TOKEN_EXPIRY ?? 300),
     selfServicePath: mountPath(options.selfServicePath ?? "/visitors"),
+    selfServiceRefusedDomains: refusedDomains(
+      options.selfServiceRefusedDomains === undefined
+        ? ["example.com"]
+        : options.selfServiceRefusedDomains,
+    ),
     tablePrefix: tablePrefix(options.tablePrefix ?? "visitor_pass_"),
     landingRedirect: oneOf("landingRedirect", options.landingRedirect ?? true, [true, false]),
     onConflict: oneOf("onConflict", options.onConflict ?? "keep", ["keep", "replace"]),
@@ -498,6 +511,31 @@ function isKysely(value: unknown): value is Kysely<any> {
     typeof (value as Kysely<any>).selectFrom === "function" &&
     typeof (value as Kysely<any>).getExecutor === "function"
   );
+}
+
+/** A domain name as an address's part after "@" can be: labels of letters, digits and hyphens. */
+const DOMAIN =
+  /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+function refusedDomains(value: unknown): readonly string[] {
+  const option = "selfServiceRefusedDomains";
+  if (!Array.isArray(value) || value.length > 1000) {
+    throw new VisitorPassConfigError(
+      option,
+      value,
+      "must be an array of at most 1000 domain names",
+    );
+  }
+  for (const domain of value) {
+    if (typeof domain !== "string" || !DOMAIN.test(domain)) {
+      throw new VisitorPassConfigError(
+        option,
+        domain,
+        'each must be a lower-case domain name without "@", like "example.com"',
+      );
+    }
+  }
+  return Object.freeze([...new Set(value as string[])]);
 }
 
 function nonEmpty(option: string, value: unknown): string {

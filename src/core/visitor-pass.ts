@@ -125,10 +125,13 @@ export class VisitorPass {
     };
   }
 
-  /** Creates or updates the tables. Idempotent; safe to run at every start. */
-  async migrate(): Promise<void> {
+  /**
+   * Creates or updates the tables. Idempotent; safe to run at every start. Resolves to how many
+   * migrations this call applied: 0 when the tables were already up to date.
+   */
+  async migrate(): Promise<number> {
     this.#open();
-    await this.#store.migrate();
+    return this.#store.migrate();
   }
 
   /** Creates a pass; throws `VisitorPassValidationError` (writing nothing) for bad input. */

@@ -27,10 +27,21 @@ export interface SelfServiceFields {
   email: string;
 }
 
-/** Domains refused by the form: they cannot receive mail, so a pass sent there proves nothing. */
-const REFUSED_DOMAIN = /@(?:[^@]+\.)?example\.com$/i;
+/** The refused domain `email` is at (the domain itself or a subdomain of it), or `null`. */
+export function refusedDomainOf(email: string, refused: readonly string[]): string | null {
+  const domain = email.slice(email.lastIndexOf("@") + 1).toLowerCase();
+  return refused.find((r) => domain === r || domain.endsWith(`.${r}`)) ?? null;
+}
 
-export function selfServiceSchema(messages: SelfServiceMessages) {
+/**
+ * The form's schema. `emailRefused` is the app's own message, or `undefined` for the default,
+ * which names the refused domain.
+ */
+export function selfServiceSchema(
+  messages: SelfServiceMessages,
+  refusedDomains: readonly string[] = ["example.com"],
+  emailRefused?: string,
+) {
   const name = (required: string) =>
     z
       .string(required)
@@ -47,7 +58,16 @@ export function selfServiceSchema(messages: SelfServiceMessages) {
       .max(254, messages.emailInvalid)
       .refine((value) => !CONTROL_CHARACTERS.test(value), messages.emailInvalid)
       .pipe(z.email(messages.emailInvalid))
-      .refine((email) => !REFUSED_DOMAIN.test(email), messages.emailRefused),
+      .superRefine((email, context) => {
+        const domain = refusedDomainOf(email, refusedDomains);
+        if (domain === null) return;
+        context.addIssue({
+          code: "custom",
+          message:
+            emailRefused ??
+            `Use your own email address: addresses at ${domain} cannot receive the link.`,
+        });
+      }),
   });
 }
 

@@ -64,7 +64,11 @@ export class SelfService {
   constructor(backend: SelfServiceBackend, options: SelfServiceOptions = {}) {
     this.#backend = backend;
     this.#pages = { ...defaultPages, ...options.pages };
-    this.#schema = selfServiceSchema({ ...defaultMessages, ...options.messages });
+    this.#schema = selfServiceSchema(
+      { ...defaultMessages, ...options.messages },
+      backend.config.selfServiceRefusedDomains,
+      options.messages?.emailRefused,
+    );
   }
 
   /** Where the form lives for a pending pass (and where the success page is). */

@@ -84,8 +84,11 @@ export interface PurgeBatches {
  * reads and then writes what another request may be writing.
  */
 export interface VisitorStore {
-  /** Creates or updates the tables; safe to call from several processes at once. */
-  migrate(): Promise<void>;
+  /**
+   * Creates or updates the tables; safe to call from several processes at once. Resolves to how
+   * many migrations this call applied (0 when the tables were already up to date).
+   */
+  migrate(): Promise<number>;
   insert(visitor: NewVisitor): Promise<VisitorRecord>;
   findByUuid(uuid: string): Promise<VisitorRecord | null>;
   /** The pass with this `id` (a number that admits nobody: for admin pages), or `null`. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { splitMount } from "../../src/admin/admin.js";
 import { PAGE_HEADERS } from "../../src/core/page.js";
+import { flowOf } from "../../src/core/visitor-pass.js";
 import { type Visitor, type VisitorPass, VisitorPassConfigError } from "../../src/index.js";
 import { DATABASES, openPasses as openDatabasePasses } from "../support/databases.js";
 import {
@@ -165,7 +166,7 @@ describe.each(FRAMEWORKS)("admin pages on $name", (framework) => {
       expect(first.body).toContain('<input type="search" name="q"');
       expect(first.body).toContain(`href="${MOUNT}/?page=2"`);
       expect(first.body).toContain("Older");
-      for (const column of ["Scope", "Email", "Created", "Expires", "Active", "Valid", "Uses"]) {
+      for (const column of ["Scope", "Email", "Created", "Expires", "Status", "Uses"]) {
         expect(first.body).toContain(`>${column}</th>`);
       }
 
@@ -535,6 +536,68 @@ describe.each(FRAMEWORKS)("admin pages on $name", (framework) => {
     });
   });
 
+  describe("reactivation and badges", () => {
+    const badges = (html: string) =>
+      [...html.matchAll(/<span class="badge[^"]*">([^<]*)<\/span>/g)].map((m) => m[1]);
+    const heading = (html: string) => html.slice(html.indexOf("<h1>"), html.indexOf("</h1>"));
+    const offersReactivate = (html: string, id: number) =>
+      html.includes(`action="${MOUNT}/passes/${id}/reactivate"`);
+
+    it("offers Reactivate only where it shortens nothing; refuses a POST that would, alone or in bulk", async () => {
+      const week = new Date(Date.now() + 7 * 86_400_000);
+      const long = await passes.create({
+        email: "week@example.org",
+        scope: "LONG",
+        expiresAt: week,
+      });
+      const never = await passes.create({
+        email: "never@example.org",
+        scope: "LONG",
+        expiresAt: null,
+      });
+      for (const pass of [long, never]) {
+        const page = await ask(`/passes/${pass.id}`);
+        expect(badges(heading(page.body))).toEqual(["Active"]);
+        expect(offersReactivate(page.body, pass.id)).toBe(false);
+        const single = await post(`/passes/${pass.id}/reactivate`);
+        expect(single.status).toBe(409);
+        expect(single.body).toContain("would only shorten it");
+        expect((await passes.get(pass.uuid))?.expiresAt?.getTime() ?? null).toBe(
+          pass.expiresAt?.getTime() ?? null,
+        );
+      }
+      const bulk = await post("/bulk", [
+        ["action", "reactivate"],
+        ["id", String(long.id)],
+      ]);
+      expect(bulk.location).toBe(`${MOUNT}/?done=reactivated&count=0&kept=1`);
+      expect((await ask(bulk.location!.slice(MOUNT.length))).body).toContain(
+        "Left 1 active pass as it was: its link works longer than reactivating would give.",
+      );
+      expect((await passes.get(long.uuid))?.expiresAt?.getTime()).toBe(week.getTime());
+
+      // Off, the same pass offers Reactivate, and turning it back on is what reactivating means.
+      await passes.deactivate(long.uuid);
+      const off = await ask(`/passes/${long.id}`);
+      expect(badges(heading(off.body))).toEqual(["Inactive"]);
+      expect(offersReactivate(off.body, long.id)).toBe(true);
+    });
+
+    it("shows one badge per state: expired, used up, inactive, each once", async () => {
+      const expired = await ask(`/passes/${data.expired.id}`);
+      expect(badges(heading(expired.body))).toEqual(["Active", "Expired"]);
+      expect(offersReactivate(expired.body, data.expired.id)).toBe(true);
+      const inactive = await ask(`/passes/${data.inactive.id}`);
+      expect(badges(heading(inactive.body))).toEqual(["Inactive"]);
+      const once = await passes.create({ email: "once@example.org", scope: "ONCE", maxUses: 1 });
+      await flowOf(passes, "test").admit(once.uuid);
+      const used = await ask(`/passes/${once.id}`);
+      expect(badges(heading(used.body))).toEqual(["Active", "Used up"]);
+      const list = await ask("/?scope=ONCE");
+      expect(badges(rowOf(list.body, once.email))).toEqual(["Active", "Used up"]);
+    });
+  });
+
   describe("unclaimed self-service requests", () => {
     let request: Visitor;
     beforeAll(async () => {
@@ -546,7 +609,7 @@ describe.each(FRAMEWORKS)("admin pages on $name", (framework) => {
       const row = rowOf(list.body, "(no email yet)");
       expect(row).toContain(`href="${MOUNT}/passes/${request.id}"`);
       expect(row).not.toContain('type="checkbox"');
-      expect(row).toContain("Unclaimed request");
+      expect(row).toContain("Pending request");
 
       const page = await ask(`/passes/${request.id}`);
       expect(page.status).toBe(200);

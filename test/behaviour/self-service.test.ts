@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Visitor } from "../../src/index.js";
+import { DATABASES } from "../support/databases.js";
 import type { Client } from "./client.js";
 import { HARNESSES, REFERENCE_SCOPE } from "./harness.js";
 import { SELF_SERVICE_PATH } from "./routes.js";
@@ -167,3 +168,31 @@ describe.each(matrix(HARNESSES))("self-service: %s", (_label, harness, database)
     });
   });
 });
+
+/** The refused domains are the app's to choose; the form says which domain it refused. */
+describe.each(HARNESSES.map((h) => [h.name, h] as const))(
+  "self-service refused domains: %s",
+  (_name, harness) => {
+    const sqlite = DATABASES.find((d) => d.name === "sqlite")!;
+    const ctx = useApp(harness, sqlite, { selfServiceRefusedDomains: ["corp.test"] });
+
+    it("refuses the configured domain and its subdomains, and accepts example.com", async () => {
+      for (const email of ["ann@corp.test", "bob@mail.CORP.test"]) {
+        const client = ctx.client("manual");
+        const form = await startAt(client);
+        const refused = await submit(client, form, { ...GINGER, email });
+        expect(refused.status).toBe(200);
+        expect(await refused.text()).toContain(
+          "Use your own email address: addresses at corp.test cannot receive the link.",
+        );
+        expect((await ctx.passes.get(uuidOf(form)))?.isActive).toBe(false);
+      }
+      const client = ctx.client("manual");
+      const form = await startAt(client);
+      const sent = await submit(client, form, { ...GINGER, email: "ginger@example.com" });
+      await sent.arrayBuffer();
+      expect(sent.status).toBe(303);
+      expect((await ctx.passes.get(uuidOf(form)))?.email).toBe("ginger@example.com");
+    });
+  },
+);

@@ -153,6 +153,10 @@ describe("express demo in a browser", () => {
 
     // Thank you: her visit ends on that very page.
     await ginger.getByRole("heading", { name: "Thank you, Ginger" }).waitFor();
+    // Reached by a redirect: a reload asks for the page again, never to resend the form.
+    expect(ginger.url()).toBe(`${base}/reference/thanks`);
+    await ginger.reload();
+    await ginger.getByRole("heading", { name: "Thank you, Ginger" }).waitFor();
     expect(await badge(ginger)).toContain("Anonymous: not signed in, not visiting");
     await screenshot(ginger, "demo-thanks");
 
@@ -194,6 +198,10 @@ describe("express demo in a browser", () => {
     await frankie.getByRole("heading", { name: "Request access" }).waitFor();
     expect(frankie.url()).toMatch(/\/visitors\/self-service\/[0-9a-f-]{36}$/);
     const form = frankie.url();
+    // The demo's own header, with a way back, on the form as on the page after it.
+    const back = frankie.getByRole("link", { name: "← Back to the demo" });
+    expect(await back.getAttribute("href")).toBe("/");
+    const formWidth = (await frankie.locator("main .card").boundingBox())!.width;
 
     // A first try: no first name, an address at example.com.
     await frankie.getByLabel("Last name").fill("Manning");
@@ -218,6 +226,8 @@ describe("express demo in a browser", () => {
     await frankie.getByRole("heading", { name: "Check your email" }).waitFor();
     expect(frankie.url()).toBe(`${base}/visitors/self-service/sent`);
     expect(await main(frankie)).toContain("it works for 5 minutes");
+    expect(await back.getAttribute("href")).toBe("/");
+    expect((await frankie.locator("main .card").boundingBox())!.width).toBe(formWidth);
     await screenshot(frankie, "demo-self-service-sent");
 
     // She reads it in another tab (the demo's outbox, linked from that page) and clicks its link.

@@ -4,6 +4,7 @@ import makeFetchCookie from "fetch-cookie";
 import { CookieJar } from "tough-cookie";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDemoApp } from "../../examples/express-demo/app.js";
+import { formatDate } from "../../examples/express-demo/dates.js";
 import { createVisitorPass, type VisitorPass } from "../../src/index.js";
 
 /** The express demo, walked through a real server by two people, each with their own cookies. */
@@ -197,8 +198,12 @@ describe("express demo", () => {
     expect(page.text).toContain("A reference for Fred");
     expect(page.html).toContain("never steps on toes. &lt;3</textarea>");
 
-    // Step 3: she sends it; her visit ends on that very page.
-    page = await ginger.post("/reference/submit", { text: reference });
+    // Step 3: she sends it, redirected (so Back or a reload never sends the form again) to a
+    // thank-you page; her visit ends there.
+    page = await ginger.post("/reference/submit", { text: reference }, { follow: false });
+    expect(page.status).toBe(303);
+    expect(page.location).toBe("/reference/thanks");
+    page = await ginger.get(page.location!);
     expect(page.status).toBe(200);
     expect(page.text).toContain("Thank you, Ginger");
     expect(page.text).toContain("Anonymous: not signed in, not visiting");
@@ -248,6 +253,9 @@ describe("express demo", () => {
     page = await frankie.get(form);
     expect(page.status).toBe(200);
     expect(page.text).toContain("Request access");
+    // The demo's header and a way back, on the form as on the page after it.
+    expect(page.html).toContain('<a class="brand" href="/">visitor-pass demo</a>');
+    expect(page.html).toContain('<a href="/">← Back to the demo</a>');
     expect(page.html).toMatch(/<form method="post"/);
 
     // Invalid: no first name, markup in the last name, an example.com address. The form comes
@@ -283,6 +291,8 @@ describe("express demo", () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain("Check your email");
     expect(page.text).toContain("it works for 5 minutes");
+    expect(page.html).toContain('<a class="brand" href="/">visitor-pass demo</a>');
+    expect(page.html).toContain('<a href="/">← Back to the demo</a>');
     expect(page.html).toContain('<a href="/outbox">outbox</a>');
 
     [pass] = await passes.list({ scope: "EARLY_ACCESS" });
@@ -307,6 +317,14 @@ describe("express demo", () => {
       link: `${base}/early-access?vuid=${pass!.uuid}`,
     });
     expect(page.text).toContain("Hello Frankie,");
+    // The email writes its date the way the pages do (`<time>` elements), from one helper.
+    const expiry = (await passes.get(pass!.uuid))!.expiresAt!;
+    expect(page.text).toContain(`The link below works until ${formatDate(expiry)}:`);
+    expect(formatDate(expiry)).toMatch(/^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC$/);
+    const shown = [...page.html.matchAll(/<time datetime="[^"]+">([^<]+)<\/time>/g)];
+    expect(shown.length).toBeGreaterThan(0);
+    for (const [, text] of shown)
+      expect(text).toMatch(/^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC$/);
 
     // The link admits her, then drops the token from the address bar.
     page = await frankie.get(email.link, { follow: false });
@@ -319,6 +337,15 @@ describe("express demo", () => {
     expect(page.text).not.toContain("Your reference");
     page = await frankie.get("/");
     expect(page.text).toContain("You have early access to the dance floor tonight.");
+
+    // Her pass is for early access: the reference page says so, not that her visit has ended.
+    page = await frankie.get("/reference");
+    expect(page.status).toBe(403);
+    expect(page.text).toContain("Your pass does not open this page");
+    expect(page.text).toContain(
+      "Your invitation is for early access to the dance floor; this page is for writing a reference",
+    );
+    expect(page.text).not.toContain("If you already sent your reference");
     await passes.flush();
     expect((await passes.logs(pass!.uuid)).map((log) => log.requestUri)).toEqual(["/early-access"]);
 

@@ -1,4 +1,5 @@
 import { type Html, html } from "../html.js";
+import { EARLY_ACCESS, REFERENCE_REQUEST } from "../scopes.js";
 import type { Who } from "./layout.js";
 
 export interface ErrorView {
@@ -8,13 +9,30 @@ export interface ErrorView {
 
 const home = html`<p><a href="/">Go to the home page</a></p>`;
 
-/** 403: a guarded page without a pass for its scope. */
-export function accessDenied(who: Who): ErrorView {
+/** What a pass of each scope is for, in the visitor's words. */
+const PURPOSE: Record<string, string> = {
+  [REFERENCE_REQUEST]: "writing a reference",
+  [EARLY_ACCESS]: "early access to the dance floor",
+};
+
+/** 403: a guarded page without a pass for its scope (`scope`, the page's). */
+export function accessDenied(who: Who, scope: string): ErrorView {
+  if (who.visitor && who.visitor.scope !== scope) {
+    const theirs = PURPOSE[who.visitor.scope] ?? `the scope ${who.visitor.scope}`;
+    const page = PURPOSE[scope] ?? `the scope ${scope}`;
+    return {
+      title: "Your pass does not open this page",
+      body: html`<p class="lead">
+          Your invitation is for ${theirs}; this page is for ${page}, by another invitation.
+        </p>
+        ${home}`,
+    };
+  }
   return {
     title: "This page is for invited visitors",
     body: html`<p class="lead">You need a current invitation link to open this page.</p>
       <ul>
-        <li>If you already sent your reference, your visit has ended. Thank you!</li>
+        ${scope === REFERENCE_REQUEST && html`<li>If you already sent your reference, your visit has ended. Thank you!</li>`}
         <li>If your link has expired, ask the person who invited you to send a new one.</li>
         ${
           who.user &&

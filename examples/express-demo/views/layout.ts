@@ -1,4 +1,5 @@
 import type { Visitor } from "../../../src/index.js";
+import { formatDate } from "../dates.js";
 import { type Html, html } from "../html.js";
 import { REFERENCE_REQUEST } from "../scopes.js";
 import type { DemoUser } from "../state.js";
@@ -17,16 +18,10 @@ export interface PageOptions {
   notice?: string | null;
 }
 
-const dateFormat = new Intl.DateTimeFormat("en-GB", {
-  dateStyle: "medium",
-  timeStyle: "short",
-  timeZone: "UTC",
-});
-
 /** A date for people, in a `<time>` element carrying the exact instant. */
 export function when(date: Date | null): Html {
   if (!date) return html`never`;
-  return html`<time datetime="${date.toISOString()}">${dateFormat.format(date)} UTC</time>`;
+  return html`<time datetime="${date.toISOString()}">${formatDate(date)}</time>`;
 }
 
 function identity({ user, visitor }: Who): Html {

@@ -1,6 +1,7 @@
 import { type Command, Option } from "commander";
 import type { CreateVisitorInput } from "../../core/validation.js";
 import type { Cli } from "../context.js";
+import { UsageError } from "../errors.js";
 import { details, formatDate, json, relative } from "../format.js";
 import {
   option,
@@ -22,6 +23,7 @@ interface CreateOptions {
   expiresIn?: number;
   expiresAt?: Date;
   neverExpires?: boolean;
+  allowPast?: boolean;
   sessionExpiry?: number | typeof APP_POLICY;
   maxUses?: number;
   url?: string;
@@ -61,6 +63,7 @@ export function registerCreate(program: Command, cli: Cli): void {
         .conflicts("neverExpires"),
     )
     .option("--never-expires", "the link works until the pass is deactivated")
+    .option("--allow-past", "accept an --expires-at in the past (the pass is created expired)")
     .option(
       "--session-expiry <seconds>",
       "how long the visitor's session lasts: seconds or a duration (2h); 0 until the browser closes; null for the app's own policy (default: $VISITOR_SESSION_EXPIRY, else 0)",
@@ -91,7 +94,15 @@ Example:
         if (options.expiresIn !== undefined) {
           input.expiresAt = new Date(cli.now().getTime() + options.expiresIn * 1000);
         }
-        if (options.expiresAt !== undefined) input.expiresAt = options.expiresAt;
+        if (options.expiresAt !== undefined) {
+          // A link that never worked is almost always a typo in the date, not an intent.
+          if (!options.allowPast && options.expiresAt.getTime() <= cli.now().getTime()) {
+            throw new UsageError(
+              `--expires-at: ${formatDate(options.expiresAt)} is not in the future, so the link would never work. Give a later date, or add --allow-past to create it expired anyway.`,
+            );
+          }
+          input.expiresAt = options.expiresAt;
+        }
         if (options.neverExpires) input.expiresAt = null;
         if (options.sessionExpiry !== undefined) {
           input.sessionExpiry = options.sessionExpiry === APP_POLICY ? null : options.sessionExpiry;

@@ -11,6 +11,16 @@ export function registerDeactivate(program: Command, cli: Cli): void {
     .option("--json", "print the updated pass as JSON")
     .action((uuid: string, options: { json?: boolean }, command: Command) =>
       cli.withPasses(command, async (passes) => {
+        const current = await passes.get(uuid);
+        if (!current) throw notFound(uuid);
+        if (!current.isActive) {
+          cli.out(
+            options.json
+              ? json(current.serialize())
+              : `Visitor pass ${current.uuid} is already inactive: nothing changed.`,
+          );
+          return;
+        }
         const visitor = await passes.deactivate(uuid);
         if (!visitor) throw notFound(uuid);
         cli.out(

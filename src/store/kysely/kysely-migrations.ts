@@ -291,7 +291,11 @@ const SQLITE_ATTEMPTS = 5;
  * migration pending, then the tables already there, or its row already written) runs again, a
  * few times if need be, until it finds nothing left to do.
  */
-export async function migrateToLatest(db: Kysely<any>, family: SqlFamily, t: TableNames) {
+export async function migrateToLatest(
+  db: Kysely<any>,
+  family: SqlFamily,
+  t: TableNames,
+): Promise<number> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(family, t) };
   const migrator = new (await migratorClass())({
     db,
@@ -304,10 +308,17 @@ export async function migrateToLatest(db: Kysely<any>, family: SqlFamily, t: Tab
   // on PostgreSQL, Kysely's introspection of every table in the database, which fails when any
   // table (even another app's) is dropped while it reads the catalog.
   const attempts = family === "sqlite" ? SQLITE_ATTEMPTS : 3;
-  let { error } = await migrator.migrateToLatest();
+  // A failed run is rolled back where DDL is transactional (SQLite, PostgreSQL), so only MySQL
+  // keeps, and counts, what it applied before failing.
+  const kept = (failed: boolean, results: readonly { status: string }[] | undefined) =>
+    failed && family !== "mysql" ? 0 : (results?.filter((r) => r.status === "Success").length ?? 0);
+  let { error, results } = await migrator.migrateToLatest();
+  let applied = kept(Boolean(error), results);
   for (let attempt = 1; error && attempt < attempts; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
-    ({ error } = await migrator.migrateToLatest());
+    ({ error, results } = await migrator.migrateToLatest());
+    applied += kept(Boolean(error), results);
   }
   if (error) throw error;
+  return applied;
 }

@@ -105,7 +105,7 @@ export class KyselyStore implements VisitorStore {
     }
   }
 
-  migrate(): Promise<void> {
+  migrate(): Promise<number> {
     return migrateToLatest(this.db, this.family, this.#t);
   }
 
