@@ -17,7 +17,7 @@ import {
 afterAll(removeSqliteFiles);
 
 for (const database of STORES) {
-  describe.skipIf(!database.url)(`migrations and connections on ${database.name}`, () => {
+  describe.skipIf(!database.url)(`migrating on ${database.name}`, () => {
     it("migrate() again keeps every pass as it was", async () => {
       const { passes, cleanup } = await openPasses(onDisk(database));
       try {
@@ -31,112 +31,110 @@ for (const database of STORES) {
       }
     });
 
-    // The tests below look at the tables, the migrations and connections of SQL databases.
-    it.skipIf(!database.sql)(
-      "migrate() twice in a row changes nothing the second time",
-      async () => {
-        const { passes, prefix, cleanup } = await openPasses(onDisk(database));
-        const store = new KyselyStore(passes.config.database, prefix);
-        try {
-          const created = await passes.create({ email: "a@example.org", scope: "S" });
-          const applied = await countRows(store.db, `${prefix}migrations`);
-          expect(applied).toBeGreaterThan(0);
-          await passes.migrate();
-          await passes.migrate();
-          expect(await countRows(store.db, `${prefix}migrations`)).toBe(applied);
-          expect((await passes.get(created.uuid))?.email).toBe("a@example.org");
-        } finally {
-          await store.close();
-          await cleanup();
+    it("close() can be called twice", async () => {
+      const { passes, cleanup } = await openPasses(onDisk(database));
+      await cleanup();
+      await expect(passes.close()).resolves.toBeUndefined();
+    });
+  });
+}
+
+// The tables, migrations and connections of SQL databases (`DATABASES` are all SQL).
+for (const database of DATABASES.filter((database) => database.sql)) {
+  describe.skipIf(!database.url)(`migrations and connections on ${database.name}`, () => {
+    it("migrate() twice in a row changes nothing the second time", async () => {
+      const { passes, prefix, cleanup } = await openPasses(onDisk(database));
+      const store = new KyselyStore(passes.config.database, prefix);
+      try {
+        const created = await passes.create({ email: "a@example.org", scope: "S" });
+        const applied = await countRows(store.db, `${prefix}migrations`);
+        expect(applied).toBeGreaterThan(0);
+        await passes.migrate();
+        await passes.migrate();
+        expect(await countRows(store.db, `${prefix}migrations`)).toBe(applied);
+        expect((await passes.get(created.uuid))?.email).toBe("a@example.org");
+      } finally {
+        await store.close();
+        await cleanup();
+      }
+    });
+
+    it("three services migrating the same prefix at once all succeed, migrating once", async () => {
+      const target = onDisk(database);
+      const prefix = randomPrefix();
+      const options = { database: target.url!, tablePrefix: prefix, env: {} };
+      const first = createVisitorPass(options);
+      const second = createVisitorPass(options);
+      const third = createVisitorPass(options);
+      const store = new KyselyStore(first.config.database, prefix);
+      try {
+        await Promise.all([first.migrate(), second.migrate(), third.migrate()]);
+        const applied = await countRows(store.db, `${prefix}migrations`);
+        expect(applied).toBeGreaterThan(0);
+        await first.migrate();
+        expect(await countRows(store.db, `${prefix}migrations`)).toBe(applied);
+        const created = await first.create({ email: "race@example.org", scope: "S" });
+        expect((await second.get(created.uuid))?.id).toBe(created.id);
+      } finally {
+        await dropTables(store.db, prefix);
+        await Promise.all([first.close(), second.close(), third.close(), store.close()]);
+      }
+    });
+
+    it("puts every table under the configured prefix, and two prefixes coexist", async () => {
+      const target = onDisk(database);
+      const one = await openPasses(target);
+      const two = await openPasses(target);
+      const store = new KyselyStore(one.passes.config.database, one.prefix);
+      try {
+        const tables = await tableNamesIn(store.db);
+        for (const prefix of [one.prefix, two.prefix]) {
+          expect(tables.filter((name) => name.startsWith(prefix)).sort()).toEqual(
+            TABLES.map((name) => `${prefix}${name}`),
+          );
         }
-      },
-    );
 
-    it.skipIf(!database.sql)(
-      "three services migrating the same prefix at once all succeed, migrating once",
-      async () => {
-        const target = onDisk(database);
-        const prefix = randomPrefix();
-        const options = { database: target.url!, tablePrefix: prefix, env: {} };
-        const first = createVisitorPass(options);
-        const second = createVisitorPass(options);
-        const third = createVisitorPass(options);
-        const store = new KyselyStore(first.config.database, prefix);
-        try {
-          await Promise.all([first.migrate(), second.migrate(), third.migrate()]);
-          const applied = await countRows(store.db, `${prefix}migrations`);
-          expect(applied).toBeGreaterThan(0);
-          await first.migrate();
-          expect(await countRows(store.db, `${prefix}migrations`)).toBe(applied);
-          const created = await first.create({ email: "race@example.org", scope: "S" });
-          expect((await second.get(created.uuid))?.id).toBe(created.id);
-        } finally {
-          await dropTables(store.db, prefix);
-          await Promise.all([first.close(), second.close(), third.close(), store.close()]);
-        }
-      },
-    );
+        const a = await one.passes.create({ email: "one@example.org", scope: "S" });
+        const b = await two.passes.create({ email: "two@example.org", scope: "S" });
+        expect(await one.passes.get(b.uuid)).toBeNull();
+        expect(await two.passes.get(a.uuid)).toBeNull();
+        expect((await one.passes.list()).map((v) => v.email)).toEqual(["one@example.org"]);
+        expect((await two.passes.list()).map((v) => v.email)).toEqual(["two@example.org"]);
+        expect(await countRows(store.db, `${one.prefix}visitors`)).toBe(1);
+        expect(await countRows(store.db, `${two.prefix}visitors`)).toBe(1);
+      } finally {
+        await store.close();
+        await one.cleanup();
+        await two.cleanup();
+      }
+    });
 
-    it.skipIf(!database.sql)(
-      "puts every table under the configured prefix, and two prefixes coexist",
-      async () => {
-        const target = onDisk(database);
-        const one = await openPasses(target);
-        const two = await openPasses(target);
-        const store = new KyselyStore(one.passes.config.database, one.prefix);
-        try {
-          const tables = await tableNamesIn(store.db);
-          for (const prefix of [one.prefix, two.prefix]) {
-            expect(tables.filter((name) => name.startsWith(prefix)).sort()).toEqual(
-              TABLES.map((name) => `${prefix}${name}`),
-            );
-          }
+    it("works on a Kysely instance the app owns, and close() leaves it open", async () => {
+      const target = onDisk(database);
+      const db = await appKysely(target);
+      const prefix = randomPrefix();
+      try {
+        const passes = createVisitorPass({ database: db, tablePrefix: prefix, env: {} });
+        await passes.migrate();
+        const created = await passes.create({
+          email: "app@example.org",
+          scope: "S",
+          context: { a: [1, { b: "ü" }] },
+          maxUses: 2,
+        });
+        const found = await passes.get(created.uuid);
+        expect(found?.serialize()).toEqual(created.serialize());
+        expect(found?.isActive).toBe(true);
+        await passes.close();
 
-          const a = await one.passes.create({ email: "one@example.org", scope: "S" });
-          const b = await two.passes.create({ email: "two@example.org", scope: "S" });
-          expect(await one.passes.get(b.uuid)).toBeNull();
-          expect(await two.passes.get(a.uuid)).toBeNull();
-          expect((await one.passes.list()).map((v) => v.email)).toEqual(["one@example.org"]);
-          expect((await two.passes.list()).map((v) => v.email)).toEqual(["two@example.org"]);
-          expect(await countRows(store.db, `${one.prefix}visitors`)).toBe(1);
-          expect(await countRows(store.db, `${two.prefix}visitors`)).toBe(1);
-        } finally {
-          await store.close();
-          await one.cleanup();
-          await two.cleanup();
-        }
-      },
-    );
-
-    it.skipIf(!database.sql)(
-      "works on a Kysely instance the app owns, and close() leaves it open",
-      async () => {
-        const target = onDisk(database);
-        const db = await appKysely(target);
-        const prefix = randomPrefix();
-        try {
-          const passes = createVisitorPass({ database: db, tablePrefix: prefix, env: {} });
-          await passes.migrate();
-          const created = await passes.create({
-            email: "app@example.org",
-            scope: "S",
-            context: { a: [1, { b: "ü" }] },
-            maxUses: 2,
-          });
-          const found = await passes.get(created.uuid);
-          expect(found?.serialize()).toEqual(created.serialize());
-          expect(found?.isActive).toBe(true);
-          await passes.close();
-
-          const { rows } = await sql<{ one: number }>`select 1 as one`.execute(db);
-          expect(Number(rows[0]?.one)).toBe(1);
-          expect(await countRows(db, `${prefix}visitors`)).toBe(1);
-        } finally {
-          await dropTables(db, prefix);
-          await db.destroy();
-        }
-      },
-    );
+        const { rows } = await sql<{ one: number }>`select 1 as one`.execute(db);
+        expect(Number(rows[0]?.one)).toBe(1);
+        expect(await countRows(db, `${prefix}visitors`)).toBe(1);
+      } finally {
+        await dropTables(db, prefix);
+        await db.destroy();
+      }
+    });
 
     it("close() can be called twice", async () => {
       const { passes, cleanup } = await openPasses(onDisk(database));
