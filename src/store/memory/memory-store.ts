@@ -81,8 +81,8 @@ export class MemoryStoreConstraintError extends Error {
 /**
  * The storage port in this process's memory: no database, nothing kept once the process ends.
  * For tests of the core and of apps, and as the reference of the port's contracts: each method
- * runs to its end before any other call starts (no `await` inside), which makes each one as
- * atomic as the single statement or transaction of the SQL stores.
+ * (each batch of a purge) runs to its end before any other call starts, with no `await` inside,
+ * which makes it as atomic as the single statement or transaction of the SQL stores.
  *
  * `connect()` opens another connection to the same data, as a second process would have on a
  * database: each connection answers `changedElsewhere` for itself.
@@ -120,8 +120,9 @@ export class MemoryStore implements VisitorStore {
     return changed;
   }
 
+  /** Nothing to create; refused, as every call, on a closed connection. */
   async migrate(): Promise<void> {
-    this.#db;
+    void this.#db;
   }
 
   async insert(visitor: NewVisitor): Promise<VisitorRecord> {
