@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import type { VisitorStore } from "../store/store.js";
 import { VisitorPassConfigError } from "./errors.js";
 import {
   type ResolvedSharingThresholds,
@@ -22,6 +23,13 @@ export interface VisitorPassOptions {
    * @default process.env.VISITOR_PASS_DATABASE_URL ?? "sqlite:visitor-pass.sqlite3"
    */
   database?: string | Kysely<any>;
+  /**
+   * A store implementing the storage port, in place of the database (tests, or a store of your
+   * own); `database` is then ignored. The service migrates it on `migrate()` and closes it on
+   * `close()`.
+   * @default undefined (the store on `database`)
+   */
+  store?: VisitorStore;
   /**
    * Session key that holds the stashed visitor uuid.
    * @default process.env.VISITOR_SESSION_KEY ?? "visitor:session"
@@ -225,6 +233,8 @@ export type DatabaseTarget =
 
 export interface ResolvedConfig {
   database: DatabaseTarget;
+  /** The `store` option: the store used in place of one on `database`, or `null`. */
+  store: VisitorStore | null;
   sessionKey: string;
   sessionExpiry: number | null;
   querystringKey: string;
@@ -258,6 +268,7 @@ export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig 
   );
   return {
     database,
+    store: portStore(options.store),
     sessionKey: nonEmpty(
       "sessionKey",
       options.sessionKey ?? env.VISITOR_SESSION_KEY ?? "visitor:session",
@@ -293,6 +304,22 @@ export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig 
     throttle: resolveThrottle(options.throttle),
     now: optionalFunction("now", options.now) ?? (() => new Date()),
   };
+}
+
+function portStore(value: unknown): VisitorStore | null {
+  if (value === undefined || value === null) return null;
+  const methods = ["migrate", "insert", "findByUuid", "admit", "insertLogs", "close"];
+  if (
+    typeof value !== "object" ||
+    methods.some((name) => typeof (value as never)[name] !== "function")
+  ) {
+    throw new VisitorPassConfigError(
+      "store",
+      value,
+      "expected an object implementing VisitorStore",
+    );
+  }
+  return value as VisitorStore;
 }
 
 function passCache(value: unknown, database: DatabaseTarget): boolean | "listen" {

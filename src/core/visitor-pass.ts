@@ -81,10 +81,12 @@ export class VisitorPass {
 
   constructor(options: VisitorPassOptions = {}) {
     this.config = resolveConfig(options);
-    this.#store = new KyselyStore(this.config.database, this.config.tablePrefix, {
-      listen: this.config.passCache === "listen",
-      storeTimeout: this.config.storeTimeout,
-    });
+    this.#store =
+      this.config.store ??
+      new KyselyStore(this.config.database, this.config.tablePrefix, {
+        listen: this.config.passCache === "listen",
+        storeTimeout: this.config.storeTimeout,
+      });
     const changedElsewhere = this.#store.changedElsewhere?.bind(this.#store);
     const cache =
       this.config.passCache && changedElsewhere

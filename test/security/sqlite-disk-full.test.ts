@@ -40,7 +40,7 @@ async function openFull(options: VisitorPassOptions = {}) {
   };
   const before = opened.length;
   const { passes, cleanup } = await openPasses(
-    { name: "sqlite", url: "sqlite::memory:", skipped: null },
+    { name: "sqlite", url: "sqlite::memory:", sql: true, skipped: null },
     { ...options, logger },
   );
   expect(opened.length).toBe(before + 1);

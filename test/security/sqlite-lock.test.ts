@@ -30,7 +30,7 @@ describe.each(HARNESSES)("another process holding SQLite's write lock: $name", (
       error: (line: string) => reports.push(line),
     };
     ({ passes, cleanup } = await openPasses(
-      { name: "sqlite", url: `sqlite:${file}`, skipped: null },
+      { name: "sqlite", url: `sqlite:${file}`, sql: true, skipped: null },
       { storeTimeout: STORE_TIMEOUT, logger },
     ));
     app = await harness.start(passes);

@@ -297,7 +297,7 @@ describe.each(EXAMPLES)("example %s on SIGTERM", (name, script) => {
   it("exits under keep-alive load with every visit of a received 2xx logged", async () => {
     const url = `sqlite:${join(tmp, `example-${name}.sqlite3`)}`;
     const { passes, cleanup } = await openPasses(
-      { name: "sqlite", url, skipped: null },
+      { name: "sqlite", url, sql: true, skipped: null },
       { tablePrefix: "visitor_pass_" },
     );
     const app = await spawnApp(name, script, {

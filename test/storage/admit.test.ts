@@ -1,20 +1,20 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KyselyStore } from "../../src/store/kysely/kysely-store.js";
-import { DATABASES } from "../support/databases.js";
-import { removeSqliteFiles, useStorage } from "./support.js";
+import type { VisitorStore } from "../../src/store/store.js";
+import { STORES } from "../support/databases.js";
+import { removeSqliteFiles, secondStore, useStorage } from "./support.js";
 
 afterAll(removeSqliteFiles);
 
 const RACERS = 40;
 
-for (const database of DATABASES) {
+for (const database of STORES) {
   describe.skipIf(!database.url)(`admit on ${database.name}`, () => {
     const storage = useStorage(database);
-    /** A second store on the same tables (for SQLite: a second connection to the same file). */
-    let other: KyselyStore;
+    /** A second store on the same passes (for SQLite: a second connection to the same file). */
+    let other: VisitorStore;
     beforeAll(() => {
-      other = new KyselyStore(storage.passes.config.database, storage.prefix);
+      other = secondStore(storage.passes, storage.prefix);
     });
     afterAll(async () => {
       await other?.close();
@@ -113,9 +113,9 @@ for (const database of DATABASES) {
 
   describe.skipIf(!database.url)(`claim on ${database.name}`, () => {
     const storage = useStorage(database);
-    let other: KyselyStore;
+    let other: VisitorStore;
     beforeAll(() => {
-      other = new KyselyStore(storage.passes.config.database, storage.prefix);
+      other = secondStore(storage.passes, storage.prefix);
     });
     afterAll(async () => {
       await other?.close();

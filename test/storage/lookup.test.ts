@@ -6,8 +6,8 @@ import {
   type VisitorPass,
   VisitorPassValidationError,
 } from "../../src/index.js";
-import type { KyselyStore } from "../../src/store/kysely/kysely-store.js";
-import { DATABASES } from "../support/databases.js";
+import type { VisitorStore } from "../../src/store/store.js";
+import { STORES } from "../support/databases.js";
 import { removeSqliteFiles, type Storage, useStorage } from "./support.js";
 
 afterAll(removeSqliteFiles);
@@ -70,7 +70,7 @@ async function claimedRequest(storage: Storage) {
 
 const states = async (passes: VisitorPass, id: number) => (await passes.getById(id))?.isActive;
 
-for (const database of DATABASES) {
+for (const database of STORES) {
   for (const tokenStorage of ["plain", "hash"] as const) {
     describe.skipIf(!database.url)(
       `looking passes up on ${database.name} (${tokenStorage})`,
@@ -80,7 +80,7 @@ for (const database of DATABASES) {
         it("an unclaimed self-service request never admits, even if turned on by other means", async () => {
           const request = await unclaimedRequest(storage);
           expect(request.isUnclaimedRequest).toBe(true);
-          const store: KyselyStore = storage.store;
+          const store: VisitorStore = storage.store;
           // Switched on behind the core's back (as reactivation used to): the store still refuses it.
           const key = hashOrPlain(storage, request.uuid);
           const forced = await store.update(key, { isActive: true });

@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import { createVisitorPass } from "../../src/index.js";
 import { KyselyStore } from "../../src/store/kysely/kysely-store.js";
-import { DATABASES, openPasses } from "../support/databases.js";
+import { DATABASES, openPasses, STORES } from "../support/databases.js";
 import {
   appKysely,
   countRows,
@@ -16,7 +16,31 @@ import {
 
 afterAll(removeSqliteFiles);
 
-for (const database of DATABASES) {
+for (const database of STORES) {
+  describe.skipIf(!database.url)(`migrating on ${database.name}`, () => {
+    it("migrate() again keeps every pass as it was", async () => {
+      const { passes, cleanup } = await openPasses(onDisk(database));
+      try {
+        const created = await passes.create({ email: "kept@example.org", scope: "S", maxUses: 3 });
+        await passes.migrate();
+        await passes.migrate();
+        expect((await passes.get(created.uuid))?.serialize()).toEqual(created.serialize());
+        expect(await passes.count()).toBe(1);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it("close() can be called twice", async () => {
+      const { passes, cleanup } = await openPasses(onDisk(database));
+      await cleanup();
+      await expect(passes.close()).resolves.toBeUndefined();
+    });
+  });
+}
+
+// The tables, migrations and connections of SQL databases (`DATABASES` are all SQL).
+for (const database of DATABASES.filter((database) => database.sql)) {
   describe.skipIf(!database.url)(`migrations and connections on ${database.name}`, () => {
     it("migrate() twice in a row changes nothing the second time", async () => {
       const { passes, prefix, cleanup } = await openPasses(onDisk(database));

@@ -5,7 +5,7 @@ import {
   type Visitor,
   VisitorPassValidationError,
 } from "../../src/index.js";
-import { DATABASES } from "../support/databases.js";
+import { STORES } from "../support/databases.js";
 import { openStorage, removeSqliteFiles, type Storage, UUID_V4, useStorage } from "./support.js";
 
 afterAll(removeSqliteFiles);
@@ -42,7 +42,7 @@ const CONTEXT = {
   mid: "line\nbreak\ttab",
 };
 
-for (const database of DATABASES) {
+for (const database of STORES) {
   describe.skipIf(!database.url)(`passes on ${database.name}`, () => {
     const storage = useStorage(database, { tokenExpiry: 600, sessionExpiry: 120 });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import type { NewVisitor } from "../../src/store/store.js";
-import { DATABASES } from "../support/databases.js";
+import { STORES } from "../support/databases.js";
 import { removeSqliteFiles, useStorage } from "./support.js";
 
 afterAll(removeSqliteFiles);
@@ -26,7 +26,7 @@ function row(expiresAt: Date, changes: Partial<NewVisitor> = {}): NewVisitor {
   };
 }
 
-for (const database of DATABASES) {
+for (const database of STORES) {
   describe.skipIf(!database.url)(`the sweep of expired pending passes on ${database.name}`, () => {
     const storage = useStorage(database);
 

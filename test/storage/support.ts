@@ -6,6 +6,8 @@ import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql } from "kysel
 import { afterAll, beforeAll } from "vitest";
 import type { VisitorPass, VisitorPassOptions } from "../../src/index.js";
 import { KyselyStore } from "../../src/store/kysely/kysely-store.js";
+import { MemoryStore } from "../../src/store/memory/memory-store.js";
+import type { VisitorStore } from "../../src/store/store.js";
 import { openPasses, type TestDatabase } from "../support/databases.js";
 
 /** A clock the tests move by hand; `now` is what the pass service is given. */
@@ -56,14 +58,19 @@ export function randomPrefix(): string {
 export interface Storage {
   database: TestDatabase;
   passes: VisitorPass;
-  /** The same tables through the storage port, on a connection (pool) of its own. */
-  store: KyselyStore;
+  /**
+   * The same passes through the storage port, on a connection (pool) of its own: on a SQL
+   * database a `KyselyStore` on the same tables, in memory another connection to the same store.
+   */
+  store: VisitorStore;
+  /** `store` as a `KyselyStore`, for tests of SQL databases only (`database.sql`). */
+  sql: KyselyStore;
   prefix: string;
   clock: Clock;
   cleanup: () => Promise<void>;
 }
 
-/** A migrated pass service on a clock of its own, plus a `KyselyStore` on the same tables. */
+/** A migrated pass service on a clock of its own, plus a store on the same passes. */
 export async function openStorage(
   database: TestDatabase,
   options: VisitorPassOptions = {},
@@ -71,11 +78,15 @@ export async function openStorage(
   const clock = new Clock();
   const target = onDisk(database);
   const opened = await openPasses(target, { now: clock.now, ...options });
-  const store = new KyselyStore(opened.passes.config.database, opened.prefix);
+  const store = secondStore(opened.passes, opened.prefix);
   return {
     database: target,
     passes: opened.passes,
     store,
+    get sql(): KyselyStore {
+      if (store instanceof KyselyStore) return store;
+      throw new Error(`${database.name} is not a SQL database: mark the test \`database.sql\``);
+    },
     prefix: opened.prefix,
     clock,
     cleanup: async () => {
@@ -85,11 +96,25 @@ export async function openStorage(
   };
 }
 
+/**
+ * Another store on the passes of `passes` (SQLite: a second connection to the same file; memory:
+ * a second connection to the same store); the caller closes it.
+ */
+export function secondStore(passes: VisitorPass, prefix: string): VisitorStore {
+  const own = passes.config.store;
+  if (own instanceof MemoryStore) return own.connect();
+  if (own) throw new Error("a store of unknown kind");
+  return new KyselyStore(passes.config.database, prefix);
+}
+
 /** `openStorage` for the enclosing `describe`: opened before its tests, cleaned up after. */
 export function useStorage(database: TestDatabase, options: VisitorPassOptions = {}): Storage {
   const storage = {} as Storage;
   beforeAll(async () => {
-    Object.assign(storage, await openStorage(database, options));
+    Object.defineProperties(
+      storage,
+      Object.getOwnPropertyDescriptors(await openStorage(database, options)),
+    );
   });
   afterAll(async () => {
     await storage.cleanup?.();
@@ -101,6 +126,8 @@ export function useStorage(database: TestDatabase, options: VisitorPassOptions =
 export async function appKysely(database: TestDatabase): Promise<Kysely<any>> {
   const url = database.url!;
   switch (database.name) {
+    case "memory":
+      throw new Error("the memory store has no SQL database");
     case "sqlite": {
       const { default: Sqlite } = await import("better-sqlite3");
       return new Kysely({

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VisitorPass } from "../../src/index.js";
-import { DATABASES, openPasses } from "../support/databases.js";
+import { openPasses, STORES } from "../support/databases.js";
 
 const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
 
-describe.each(DATABASES)('tokenStorage: "hash" on $name', (database) => {
+describe.each(STORES)('tokenStorage: "hash" on $name', (database) => {
   let passes: VisitorPass;
   let cleanup: () => Promise<void>;
 

@@ -4,8 +4,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createVisitorPass } from "../../src/index.js";
 import { migrations, tableNames } from "../../src/store/kysely/kysely-migrations.js";
 import { KyselyStore } from "../../src/store/kysely/kysely-store.js";
-import type { NewVisitorLog } from "../../src/store/store.js";
-import { DATABASES } from "../support/databases.js";
+import type { NewVisitorLog, VisitorStore } from "../../src/store/store.js";
+import { STORES } from "../support/databases.js";
 import {
   countRows,
   dropTables,
@@ -39,10 +39,12 @@ function visit(
   } satisfies NewVisitorLog;
 }
 
-const uris = async (store: KyselyStore, visitorId: number) =>
+const uris = async (store: VisitorStore, visitorId: number) =>
   (await store.logs(visitorId)).map((log) => log.requestUri).sort();
 
-for (const database of DATABASES) {
+for (const database of STORES) {
+  /** Migrations, and the key column no port method reads back, exist only in SQL databases. */
+  const notSql = !database.url || !database.sql;
   describe.skipIf(!database.url)(`each visit is written once on ${database.name}`, () => {
     const storage = useStorage(database);
 
@@ -84,8 +86,8 @@ for (const database of DATABASES) {
       expect(await uris(store, pass.id)).toEqual(["/same", "/same", "/same"]);
     });
 
-    it("stores the key given with the visit", async () => {
-      const { passes, store, prefix } = storage;
+    it.skipIf(notSql)("stores the key given with the visit", async () => {
+      const { passes, sql: store, prefix } = storage;
       const pass = await passes.create({ email: "keys@example.org", scope: "S" });
       const a = visit(pass.id, "/x");
       await store.insertLogs([a]);
@@ -95,7 +97,7 @@ for (const database of DATABASES) {
     });
   });
 
-  describe.skipIf(!database.url)(`adding the key to existing logs on ${database.name}`, () => {
+  describe.skipIf(notSql)(`adding the key to existing logs on ${database.name}`, () => {
     it("keeps the logs written before 0006, with no key, and writes keyed visits once after", async () => {
       const target = onDisk(database);
       const prefix = randomPrefix();
@@ -103,7 +105,7 @@ for (const database of DATABASES) {
       const store = new KyselyStore(
         target.name === "sqlite"
           ? { kind: "sqlite", filename: target.url!.slice("sqlite:".length) }
-          : { kind: target.name, url: target.url! },
+          : { kind: target.name as "postgres" | "mysql", url: target.url! },
         prefix,
       );
       const passes = createVisitorPass({ database: target.url!, tablePrefix: prefix, env: {} });

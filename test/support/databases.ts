@@ -1,11 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import { createVisitorPass, type VisitorPass, type VisitorPassOptions } from "../../src/index.js";
+import { MemoryStore } from "../../src/store/memory/memory-store.js";
 
 /** A database the suites run against; `url` is null when it is not configured here. */
 export interface TestDatabase {
-  name: "sqlite" | "postgres" | "mysql";
+  name: "memory" | "sqlite" | "postgres" | "mysql";
   url: string | null;
+  /** Whether it is a SQL database, with tables that Kysely and raw SQL can reach. */
+  sql: boolean;
   /** Why it is skipped, when `url` is null. */
   skipped: string | null;
 }
@@ -19,15 +22,21 @@ function service(name: "postgres" | "mysql", variable: string): TestDatabase {
       `${variable} is not set, and VISITOR_PASS_REQUIRE_SERVICES=1 forbids skipping ${name}.`,
     );
   }
-  return { name, url, skipped: url ? null : `${variable} is not set` };
+  return { name, url, sql: true, skipped: url ? null : `${variable} is not set` };
 }
 
 /** SQLite always; PostgreSQL and MySQL/MariaDB when their URLs are set. */
 export const DATABASES: TestDatabase[] = [
-  { name: "sqlite", url: "sqlite::memory:", skipped: null },
+  { name: "sqlite", url: "sqlite::memory:", sql: true, skipped: null },
   service("postgres", "VISITOR_PASS_TEST_POSTGRES_URL"),
   service("mysql", "VISITOR_PASS_TEST_MYSQL_URL"),
 ];
+
+/** The storage port in memory (`MemoryStore`): no database at all. */
+export const MEMORY: TestDatabase = { name: "memory", url: "memory:", sql: false, skipped: null };
+
+/** What the storage conformance suites run on: the memory store, then every SQL database. */
+export const STORES: TestDatabase[] = [MEMORY, ...DATABASES];
 
 /**
  * A migrated pass service on `database`, in tables of its own (a random prefix), so that test
@@ -40,7 +49,7 @@ export async function openPasses(
   if (!database.url) throw new Error(`${database.name} is not configured: ${database.skipped}`);
   const prefix = options.tablePrefix ?? `t${randomBytes(4).toString("hex")}_`;
   const passes = createVisitorPass({
-    database: database.url,
+    ...(database.sql ? { database: database.url } : { store: new MemoryStore() }),
     env: {},
     ...options,
     tablePrefix: prefix,
@@ -58,7 +67,7 @@ export async function openPasses(
 }
 
 async function dropTables(passes: VisitorPass, prefix: string): Promise<void> {
-  if (passes.config.database.kind === "sqlite") return;
+  if (passes.config.store || passes.config.database.kind === "sqlite") return;
   const { KyselyStore } = await import("../../src/store/kysely/kysely-store.js");
   const store = new KyselyStore(passes.config.database, prefix);
   try {
