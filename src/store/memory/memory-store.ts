@@ -121,8 +121,10 @@ export class MemoryStore implements VisitorStore {
   }
 
   /** Nothing to create; refused, as every call, on a closed connection. */
-  async migrate(): Promise<void> {
+  /** Nothing to create: memory has no tables, so no migration is ever applied. */
+  async migrate(): Promise<number> {
     void this.#db;
+    return 0;
   }
 
   async insert(visitor: NewVisitor): Promise<VisitorRecord> {
