@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Packaging smoke test: install the packed tarball into an empty project, as a user would, and
-# use it from JavaScript (smoke.mjs) and from TypeScript (consumer.ts.txt, `tsc --noEmit`).
+# use it from JavaScript (smoke.mjs) and from TypeScript (consumer.ts.txt, `tsc --noEmit`); then
+# type-check, start and walk the README's three quick starts (examples/quick-start/*.ts, kept
+# byte-identical to the README by readme-quick-starts.test.ts) with quick-start.mjs.
 #
 #   npm run test:package        (or: bash test/package/smoke.sh)
 #
 # It builds dist/ first (npm run build) unless VISITOR_PASS_SMOKE_SKIP_BUILD=1 (set by .ci/run,
 # which has just built). The temp project is removed at the end unless VISITOR_PASS_SMOKE_KEEP=1.
-# Needs the npm registry (express, express-session, better-sqlite3, kysely, typescript, @types/*);
-# better-sqlite3 is compiled from source on install (about a minute).
+# Needs the npm registry (express, express-session, fastify, @fastify/*, hono, @hono/node-server,
+# better-sqlite3, kysely, typescript, tsx, @types/*); better-sqlite3 is compiled from source on
+# install (about a minute).
 #
 # The database drivers are optional peer dependencies: the tarball is installed first without
 # any, to check that none comes along and that each database kind then names the driver to
@@ -127,7 +130,9 @@ cp "$here/smoke.mjs" smoke.mjs
 node smoke.mjs
 
 step "tsc --noEmit on a TypeScript consumer (module NodeNext)"
-npm install --no-audit --no-fund typescript@5.9 @types/express@5 @types/express-session@1 @types/node@20
+# One install for this step and the quick starts: the TypeScript tools and the three frameworks.
+npm install --no-audit --no-fund typescript@5.9 tsx@4 @types/express@5 @types/express-session@1 \
+  @types/node@20 fastify@5 @fastify/cookie@11 @fastify/session@11 hono@4 @hono/node-server@1
 cp "$here/consumer.ts.txt" consumer.ts
 cat >tsconfig.json <<'JSON'
 {
@@ -147,6 +152,37 @@ npx --no-install tsc --version
 kysely_version() { node -p 'require("./node_modules/kysely/package.json").version'; }
 npx --no-install tsc --noEmit -p tsconfig.json
 echo "the shipped types resolve and type-check with kysely $(kysely_version) (NodeNext, strict, skipLibCheck off)"
+
+step "the README quick starts: strict type-check, then start and walk each (tsx app.ts)"
+quick_start_began=$SECONDS
+cp "$repo"/examples/quick-start/*.ts .
+# The strictest options a new project gets from `tsc --init`, and the third-party typings
+# checked too (skipLibCheck off): what a user pasting a snippet into a fresh project sees.
+cat >tsconfig.quick-start.json <<'JSON'
+{
+  "compilerOptions": {
+    "target": "ES2022",
+    "module": "NodeNext",
+    "moduleResolution": "NodeNext",
+    "strict": true,
+    "noUncheckedIndexedAccess": true,
+    "exactOptionalPropertyTypes": true,
+    "verbatimModuleSyntax": true,
+    "isolatedModules": true,
+    "noEmit": true,
+    "skipLibCheck": false,
+    "types": ["node"]
+  },
+  "files": ["express.ts", "fastify.ts", "hono.ts"]
+}
+JSON
+npx --no-install tsc --noEmit -p tsconfig.quick-start.json
+echo "express.ts, fastify.ts, hono.ts type-check (NodeNext, strict, exactOptionalPropertyTypes, skipLibCheck off)"
+cp "$here/quick-start.mjs" quick-start.mjs
+node quick-start.mjs express.ts SESSION_SECRET
+node quick-start.mjs fastify.ts SESSION_SECRET
+node quick-start.mjs hono.ts VISITOR_PASS_SECRET
+echo "the three quick starts: type-checked, started, walked and stopped in $((SECONDS - quick_start_began)) s"
 
 # npm gave visitor-pass Kysely 0.28 above (0.29 declares Node >= 22, and npm picks by engines on
 # Node 20). An app on a newer Node, or one that already uses Kysely 0.29, shares its 0.29 with
