@@ -5,7 +5,10 @@ import {
   VisitorPassError,
   type VisitorPassOptions,
 } from "../index.js";
-import { resolveConfig } from "./config.js";
+import { resolveConfig as resolveWith } from "./config.js";
+
+/** The options resolved with a stand-in for the built-in confirmation page. */
+const resolveConfig = (options: VisitorPassOptions) => resolveWith(options, () => "");
 
 /** The config error thrown by `options`, or a failure when nothing (or something else) is thrown. */
 function configError(options: VisitorPassOptions): VisitorPassConfigError {
