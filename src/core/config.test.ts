@@ -4,6 +4,7 @@ import {
   VisitorPassConfigError,
   VisitorPassError,
   type VisitorPassOptions,
+  type VisitorStore,
 } from "../index.js";
 import { resolveConfig as resolveWith } from "./config.js";
 
@@ -362,5 +363,55 @@ describe("storeTimeout", () => {
     const error = configError({ env: { VISITOR_PASS_STORE_TIMEOUT: "2s" } });
     expect(error.option).toBe("storeTimeout");
     expect(error.message).toContain("2s");
+  });
+});
+
+describe("store", () => {
+  /** An object with every method of the storage ports, none of them called here. */
+  const store = Object.fromEntries(
+    [
+      "insert",
+      "findByUuid",
+      "findById",
+      "update",
+      "admit",
+      "claim",
+      "findByFormUuid",
+      "list",
+      "count",
+      "deleteExpiredPending",
+      "purge",
+      "insertLogs",
+      "logs",
+      "visitCounts",
+      "sharingCounts",
+      "sharingReport",
+      "visitsPerDay",
+      "migrate",
+      "close",
+    ].map((method) => [method, () => Promise.reject(new Error("not called"))]),
+  ) as unknown as VisitorStore;
+
+  it("is used in place of a database: none is read from the environment", () => {
+    const env = { VISITOR_PASS_DATABASE_URL: "nonsense://" };
+    expect(createVisitorPass({ env, store }).config.database).toEqual({ kind: "store" });
+  });
+
+  it("refuses a store and a database together", () => {
+    const error = configError({ env: {}, store, database: "sqlite::memory:" });
+    expect(error.option).toBe("store");
+    expect(error.message).toContain("not both");
+  });
+
+  it("refuses something that is not a store, naming the methods it lacks", () => {
+    const { close: _close, ...withoutClose } = store;
+    const error = configError({ env: {}, store: withoutClose as VisitorStore });
+    expect(error.option).toBe("store");
+    expect(error.message).toContain("missing close");
+    expect(configError({ env: {}, store: "sqlite::memory:" as never }).option).toBe("store");
+  });
+
+  it('refuses passCache: "listen", which needs a postgres:// URL', () => {
+    expect(configError({ env: {}, store, passCache: "listen" }).option).toBe("passCache");
   });
 });
