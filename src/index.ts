@@ -1,4 +1,4 @@
-export type { ThrottleOptions, VisitorPassLogger, VisitorPassOptions } from "./core/config.js";
+export type { ThrottleOptions, VisitorPassLogger } from "./core/config.js";
 export {
   InvalidVisitorPass,
   MalformedVisitorToken,
@@ -13,9 +13,27 @@ export {
   VisitorPassUriTooLong,
   VisitorPassValidationError,
 } from "./core/errors.js";
-export type { GuardOptions, SessionPort, VisitRequest } from "./core/flow.js";
+export type { GuardOptions } from "./core/flow.js";
 export { SCOPE_ANY } from "./core/flow.js";
 export { networkOf } from "./core/network.js";
+export type {
+  NewVisitor,
+  NewVisitorLog,
+  PassChangeFeed,
+  PassStore,
+  PurgeBatches,
+  SessionPort,
+  SharingReportQuery,
+  SharingReportRow,
+  StoreLifecycle,
+  VisitLogStore,
+  VisitorAnalytics,
+  VisitorChanges,
+  VisitorCountFilter,
+  VisitorFilter,
+  VisitorStore,
+  VisitRequest,
+} from "./core/ports.js";
 export type {
   CountVisitorsInput,
   DailyVisits,
@@ -35,10 +53,11 @@ export type {
 } from "./core/throttle.js";
 export { memoryThrottleStore, rateLimiterStore } from "./core/throttle.js";
 export type { CreateVisitorInput, ListVisitorsInput } from "./core/validation.js";
-export type { SerializedVisitor, VisitorLog } from "./core/visitor.js";
+export type { SerializedVisitor, VisitorLog, VisitorRecord } from "./core/visitor.js";
 export { Visitor } from "./core/visitor.js";
 export type { PurgeOptions, VisitorPassEvents } from "./core/visitor-pass.js";
-export { createVisitorPass, VisitorPass } from "./core/visitor-pass.js";
+export type { VisitorPassOptions } from "./create-visitor-pass.js";
+export { createVisitorPass, VisitorPass } from "./create-visitor-pass.js";
 export type {
   Closable,
   CloseGracefullyOptions,

@@ -1,6 +1,6 @@
-import { html, type SafeHtml } from "../core/html.js";
 import { type DailyVisits, type SharingSignals, uncountedVisits } from "../core/sharing.js";
 import type { Visitor, VisitorLog } from "../core/visitor.js";
+import { html, type SafeHtml } from "../ui/html.js";
 import { page } from "../ui/layout.js";
 import { visitsChart } from "./admin-chart.js";
 import { type ListParams, listQuery, type SharingParams, sharingQuery } from "./admin-query.js";

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
-import { type DatabaseTarget, redact, type VisitorPassOptions } from "../core/config.js";
-import type { VisitorPass } from "../core/visitor-pass.js";
+import { type DatabaseTarget, redact } from "../core/config.js";
+import type { VisitorPass, VisitorPassOptions } from "../create-visitor-pass.js";
 import {
   CliError,
   describeFailure,
@@ -92,7 +92,7 @@ export class Cli {
     try {
       // Loaded on first use, so that --help and usage errors answer at once.
       const create =
-        this.io.createPasses ?? (await import("../core/visitor-pass.js")).createVisitorPass;
+        this.io.createPasses ?? (await import("../create-visitor-pass.js")).createVisitorPass;
       passes = create({
         ...(database === undefined ? {} : { database }),
         env: this.io.env,
@@ -166,6 +166,8 @@ export function describeDatabase(target: DatabaseTarget): string {
       return redact(target.url);
     case "kysely":
       return "the application's database";
+    case "store":
+      return "the application's store";
   }
 }
 

@@ -2,8 +2,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { VisitorPassOptions } from "../core/config.js";
-import { createVisitorPass, flowOf, type VisitorPass } from "../core/visitor-pass.js";
+import { flowOf } from "../core/visitor-pass.js";
+import {
+  createVisitorPass,
+  type VisitorPass,
+  type VisitorPassOptions,
+} from "../create-visitor-pass.js";
 import { KyselyStore } from "../store/kysely/kysely-store.js";
 import { NOT_MIGRATED } from "./errors.js";
 import { type CliIo, runCli } from "./program.js";

@@ -4,8 +4,12 @@ import {
   VisitorPassConfigError,
   VisitorPassError,
   type VisitorPassOptions,
+  type VisitorStore,
 } from "../index.js";
-import { resolveConfig } from "./config.js";
+import { resolveConfig as resolveWith } from "./config.js";
+
+/** The options resolved with a stand-in for the built-in confirmation page. */
+const resolveConfig = (options: VisitorPassOptions) => resolveWith(options, () => "");
 
 /** The config error thrown by `options`, or a failure when nothing (or something else) is thrown. */
 function configError(options: VisitorPassOptions): VisitorPassConfigError {
@@ -388,5 +392,55 @@ describe("selfServiceRefusedDomains", () => {
       const error = configError({ selfServiceRefusedDomains: bad as never });
       expect(error.message).toContain("selfServiceRefusedDomains");
     }
+  });
+});
+
+describe("store", () => {
+  /** An object with every method of the storage ports, none of them called here. */
+  const store = Object.fromEntries(
+    [
+      "insert",
+      "findByUuid",
+      "findById",
+      "update",
+      "admit",
+      "claim",
+      "findByFormUuid",
+      "list",
+      "count",
+      "deleteExpiredPending",
+      "purge",
+      "insertLogs",
+      "logs",
+      "visitCounts",
+      "sharingCounts",
+      "sharingReport",
+      "visitsPerDay",
+      "migrate",
+      "close",
+    ].map((method) => [method, () => Promise.reject(new Error("not called"))]),
+  ) as unknown as VisitorStore;
+
+  it("is used in place of a database: none is read from the environment", () => {
+    const env = { VISITOR_PASS_DATABASE_URL: "nonsense://" };
+    expect(createVisitorPass({ env, store }).config.database).toEqual({ kind: "store" });
+  });
+
+  it("refuses a store and a database together", () => {
+    const error = configError({ env: {}, store, database: "sqlite::memory:" });
+    expect(error.option).toBe("store");
+    expect(error.message).toContain("not both");
+  });
+
+  it("refuses something that is not a store, naming the methods it lacks", () => {
+    const { close: _close, ...withoutClose } = store;
+    const error = configError({ env: {}, store: withoutClose as VisitorStore });
+    expect(error.option).toBe("store");
+    expect(error.message).toContain("missing close");
+    expect(configError({ env: {}, store: "sqlite::memory:" as never }).option).toBe("store");
+  });
+
+  it('refuses passCache: "listen", which needs a postgres:// URL', () => {
+    expect(configError({ env: {}, store, passCache: "listen" }).option).toBe("passCache");
   });
 });

@@ -1,6 +1,10 @@
-import type { Kysely } from "kysely";
-import type { VisitorStore } from "../store/store.js";
 import { VisitorPassConfigError } from "./errors.js";
+import {
+  type ConfirmPageContext,
+  type ConfirmPageRenderer,
+  VISITOR_STORE_METHODS,
+  type VisitorStore,
+} from "./ports.js";
 import {
   type ResolvedSharingThresholds,
   resolveSharingThresholds,
@@ -15,6 +19,17 @@ import {
 } from "./throttle.js";
 import type { Visitor } from "./visitor.js";
 
+export type { ConfirmPageContext } from "./ports.js";
+
+/**
+ * A query-builder instance the store is handed (a `Kysely` instance), as far as the core needs to
+ * tell one from a URL: the core never uses it.
+ */
+export interface DatabaseInstance {
+  selectFrom(...args: never[]): unknown;
+  getExecutor(): unknown;
+}
+
 /** Options of `createVisitorPass()`. Each falls back to its environment variable, then its default. */
 export interface VisitorPassOptions {
   /**
@@ -22,12 +37,11 @@ export interface VisitorPassOptions {
    * `mysql://…`, or a `Kysely` instance the app already has (the app then owns and closes it).
    * @default process.env.VISITOR_PASS_DATABASE_URL ?? "sqlite:visitor-pass.sqlite3"
    */
-  database?: string | Kysely<any>;
+  database?: string | DatabaseInstance;
   /**
-   * A store implementing the storage port, in place of the database (tests, or a store of your
-   * own); `database` is then ignored. The service migrates it on `migrate()` and closes it on
-   * `close()`.
-   * @default undefined (the store on `database`)
+   * A store implementing the storage ports (`VisitorStore`), in place of `database`: passes are
+   * kept wherever it keeps them, and `close()` closes it. Give one or the other, not both.
+   * @default undefined (the SQL store opened on `database`)
    */
   store?: VisitorStore;
   /**
@@ -219,21 +233,18 @@ export const DEFAULT_THROTTLE: Readonly<Record<ThrottleBudgetName, ThrottleLimit
   selfServiceForm: Object.freeze({ points: 20, duration: 60 }),
 });
 
-export interface ConfirmPageContext {
-  visitor: Visitor;
-  /** Where the page's form must POST (the same URL, marked as confirmed). */
-  action: string;
-}
-
+/** The database the SQL store opens (or is handed); `store` when a store was handed in instead. */
 export type DatabaseTarget =
   | { kind: "sqlite"; filename: string }
   | { kind: "postgres"; url: string }
   | { kind: "mysql"; url: string }
-  | { kind: "kysely"; db: Kysely<any> };
+  | { kind: "kysely"; db: DatabaseInstance }
+  | { kind: "store" };
 
 export interface ResolvedConfig {
+  /** The database to open, or `{ kind: "store" }` when a `store` was handed in. */
   database: DatabaseTarget;
-  /** The `store` option: the store used in place of one on `database`, or `null`. */
+  /** The store handed in with the `store` option, or `null`: the composition root opens one. */
   store: VisitorStore | null;
   sessionKey: string;
   sessionExpiry: number | null;
@@ -249,7 +260,8 @@ export interface ResolvedConfig {
   sharingThresholds: ResolvedSharingThresholds;
   passCache: boolean | "listen";
   needsConfirmation: (visitor: Visitor) => boolean;
-  confirmPage: ((context: ConfirmPageContext) => string) | null;
+  /** The `confirmPage` option, else the built-in page the composition root provides. */
+  confirmPage: ConfirmPageRenderer;
   storeTimeout: number;
   onLogFailure: "serve" | "refuse";
   logger: VisitorPassLogger;
@@ -261,14 +273,22 @@ export interface ResolvedConfig {
 export const DEFAULT_DATABASE_URL = "sqlite:visitor-pass.sqlite3";
 export const DEFAULT_STORE_TIMEOUT = 2000;
 
-export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig {
+/**
+ * The options, checked and completed. `defaultConfirmPage` is the built-in confirmation page,
+ * which the core does not render itself.
+ */
+export function resolveConfig(
+  options: VisitorPassOptions,
+  defaultConfirmPage: ConfirmPageRenderer,
+): ResolvedConfig {
   const env = options.env ?? process.env;
-  const database = resolveDatabase(
-    options.database ?? env.VISITOR_PASS_DATABASE_URL ?? DEFAULT_DATABASE_URL,
-  );
+  const store = resolveStore(options.store, options.database);
+  const database = store
+    ? ({ kind: "store" } as const)
+    : resolveDatabase(options.database ?? env.VISITOR_PASS_DATABASE_URL ?? DEFAULT_DATABASE_URL);
   return {
     database,
-    store: portStore(options.store),
+    store,
     sessionKey: nonEmpty(
       "sessionKey",
       options.sessionKey ?? env.VISITOR_SESSION_KEY ?? "visitor:session",
@@ -290,7 +310,7 @@ export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig 
     sharingThresholds: resolveSharingThresholds(options.sharingThresholds),
     passCache: passCache(options.passCache, database),
     needsConfirmation: confirmation(options.confirm ?? false),
-    confirmPage: optionalFunction("confirmPage", options.confirmPage),
+    confirmPage: optionalFunction("confirmPage", options.confirmPage) ?? defaultConfirmPage,
     storeTimeout: milliseconds(
       "storeTimeout",
       options.storeTimeout ?? env.VISITOR_PASS_STORE_TIMEOUT ?? DEFAULT_STORE_TIMEOUT,
@@ -306,18 +326,20 @@ export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig 
   };
 }
 
-function portStore(value: unknown): VisitorStore | null {
+function resolveStore(value: unknown, database: unknown): VisitorStore | null {
   if (value === undefined || value === null) return null;
-  const methods = ["migrate", "insert", "findByUuid", "admit", "insertLogs", "close"];
-  if (
-    typeof value !== "object" ||
-    methods.some((name) => typeof (value as never)[name] !== "function")
-  ) {
+  const missing = VISITOR_STORE_METHODS.filter(
+    (method) => typeof (value as Record<string, unknown>)?.[method] !== "function",
+  );
+  if (typeof value !== "object" || missing.length > 0) {
     throw new VisitorPassConfigError(
       "store",
       value,
-      "expected an object implementing VisitorStore",
+      `expected a store implementing the storage ports${missing.length > 0 && typeof value === "object" ? ` (missing ${missing.join(", ")})` : ""}`,
     );
+  }
+  if (database !== undefined) {
+    throw new VisitorPassConfigError("store", value, "give either a store or a database, not both");
   }
   return value as VisitorStore;
 }
@@ -531,12 +553,12 @@ export function redact(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^/]*@/i, "$1:***@");
 }
 
-function isKysely(value: unknown): value is Kysely<any> {
+function isKysely(value: unknown): value is DatabaseInstance {
   return (
     typeof value === "object" &&
     value !== null &&
-    typeof (value as Kysely<any>).selectFrom === "function" &&
-    typeof (value as Kysely<any>).getExecutor === "function"
+    typeof (value as DatabaseInstance).selectFrom === "function" &&
+    typeof (value as DatabaseInstance).getExecutor === "function"
   );
 }
 

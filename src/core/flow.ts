@@ -1,4 +1,3 @@
-import { defaultConfirmPage } from "../ui/confirm-page.js";
 import { cacheControl, NEVER_CONFIRM, type ResolvedConfig } from "./config.js";
 import { isCrossSite, type OriginHeaders } from "./cross-site.js";
 import {
@@ -12,6 +11,7 @@ import {
   VisitorPassUriTooLong,
 } from "./errors.js";
 import { htmlPage, type PageResponse, textPage } from "./page.js";
+import type { SessionPort, VisitRequest } from "./ports.js";
 import type { ThrottleBudgetName } from "./throttle.js";
 import { addToken, hasParam, isUuid, localPath, readToken, stripToken } from "./tokens.js";
 import type { Visitor } from "./visitor.js";
@@ -25,33 +25,7 @@ export const SCOPE_ANY = "*";
  */
 export type MaybePromise<T> = T | Promise<T>;
 
-/** What the core needs to know of a request; each adapter fills it from its framework. */
-export interface VisitRequest {
-  method: string;
-  /** The URL as requested: path and query string. */
-  url: string;
-  userAgent: string | null;
-  referer: string | null;
-  /** The client address, as the framework resolves it (proxies trusted as the app configured). */
-  ip: string | null;
-  /** `Origin`, `Sec-Fetch-Site` and `Host`: where a confirming POST came from. */
-  origin?: string | null;
-  secFetchSite?: string | null;
-  host?: string | null;
-}
-
-/** The session as the core uses it; each adapter implements it over its framework's session. */
-export interface SessionPort {
-  /** The session's id, recorded in visit logs; `null` when the session has none. */
-  readonly id: string | null;
-  get(key: string): unknown;
-  set(key: string, value: string): void;
-  delete(key: string): void;
-  /** Makes the session cookie live `seconds` from now; `0` makes it end with the browser. */
-  setCookieLifetime(seconds: number): void;
-  /** Gives the session a new id, keeping its data; the old id must grant nothing afterwards. */
-  regenerate(): Promise<void>;
-}
+export type { SessionPort, VisitRequest } from "./ports.js";
 
 const LANDING_HEADERS: Readonly<Record<string, string>> = {
   "Referrer-Policy": "no-referrer",
@@ -504,8 +478,8 @@ export class VisitorFlow {
     if (visitor.maxUses !== null && visitor.uses >= visitor.maxUses) return null;
     // Always a path on this site: a request path starting with `//` must not make it a host.
     const action = addToken(localPath(request.url), this.#confirmKey, "1");
-    const render = this.config.confirmPage ?? defaultConfirmPage;
-    return { kind: "confirm", visitor, page: htmlPage(200, render({ visitor, action })) };
+    const page = htmlPage(200, this.config.confirmPage({ visitor, action }));
+    return { kind: "confirm", visitor, page };
   }
 
   /**

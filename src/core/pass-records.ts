@@ -1,5 +1,5 @@
-import type { NewVisitor, VisitorChanges, VisitorFilter, VisitorStore } from "../store/store.js";
 import type { PassCache } from "./pass-cache.js";
+import type { NewVisitor, PassStore, VisitorChanges, VisitorFilter } from "./ports.js";
 import type { TokenKeys } from "./token-keys.js";
 import { Visitor, type VisitorRecord } from "./visitor.js";
 
@@ -10,7 +10,7 @@ import { Visitor, type VisitorRecord } from "./visitor.js";
  */
 export class PassRecords {
   constructor(
-    readonly store: VisitorStore,
+    readonly store: PassStore,
     readonly keys: TokenKeys,
     readonly now: () => Date,
     readonly cache: PassCache | null = null,

@@ -1,6 +1,10 @@
 import { describe, expect, it, vi } from "vitest";
-import type { NewVisitorLog, VisitorStore } from "../store/store.js";
-import { resolveConfig } from "./config.js";
+import { resolveConfig as resolveWith, type VisitorPassOptions } from "./config.js";
+import type { NewVisitorLog, VisitorStore } from "./ports.js";
+
+/** The options resolved with a stand-in for the built-in confirmation page. */
+const resolveConfig = (options: VisitorPassOptions) => resolveWith(options, () => "");
+
 import type { VisitRequest } from "./flow.js";
 import { VisitLogWriter } from "./visit-log.js";
 import { Visitor } from "./visitor.js";

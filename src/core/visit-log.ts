@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { NewVisitorLog, VisitorStore } from "../store/store.js";
 import type { ResolvedConfig } from "./config.js";
 import { VisitorPassUnavailable } from "./errors.js";
 import type { VisitRequest } from "./flow.js";
 import { loggedAddress } from "./network.js";
+import type { NewVisitorLog, VisitLogStore } from "./ports.js";
 import { visitSignals } from "./sharing.js";
 import { pathOf, queryWithout, stripToken } from "./tokens.js";
 import type { Visitor } from "./visitor.js";
@@ -45,7 +45,7 @@ export class VisitLogWriter {
   #failure: LogFailure | null = null;
 
   constructor(
-    readonly store: VisitorStore,
+    readonly store: VisitLogStore,
     readonly config: ResolvedConfig,
   ) {}
 

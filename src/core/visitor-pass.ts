@@ -1,13 +1,15 @@
 import { randomUUID } from "node:crypto";
-import type { SelfServiceBackend } from "../self-service/self-service.js";
-import type { SelfServiceFields } from "../self-service/self-service-schema.js";
-import { KyselyStore } from "../store/kysely/kysely-store.js";
-import type { VisitorStore } from "../store/store.js";
 import { type ResolvedConfig, resolveConfig, type VisitorPassOptions } from "./config.js";
 import { UnclaimedRequestError, VisitorPassError, VisitorPassValidationError } from "./errors.js";
 import { type FlowBackend, VisitorFlow } from "./flow.js";
 import { PassCache } from "./pass-cache.js";
 import { PassRecords } from "./pass-records.js";
+import type {
+  SelfServiceBackend,
+  SelfServiceFields,
+  VisitorPassParts,
+  VisitorStore,
+} from "./ports.js";
 import {
   type CountVisitorsInput,
   DAY_MS,
@@ -62,7 +64,11 @@ const FLOW = Symbol("visitor-pass.flow");
 const MAX_ID = 2_147_483_647;
 const SELF_SERVICE = Symbol("visitor-pass.self-service");
 
-/** The pass service: create, look up and manage passes; the flow adapters run requests through. */
+/**
+ * The pass service: create, look up and manage passes; the flow adapters run requests through.
+ * It is handed what lives outside the core (`parts`: the store, the built-in confirmation page)
+ * by the composition root, `createVisitorPass`.
+ */
 export class VisitorPass {
   readonly config: ResolvedConfig;
   readonly [FLOW]: VisitorFlow;
@@ -79,14 +85,9 @@ export class VisitorPass {
   #sweeping: Promise<void> | null = null;
   #closed = false;
 
-  constructor(options: VisitorPassOptions = {}) {
-    this.config = resolveConfig(options);
-    this.#store =
-      this.config.store ??
-      new KyselyStore(this.config.database, this.config.tablePrefix, {
-        listen: this.config.passCache === "listen",
-        storeTimeout: this.config.storeTimeout,
-      });
+  constructor(options: VisitorPassOptions, parts: VisitorPassParts) {
+    this.config = resolveConfig(options, parts.confirmPage);
+    this.#store = this.config.store ?? parts.openStore(this.config.database, this.config);
     const changedElsewhere = this.#store.changedElsewhere?.bind(this.#store);
     const cache =
       this.config.passCache && changedElsewhere
@@ -474,9 +475,4 @@ export function flowOf(passes: VisitorPass, caller: string): VisitorFlow {
 export function selfServiceOf(passes: VisitorPass, caller: string): SelfServiceBackend {
   flowOf(passes, caller);
   return passes[SELF_SERVICE];
-}
-
-/** Creates the pass service. Does no I/O: the database is opened on first use. */
-export function createVisitorPass(options?: VisitorPassOptions): VisitorPass {
-  return new VisitorPass(options);
 }

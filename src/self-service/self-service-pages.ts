@@ -1,5 +1,5 @@
-import { html, type SafeHtml } from "../core/html.js";
 import type { Visitor } from "../core/visitor.js";
+import { html, type SafeHtml } from "../ui/html.js";
 import { page } from "../ui/layout.js";
 import { throttledPage, tooLargePage } from "../ui/refusal-pages.js";
 import type { SelfServiceFields } from "./self-service-schema.js";

@@ -2,14 +2,13 @@ import type { ResolvedConfig } from "../core/config.js";
 import { isCrossSite, type OriginHeaders } from "../core/cross-site.js";
 import { VisitorPassError } from "../core/errors.js";
 import { htmlPage, type PageResponse } from "../core/page.js";
-import type { ThrottleBudgetName } from "../core/throttle.js";
+import type { SelfServiceBackend } from "../core/ports.js";
 import { isUuid } from "../core/tokens.js";
 import type { Visitor } from "../core/visitor.js";
 import { defaultPages, type SelfServicePages } from "./self-service-pages.js";
 import {
   defaultMessages,
   parseSubmission,
-  type SelfServiceFields,
   type SelfServiceMessages,
   selfServiceSchema,
   submittedValues,
@@ -36,17 +35,7 @@ export interface SelfServiceOptions {
   messages?: Partial<SelfServiceMessages>;
 }
 
-/** What the self-service pages need from the pass service. */
-export interface SelfServiceBackend {
-  readonly config: ResolvedConfig;
-  find(uuid: string): Promise<Visitor | null>;
-  /** Fills in and activates a pending pass under a new token; `null` if another claim won. */
-  claim(pending: Visitor, fields: SelfServiceFields): Promise<Visitor | null>;
-  /** Tells the app (which emails the link). */
-  created(visitor: Visitor): Promise<void>;
-  /** Counts one attempt from `ip` against a budget: `null` when allowed, else seconds to wait. */
-  throttle(budget: ThrottleBudgetName, ip: string | null): Promise<number | null>;
-}
+export type { SelfServiceBackend } from "../core/ports.js";
 
 type Pending =
   | { state: "pending"; visitor: Visitor }

@@ -1,5 +1,5 @@
 import type { ConfirmPageContext } from "../core/config.js";
-import { html } from "../core/html.js";
+import { html } from "./html.js";
 import { page } from "./layout.js";
 
 /** The built-in "Continue as …" page of passes that need a click before they admit. */

@@ -1,4 +1,4 @@
-import { html, raw, type SafeHtml } from "../core/html.js";
+import { html, raw, type SafeHtml } from "./html.js";
 
 /** The stylesheet of the package's own pages: plain, readable, no external resources. */
 export const STYLES = `

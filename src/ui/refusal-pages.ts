@@ -1,4 +1,4 @@
-import { html } from "../core/html.js";
+import { html } from "./html.js";
 import { page } from "./layout.js";
 
 /** Too many requests from this network (429): wait `retryAfter` seconds. */

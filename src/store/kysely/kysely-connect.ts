@@ -69,8 +69,11 @@ export function connect(
   { storeTimeout }: ConnectOptions = { storeTimeout: DEFAULT_STORE_TIMEOUT },
 ): Connection {
   switch (target.kind) {
-    case "kysely":
-      return { db: target.db as Kysely<Database>, family: familyOf(target.db), owned: false };
+    case "kysely": {
+      // The core only tells a Kysely instance from a URL; the store is the one that uses it.
+      const db = target.db as Kysely<Database>;
+      return { db, family: familyOf(db), owned: false };
+    }
     case "sqlite": {
       let handle: SqliteHandle | null = null;
       const open = async () => {
@@ -105,6 +108,12 @@ export function connect(
         family: "mysql",
         owned: true,
       };
+    case "store":
+      throw new VisitorPassConfigError(
+        "database",
+        undefined,
+        "a store was handed in (the store option): there is no database to open",
+      );
   }
 }
 

@@ -13,13 +13,17 @@ import type { VisitorLog, VisitorRecord } from "../../core/visitor.js";
 import type {
   NewVisitor,
   NewVisitorLog,
+  PassChangeFeed,
+  PassStore,
   PurgeBatches,
   SharingReportQuery,
   SharingReportRow,
+  StoreLifecycle,
+  VisitLogStore,
+  VisitorAnalytics,
   VisitorChanges,
   VisitorCountFilter,
   VisitorFilter,
-  VisitorStore,
 } from "../store.js";
 import { KyselyAnalytics, matchesNothing } from "./kysely-analytics.js";
 import { connect, type SqlFamily } from "./kysely-connect.js";
@@ -51,8 +55,13 @@ const LISTEN_MAX_AGE = 5_000;
 
 type VisitorUpdate = UpdateQueryBuilder<Database, "visitors", "visitors", UpdateResult>;
 
-/** The storage port on Kysely: SQLite, PostgreSQL and MySQL/MariaDB with the same rows. */
-export class KyselyStore implements VisitorStore {
+/**
+ * Every storage role of the core (`VisitorStore`) on Kysely: SQLite, PostgreSQL and
+ * MySQL/MariaDB with the same rows.
+ */
+export class KyselyStore
+  implements PassStore, VisitLogStore, VisitorAnalytics, PassChangeFeed, StoreLifecycle
+{
   readonly db: Kysely<Database>;
   readonly family: SqlFamily;
   readonly #owned: boolean;

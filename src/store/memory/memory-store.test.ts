@@ -127,11 +127,10 @@ describe("MemoryStore", () => {
 describe("the store option", () => {
   it("stores passes in the given store, without opening the database", async () => {
     const store = new MemoryStore();
-    // A file that cannot be created: opening it would fail.
+    // A database in the environment that cannot be opened: the store is used instead.
     const passes = createVisitorPass({
       store,
-      database: "sqlite:/nonexistent-directory/passes.sqlite3",
-      env: {},
+      env: { VISITOR_PASS_DATABASE_URL: "sqlite:/nonexistent-directory/passes.sqlite3" },
     });
     await passes.migrate();
     const created = await passes.create({ email: "m@example.org", scope: "S" });

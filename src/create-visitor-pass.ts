@@ -1,0 +1,38 @@
+import type { Kysely } from "kysely";
+import type { VisitorPassOptions as CoreOptions } from "./core/config.js";
+import type { VisitorPassParts } from "./core/ports.js";
+import { VisitorPass as PassService } from "./core/visitor-pass.js";
+import { KyselyStore } from "./store/kysely/kysely-store.js";
+import { defaultConfirmPage } from "./ui/confirm-page.js";
+
+/** Options of `createVisitorPass()`. Each falls back to its environment variable, then its default. */
+export interface VisitorPassOptions extends Omit<CoreOptions, "database"> {
+  /**
+   * Where passes are stored: `sqlite:<file>`, `sqlite::memory:`, `postgres://…`, `postgresql://…`,
+   * `mysql://…`, or a `Kysely` instance the app already has (the app then owns and closes it).
+   * @default process.env.VISITOR_PASS_DATABASE_URL ?? "sqlite:visitor-pass.sqlite3"
+   */
+  database?: string | Kysely<any>;
+}
+
+/** The package's own parts: the SQL store and the built-in pages. */
+const PARTS: VisitorPassParts = {
+  openStore: (database, config) =>
+    new KyselyStore(database, config.tablePrefix, {
+      listen: config.passCache === "listen",
+      storeTimeout: config.storeTimeout,
+    }),
+  confirmPage: defaultConfirmPage,
+};
+
+/** The pass service: create, look up and manage passes; the flow adapters run requests through. */
+export class VisitorPass extends PassService {
+  constructor(options: VisitorPassOptions = {}) {
+    super(options, PARTS);
+  }
+}
+
+/** Creates the pass service. Does no I/O: the database is opened on first use. */
+export function createVisitorPass(options?: VisitorPassOptions): VisitorPass {
+  return new VisitorPass(options);
+}
