@@ -821,6 +821,18 @@ describe("settle", () => {
     expect(session.lifetimes).toEqual([0]);
   });
 
+  it.each(["//evil.example/", "/\\evil.example/", "///evil.example/", "/\\/evil.example/"])(
+    "the landing redirect for %s stays on this site",
+    async (path) => {
+      const visitor = await create();
+      const { settlement } = await landing(`${path}?vuid=${visitor.uuid}`);
+      const { redirectTo } = settlement;
+      expect(redirectTo).not.toBeNull();
+      // A Location starting with two slashes (or a slash and a backslash) leaves the site.
+      expect(redirectTo).toMatch(/^\/(?![/\\])/);
+    },
+  );
+
   it("carries the landing's Referer over to the first logged visit, once", async () => {
     const visitor = await create();
     const { session } = await landing(`/reference?vuid=${visitor.uuid}`, {

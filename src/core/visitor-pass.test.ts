@@ -83,6 +83,14 @@ describe("get", () => {
     expect(await passes.list()).toHaveLength(1);
   });
 
+  it("get() of a non-uuid rejects its promise instead of throwing synchronously", async () => {
+    let promise: Promise<unknown> | undefined;
+    expect(() => {
+      promise = passes.get("nope");
+    }).not.toThrow();
+    await expect(promise).rejects.toBeInstanceOf(MalformedVisitorToken);
+  });
+
   it("throws MalformedVisitorToken for what is not a string", async () => {
     await expect(awaited(() => passes.get(undefined as never))).rejects.toBeInstanceOf(
       MalformedVisitorToken,
