@@ -271,15 +271,6 @@ export class VisitorFlow {
   }
 
   /**
-   * Admits the holder of `token`: the pass, with one use spent, or `null` when it is unknown,
-   * inactive, expired or used up. A session that already holds this very pass (still active and
-   * within its session lifetime) spends nothing.
-   */
-  async admit(token: string, session?: SessionPort | null): Promise<Visitor | null> {
-    return (await this.#alreadyHeld(token, session)) ?? this.#backend.spendUse(token);
-  }
-
-  /**
    * The pass `token` names when the session already holds it, still active and within the
    * session lifetime of its admission: nothing to spend, and nothing to renew. A held admission
    * that lapsed is forgotten here, so that the link (if it still can) admits afresh.

@@ -39,7 +39,12 @@ describe('tokenStorage: "hash"', () => {
   it("admits by token, and a digest on the query string is not a token", async () => {
     const visitor = await passes.create({ email: "ginger@example.org", scope: "REF" });
     const flow = flowOf(passes, "test()");
-    expect((await flow.admit(visitor.uuid))?.uuid).toBe(visitor.uuid);
+    const landing = { method: "GET", userAgent: null, referer: null, ip: null };
+    expect(
+      await flow.recognise({ ...landing, url: `/x?vuid=${visitor.uuid}` }, null, {
+        authenticated: false,
+      }),
+    ).toMatchObject({ kind: "admitted", visitor: { uuid: visitor.uuid } });
     expect(() => flow.tokenFrom(`/x?vuid=${sha256(visitor.uuid)}`)).toThrow(MalformedVisitorToken);
   });
 

@@ -146,11 +146,16 @@ describe("deactivate / reactivate", () => {
 
   it("a deactivated pass no longer admits; a reactivated one does", async () => {
     const flow = flowOf(passes, "test()");
+    const land = (uuid: string) =>
+      flow.recognise(request(`/p?vuid=${uuid}`), null, { authenticated: false });
     const visitor = await passes.create({ email: "a@example.org", scope: "S" });
     await passes.deactivate(visitor.uuid);
-    expect(await flow.admit(visitor.uuid)).toBeNull();
+    expect(await land(visitor.uuid)).toEqual({ kind: "refused" });
     await passes.reactivate(visitor.uuid);
-    expect((await flow.admit(visitor.uuid))?.uuid).toBe(visitor.uuid);
+    expect(await land(visitor.uuid)).toMatchObject({
+      kind: "admitted",
+      visitor: { uuid: visitor.uuid },
+    });
   });
 });
 
