@@ -82,11 +82,18 @@ function visit(url: string, changes: Partial<VisitRequest> = {}): VisitRequest {
   return { method: "GET", url, userAgent: "UA/1.0", referer: null, ip: "203.0.113.9", ...changes };
 }
 
-describe("tokenFrom", () => {
-  it("reads the configured key, null without one, MalformedVisitorToken for a bad one", () => {
-    expect(flow.tokenFrom(`/p?vuid=${UNKNOWN}`)).toBe(UNKNOWN);
-    expect(flow.tokenFrom("/p")).toBeNull();
-    expect(() => flow.tokenFrom("/p?vuid=bad")).toThrow(MalformedVisitorToken);
+describe("the token on the URL", () => {
+  it("is read from the configured key; none without one, MalformedVisitorToken for a bad one", async () => {
+    const anonymous = { authenticated: false };
+    expect(await flow.recognise(visit(`/p?vuid=${UNKNOWN}`), null, anonymous)).toEqual({
+      kind: "refused",
+    });
+    expect(await flow.recognise(visit(`/p?other=${UNKNOWN}`), null, anonymous)).toEqual({
+      kind: "none",
+    });
+    const malformed = await flow.recognise(visit("/p?vuid=bad"), null, anonymous);
+    expect(malformed.kind).toBe("malformed");
+    expect(malformed.kind === "malformed" && malformed.error).toBeInstanceOf(MalformedVisitorToken);
   });
 });
 

@@ -265,11 +265,6 @@ export class VisitorFlow {
     return this.#backend.config;
   }
 
-  /** The token on `url`, `null` without one; throws `MalformedVisitorToken` for a bad one. */
-  tokenFrom(url: string): string | null {
-    return readToken(url, this.config.querystringKey);
-  }
-
   /**
    * The pass `token` names when the session already holds it, still active and within the
    * session lifetime of its admission: nothing to spend, and nothing to renew. A held admission
@@ -294,7 +289,7 @@ export class VisitorFlow {
   ): MaybePromise<Recognition> {
     let token: string | null;
     try {
-      token = this.tokenFrom(request.url);
+      token = readToken(request.url, this.config.querystringKey);
     } catch (error) {
       if (error instanceof MalformedVisitorToken) {
         return { kind: "malformed", error, page: textPage(error.status, error.message) };

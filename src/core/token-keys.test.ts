@@ -45,7 +45,11 @@ describe('tokenStorage: "hash"', () => {
         authenticated: false,
       }),
     ).toMatchObject({ kind: "admitted", visitor: { uuid: visitor.uuid } });
-    expect(() => flow.tokenFrom(`/x?vuid=${sha256(visitor.uuid)}`)).toThrow(MalformedVisitorToken);
+    expect(
+      await flow.recognise({ ...landing, url: `/x?vuid=${sha256(visitor.uuid)}` }, null, {
+        authenticated: false,
+      }),
+    ).toMatchObject({ kind: "malformed", error: expect.any(MalformedVisitorToken) });
   });
 
   it("still refuses strings that are neither a token nor a digest", async () => {
