@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   createVisitorPass,
+  type VisitorPass,
   VisitorPassConfigError,
   VisitorPassError,
   type VisitorPassOptions,
@@ -242,6 +243,34 @@ describe("bad values throw VisitorPassConfigError naming the option and the valu
     const error = configError({ env: {}, database: { host: "db" } as never });
     expect(error.option).toBe("database");
   });
+
+  it("refuses a postgres/mysql string that is not a URL with a // authority", () => {
+    for (const database of ["postgres:not a url", "postgresql:db.example", "mysql:nothing"]) {
+      const error = configError({ env: {}, database });
+      expect(error.option).toBe("database");
+      expect(error.message).toContain(database);
+    }
+  });
+
+  it("a tokenExpiry too large for a Date does not make passes that never expire", async () => {
+    let passes: VisitorPass;
+    try {
+      passes = createVisitorPass({ env: {}, database: "sqlite::memory:", tokenExpiry: 1e16 });
+    } catch (error) {
+      expect(error).toBeInstanceOf(VisitorPassConfigError);
+      return;
+    }
+    await passes.migrate();
+    try {
+      // Refusing to create is acceptable; creating a pass that never expires is not.
+      const visitor = await passes.create({ email: "a@example.org", scope: "S" }).catch(() => null);
+      if (visitor === null) return;
+      expect(Number.isNaN(visitor.expiresAt?.getTime() ?? Number.NaN)).toBe(false);
+      expect((await passes.get(visitor.uuid))?.expiresAt).not.toBeNull();
+    } finally {
+      await passes.close();
+    }
+  });
 });
 
 describe("passwords in a bad database URL never reach the error", () => {
@@ -261,6 +290,12 @@ describe("passwords in a bad database URL never reach the error", () => {
   it("the same from the environment variable", () => {
     const error = configError({ env: { VISITOR_PASS_DATABASE_URL: "ldap://root:hunter2@x" } });
     expect(error.message).not.toContain("hunter2");
+  });
+
+  it("never shows any part of a password that contains an @", () => {
+    const error = configError({ env: {}, database: "postgres://admin:Sup3r@S3cret@db:port/app" });
+    expect(error.message).not.toContain("S3cret");
+    expect(String(error.value)).not.toContain("S3cret");
   });
 });
 

@@ -82,62 +82,83 @@ function visit(url: string, changes: Partial<VisitRequest> = {}): VisitRequest {
   return { method: "GET", url, userAgent: "UA/1.0", referer: null, ip: "203.0.113.9", ...changes };
 }
 
-describe("tokenFrom", () => {
-  it("reads the configured key, null without one, MalformedVisitorToken for a bad one", () => {
-    expect(flow.tokenFrom(`/p?vuid=${UNKNOWN}`)).toBe(UNKNOWN);
-    expect(flow.tokenFrom("/p")).toBeNull();
-    expect(() => flow.tokenFrom("/p?vuid=bad")).toThrow(MalformedVisitorToken);
+describe("the token on the URL", () => {
+  it("is read from the configured key; none without one, MalformedVisitorToken for a bad one", async () => {
+    const anonymous = { authenticated: false };
+    expect(await flow.recognise(visit(`/p?vuid=${UNKNOWN}`), null, anonymous)).toEqual({
+      kind: "refused",
+    });
+    expect(await flow.recognise(visit(`/p?other=${UNKNOWN}`), null, anonymous)).toEqual({
+      kind: "none",
+    });
+    const malformed = await flow.recognise(visit("/p?vuid=bad"), null, anonymous);
+    expect(malformed.kind).toBe("malformed");
+    expect(malformed.kind === "malformed" && malformed.error).toBeInstanceOf(MalformedVisitorToken);
   });
 });
 
-describe("admit", () => {
+/**
+ * What a GET landing with `token` comes to, as the adapters run it: the admitted pass (one use
+ * spent unless the session already held it), or `null` when nobody is admitted.
+ */
+async function admitOnGet(
+  token: string,
+  session: SessionPort | null = null,
+): Promise<Visitor | null> {
+  const recognition = await flow.recognise(visit(`/p?vuid=${token}`), session, {
+    authenticated: false,
+  });
+  return recognition.kind === "admitted" ? recognition.visitor : null;
+}
+
+describe("a landing admits", () => {
   it("admits a valid pass and spends one use", async () => {
     const visitor = await create();
-    const admitted = await flow.admit(visitor.uuid);
+    const admitted = await admitOnGet(visitor.uuid);
     expect(admitted?.uuid).toBe(visitor.uuid);
     expect(admitted?.uses).toBe(1);
     expect(await usesOf(visitor)).toBe(1);
-    await flow.admit(visitor.uuid);
+    await admitOnGet(visitor.uuid);
     expect(await usesOf(visitor)).toBe(2);
   });
 
   it("returns null for an unknown pass", async () => {
-    expect(await flow.admit(UNKNOWN)).toBeNull();
+    expect(await admitOnGet(UNKNOWN)).toBeNull();
   });
 
   it("returns null for an inactive pass, spending nothing", async () => {
     const visitor = await create();
     await passes.deactivate(visitor.uuid);
-    expect(await flow.admit(visitor.uuid)).toBeNull();
+    expect(await admitOnGet(visitor.uuid)).toBeNull();
     expect(await usesOf(visitor)).toBe(0);
   });
 
   it("admits up to the last millisecond before expiresAt, and not at it", async () => {
     const visitor = await create();
     now = new Date(at(300).getTime() - 1);
-    expect(await flow.admit(visitor.uuid)).not.toBeNull();
+    expect(await admitOnGet(visitor.uuid)).not.toBeNull();
     now = at(300);
-    expect(await flow.admit(visitor.uuid)).toBeNull();
+    expect(await admitOnGet(visitor.uuid)).toBeNull();
     expect(await usesOf(visitor)).toBe(1);
   });
 
   it("admits a pass without expiry at any time", async () => {
     const visitor = await create({ expiresAt: null });
     now = new Date("2999-01-01T00:00:00Z");
-    expect(await flow.admit(visitor.uuid)).not.toBeNull();
+    expect(await admitOnGet(visitor.uuid)).not.toBeNull();
   });
 
   it("returns null once maxUses are spent", async () => {
     const visitor = await create({ maxUses: 2 });
-    expect(await flow.admit(visitor.uuid)).not.toBeNull();
-    expect(await flow.admit(visitor.uuid)).not.toBeNull();
-    expect(await flow.admit(visitor.uuid)).toBeNull();
+    expect(await admitOnGet(visitor.uuid)).not.toBeNull();
+    expect(await admitOnGet(visitor.uuid)).not.toBeNull();
+    expect(await admitOnGet(visitor.uuid)).toBeNull();
     expect(await usesOf(visitor)).toBe(2);
   });
 
   it("lets exactly one of many concurrent admits spend a one-use pass", async () => {
     const visitor = await create({ maxUses: 1 });
-    const results = await Promise.all(Array.from({ length: 10 }, () => flow.admit(visitor.uuid)));
+    const results = await Promise.all(Array.from({ length: 10 }, () => admitOnGet(visitor.uuid)));
     expect(results.filter((result) => result !== null)).toHaveLength(1);
     expect(await usesOf(visitor)).toBe(1);
   });
@@ -145,21 +166,22 @@ describe("admit", () => {
   it("spends nothing when the session already holds this very pass", async () => {
     const visitor = await create({ maxUses: 1 });
     const session = new FakeSession();
-    const first = await flow.admit(visitor.uuid, session);
+    const first = await admitOnGet(visitor.uuid, session);
     expect(first).not.toBeNull();
     await flow.stash(session, first!, { authenticated: false });
-    const again = await flow.admit(visitor.uuid, session);
+    const again = await admitOnGet(visitor.uuid, session);
     expect(again?.uuid).toBe(visitor.uuid);
-    expect(await flow.admit(visitor.uuid, session)).not.toBeNull();
+    expect(await admitOnGet(visitor.uuid, session)).not.toBeNull();
     expect(await usesOf(visitor)).toBe(1);
   });
 
-  it("spends a use when the session holds a different pass", async () => {
+  it("spends a use when the session holds a different pass it no longer honours", async () => {
     const visitor = await create();
     const other = await create({ email: "other@example.org" });
     const session = new FakeSession();
     session.set(KEY, other.uuid);
-    expect(await flow.admit(visitor.uuid, session)).not.toBeNull();
+    await passes.deactivate(other.uuid);
+    expect(await admitOnGet(visitor.uuid, session)).not.toBeNull();
     expect(await usesOf(visitor)).toBe(1);
   });
 
@@ -168,12 +190,12 @@ describe("admit", () => {
     const session = new FakeSession();
     session.set(KEY, visitor.uuid);
     await passes.deactivate(visitor.uuid);
-    expect(await flow.admit(visitor.uuid, session)).toBeNull();
+    expect(await admitOnGet(visitor.uuid, session)).toBeNull();
   });
 
   it("accepts a null session like no session", async () => {
     const visitor = await create();
-    expect(await flow.admit(visitor.uuid, null)).not.toBeNull();
+    expect(await admitOnGet(visitor.uuid, null)).not.toBeNull();
     expect(await usesOf(visitor)).toBe(1);
   });
 });
@@ -259,7 +281,7 @@ describe("restore", () => {
   it("returns the stashed visitor while the pass is active, spending nothing", async () => {
     const visitor = await create({ maxUses: 1 });
     const session = new FakeSession();
-    await flow.stash(session, (await flow.admit(visitor.uuid))!, { authenticated: false });
+    await flow.stash(session, (await admitOnGet(visitor.uuid))!, { authenticated: false });
     const restored = await flow.restore(session);
     expect(restored?.uuid).toBe(visitor.uuid);
     expect(session.data.get(KEY)).toBe(visitor.uuid);
@@ -710,7 +732,7 @@ describe("recognise", () => {
     const inactive = await create();
     await passes.deactivate(inactive.uuid);
     const usedUp = await create({ maxUses: 1 });
-    await flow.admit(usedUp.uuid);
+    await admitOnGet(usedUp.uuid);
     const expired = await create({ expiresAt: at(-1) });
     for (const uuid of [UNKNOWN, inactive.uuid, usedUp.uuid, expired.uuid]) {
       expect(await flow.recognise(visit(`/p?vuid=${uuid}`), null, anonymous)).toEqual({
@@ -820,6 +842,18 @@ describe("settle", () => {
     expect(session.regenerations).toBe(1);
     expect(session.lifetimes).toEqual([0]);
   });
+
+  it.each(["//evil.example/", "/\\evil.example/", "///evil.example/", "/\\/evil.example/"])(
+    "the landing redirect for %s stays on this site",
+    async (path) => {
+      const visitor = await create();
+      const { settlement } = await landing(`${path}?vuid=${visitor.uuid}`);
+      const { redirectTo } = settlement;
+      expect(redirectTo).not.toBeNull();
+      // A Location starting with two slashes (or a slash and a backslash) leaves the site.
+      expect(redirectTo).toMatch(/^\/(?![/\\])/);
+    },
+  );
 
   it("carries the landing's Referer over to the first logged visit, once", async () => {
     const visitor = await create();
@@ -996,7 +1030,7 @@ describe("the pass's session lifetime is absolute", () => {
     const visitor = await create({ sessionExpiry: 3600 });
     const session = new FakeSession();
     session.set("cart", "x");
-    await flow.stash(session, (await flow.admit(visitor.uuid))!, anonymous);
+    await flow.stash(session, (await admitOnGet(visitor.uuid))!, anonymous);
     now = at(3599);
     expect((await flow.restore(session))?.uuid).toBe(visitor.uuid);
     now = at(3600);
@@ -1041,7 +1075,7 @@ describe("the pass's session lifetime is absolute", () => {
   it("counts from the admission on the cached path as on the queried one", async () => {
     const visitor = await create({ sessionExpiry: 30 });
     const session = new FakeSession();
-    await flow.stash(session, (await flow.admit(visitor.uuid))!, anonymous);
+    await flow.stash(session, (await admitOnGet(visitor.uuid))!, anonymous);
     // Read once: the pass is now cached.
     expect((await flow.restore(session))?.uuid).toBe(visitor.uuid);
     now = at(30);

@@ -239,20 +239,6 @@ export class VisitorFlow {
     return this.#backend.config;
   }
 
-  /** The token on `url`, `null` without one; throws `MalformedVisitorToken` for a bad one. */
-  tokenFrom(url: string): string | null {
-    return readToken(url, this.config.querystringKey);
-  }
-
-  /**
-   * Admits the holder of `token`: the pass, with one use spent, or `null` when it is unknown,
-   * inactive, expired or used up. A session that already holds this very pass (still active and
-   * within its session lifetime) spends nothing.
-   */
-  async admit(token: string, session?: SessionPort | null): Promise<Visitor | null> {
-    return (await this.#alreadyHeld(token, session)) ?? this.#backend.spendUse(token);
-  }
-
   /**
    * The pass `token` names when the session already holds it, still active and within the
    * session lifetime of its admission: nothing to spend, and nothing to renew. A held admission
@@ -277,7 +263,7 @@ export class VisitorFlow {
   ): MaybePromise<Recognition> {
     let token: string | null;
     try {
-      token = this.tokenFrom(request.url);
+      token = readToken(request.url, this.config.querystringKey);
     } catch (error) {
       if (error instanceof MalformedVisitorToken) {
         return { kind: "malformed", error, page: textPage(error.status, error.message) };

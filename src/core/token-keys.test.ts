@@ -39,8 +39,17 @@ describe('tokenStorage: "hash"', () => {
   it("admits by token, and a digest on the query string is not a token", async () => {
     const visitor = await passes.create({ email: "ginger@example.org", scope: "REF" });
     const flow = flowOf(passes, "test()");
-    expect((await flow.admit(visitor.uuid))?.uuid).toBe(visitor.uuid);
-    expect(() => flow.tokenFrom(`/x?vuid=${sha256(visitor.uuid)}`)).toThrow(MalformedVisitorToken);
+    const landing = { method: "GET", userAgent: null, referer: null, ip: null };
+    expect(
+      await flow.recognise({ ...landing, url: `/x?vuid=${visitor.uuid}` }, null, {
+        authenticated: false,
+      }),
+    ).toMatchObject({ kind: "admitted", visitor: { uuid: visitor.uuid } });
+    expect(
+      await flow.recognise({ ...landing, url: `/x?vuid=${sha256(visitor.uuid)}` }, null, {
+        authenticated: false,
+      }),
+    ).toMatchObject({ kind: "malformed", error: expect.any(MalformedVisitorToken) });
   });
 
   it("still refuses strings that are neither a token nor a digest", async () => {

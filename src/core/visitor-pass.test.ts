@@ -83,6 +83,14 @@ describe("get", () => {
     expect(await passes.list()).toHaveLength(1);
   });
 
+  it("get() of a non-uuid rejects its promise instead of throwing synchronously", async () => {
+    let promise: Promise<unknown> | undefined;
+    expect(() => {
+      promise = passes.get("nope");
+    }).not.toThrow();
+    await expect(promise).rejects.toBeInstanceOf(MalformedVisitorToken);
+  });
+
   it("throws MalformedVisitorToken for what is not a string", async () => {
     await expect(awaited(() => passes.get(undefined as never))).rejects.toBeInstanceOf(
       MalformedVisitorToken,
@@ -138,11 +146,16 @@ describe("deactivate / reactivate", () => {
 
   it("a deactivated pass no longer admits; a reactivated one does", async () => {
     const flow = flowOf(passes, "test()");
+    const land = (uuid: string) =>
+      flow.recognise(request(`/p?vuid=${uuid}`), null, { authenticated: false });
     const visitor = await passes.create({ email: "a@example.org", scope: "S" });
     await passes.deactivate(visitor.uuid);
-    expect(await flow.admit(visitor.uuid)).toBeNull();
+    expect(await land(visitor.uuid)).toEqual({ kind: "refused" });
     await passes.reactivate(visitor.uuid);
-    expect((await flow.admit(visitor.uuid))?.uuid).toBe(visitor.uuid);
+    expect(await land(visitor.uuid)).toMatchObject({
+      kind: "admitted",
+      visitor: { uuid: visitor.uuid },
+    });
   });
 });
 

@@ -163,6 +163,12 @@ describe("validate()", () => {
     const error = thrown(() => visitorAt(expiresAt, { expiresAt, isActive: false }).validate());
     expect(error).toMatchObject({ reason: "inactive" });
   });
+
+  it("says 'used-up' for a pass whose link has no uses left", () => {
+    const error = thrown(() => visitorAt(T0, { expiresAt: null, maxUses: 1, uses: 1 }).validate());
+    expect(error).toBeInstanceOf(InvalidVisitorPass);
+    expect(error).toMatchObject({ reason: "used-up" });
+  });
 });
 
 describe("serialize()", () => {
