@@ -24,14 +24,6 @@ export class CliError extends Error {
   }
 }
 
-/** A mistake in how the command was called (exit 2). */
-export class UsageError extends CliError {
-  constructor(message: string) {
-    super(message, EXIT_USAGE);
-    this.name = "UsageError";
-  }
-}
-
 export interface Failure {
   /** One line, safe to print: no stack, no password. */
   message: string;
