@@ -240,7 +240,7 @@ export interface ResolvedConfig {
   now: () => Date;
 }
 
-export const DEFAULT_DATABASE_URL = "sqlite:visitor-pass.sqlite3";
+const DEFAULT_DATABASE_URL = "sqlite:visitor-pass.sqlite3";
 export const DEFAULT_STORE_TIMEOUT = 2000;
 
 export function resolveConfig(options: VisitorPassOptions = {}): ResolvedConfig {
@@ -295,7 +295,7 @@ function passCache(value: unknown, database: DatabaseTarget): boolean | "listen"
 }
 
 /** What guarded pages are by default: for one visitor, and not to be stored anywhere. */
-export const DEFAULT_CACHE_CONTROL = "private, no-store";
+const DEFAULT_CACHE_CONTROL = "private, no-store";
 
 /** A `Cache-Control` value to set, or `false`; a header value must not carry control characters. */
 export function cacheControl(option: string, value: unknown): string | false {
