@@ -23,12 +23,7 @@ import type {
 } from "../store.js";
 import { KyselyAnalytics, matchesNothing } from "./kysely-analytics.js";
 import { connect, type SqlFamily } from "./kysely-connect.js";
-import {
-  changeChannel,
-  migrateToLatest,
-  type TableNames,
-  tableNames,
-} from "./kysely-migrations.js";
+import { migrateToLatest, type TableNames, tableNames } from "./kysely-migrations.js";
 import type { Database, VisitorLogRow, VisitorRow } from "./kysely-schema.js";
 import {
   isConstraintViolation,
@@ -98,7 +93,7 @@ export class KyselyStore implements VisitorStore {
       const fast = this.#sqlite;
       this.changedElsewhere = () => fast.changedElsewhere();
     } else if (options.listen && target.kind === "postgres") {
-      const listener = new PgChangeListener(target.url, changeChannel(this.#t));
+      const listener = new PgChangeListener(target.url, this.#t);
       this.#listener = listener;
       this.changedElsewhere = () => listener.changedElsewhere();
       this.cacheMaxAge = LISTEN_MAX_AGE;
@@ -106,7 +101,7 @@ export class KyselyStore implements VisitorStore {
   }
 
   migrate(): Promise<void> {
-    return migrateToLatest(this.db, this.family, this.#t);
+    return migrateToLatest(this.db, this.family, this.#t, { listen: this.#listener !== null });
   }
 
   /**
