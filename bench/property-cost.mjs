@@ -6,8 +6,8 @@
  *
  * For each kind of request: the time to add one property, and to read one ten times, averaged
  * over real requests on a listening server (each timed with `process.hrtime`, whose own cost,
- * some 50–100 ns, is included). Why visitor-pass adds at most one property to a request and
- * none to a response: bench/README.md.
+ * some 50–100 ns, is included). Why visitor-pass adds few properties to a request (its state,
+ * `visitor`, `isVisitor`) and none to a response: bench/README.md.
  */
 import http from "node:http";
 

@@ -9,7 +9,7 @@ const PLOT = 100;
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** `2026-11-25`, in UTC. */
-export function isoDay(day: Date): string {
+function isoDay(day: Date): string {
   return day.toISOString().slice(0, 10);
 }
 

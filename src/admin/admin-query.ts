@@ -17,7 +17,7 @@ export interface SharingParams {
 export type Parsed<T> = { ok: true; params: T } | { ok: false; errors: string[] };
 
 /** The highest page number anyone can ask for: far beyond any real list, short of overflow. */
-export const MAX_PAGE = 100_000;
+const MAX_PAGE = 100_000;
 const MAX_SEARCH = 200;
 const MAX_SCOPE = 100;
 

@@ -221,17 +221,12 @@ export class VisitorAdmin<R = unknown> {
       limit: this.#pageSize + 1,
       offset: (params.page - 1) * this.#pageSize,
     });
-    // Flagged first, whatever order the report came in; otherwise as it came.
-    const sorted = rows
-      .map((row, index) => ({ row, index }))
-      .sort((a, b) => Number(b.row.flagged) - Number(a.row.flagged) || a.index - b.index)
-      .map(({ row }) => row);
     return htmlPage(
       200,
       sharingPage({
         frame,
         params,
-        rows: sorted.slice(0, this.#pageSize),
+        rows: rows.slice(0, this.#pageSize),
         hasMore: rows.length > this.#pageSize,
         pageSize: this.#pageSize,
       }),

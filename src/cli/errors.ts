@@ -24,7 +24,7 @@ export class CliError extends Error {
   }
 }
 
-/** A mistake in how the command was called (exit 2). */
+/** A mistake in how the command was called (exit 2): a past `--expires-at`, a shortening reactivation. */
 export class UsageError extends CliError {
   constructor(message: string) {
     super(message, EXIT_USAGE);

@@ -212,7 +212,7 @@ export function visitorDetails(visitor: Visitor, now: Date, link?: string): stri
 }
 
 /** The path of a logged visit with its (token-free) query string. */
-export function requestOf(log: VisitorLog): string {
+function requestOf(log: VisitorLog): string {
   return log.queryString ? `${log.requestUri}?${log.queryString}` : log.requestUri;
 }
 

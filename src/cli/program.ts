@@ -28,7 +28,7 @@ function packageVersion(): string {
  * The `visitor-pass` program on `cli`'s streams. Commander reports its own usage errors (one line
  * on stderr) and, with `exitOverride`, throws instead of exiting: `runCli` turns that into exit 2.
  */
-export function createProgram(cli: Cli): Command {
+function createProgram(cli: Cli): Command {
   const program = new Command("visitor-pass")
     .description("Create and manage visitor passes.")
     .version(packageVersion(), "-V, --version", "print the version")

@@ -340,11 +340,31 @@ describe("passCache", () => {
     }
   });
 
-  it('"listen" needs PostgreSQL (or SQLite, where it is the exact cache)', () => {
-    expect(resolveConfig({ env: {}, passCache: "listen" }).passCache).toBe("listen");
-    expect(() =>
-      resolveConfig({ env: {}, passCache: "listen", database: "mysql://root@localhost/db" }),
-    ).toThrow(VisitorPassConfigError);
+  it('"listen" needs PostgreSQL: refused on SQLite (the default database too), MySQL and a Kysely instance', async () => {
+    for (const database of [undefined, "sqlite::memory:", "sqlite:passes.sqlite3"]) {
+      const error = configError({
+        env: {},
+        passCache: "listen",
+        ...(database ? { database } : {}),
+      });
+      expect(error.option).toBe("passCache");
+      expect(error.message).toMatch(/SQLite/);
+    }
+    expect(
+      configError({ env: {}, passCache: "listen", database: "mysql://root@localhost/db" }).option,
+    ).toBe("passCache");
+    const { Kysely, SqliteDialect } = await import("kysely");
+    // Never connected: nothing is opened before the first query.
+    const kysely = new Kysely<any>({ dialect: new SqliteDialect({ database: {} as never }) });
+    expect(configError({ env: {}, passCache: "listen", database: kysely }).option).toBe(
+      "passCache",
+    );
+    expect(
+      resolveConfig({
+        env: { VISITOR_PASS_DATABASE_URL: "postgres://h/db" },
+        passCache: "listen",
+      }).passCache,
+    ).toBe("listen");
   });
 
   it("anything else is refused", () => {

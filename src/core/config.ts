@@ -131,11 +131,12 @@ export interface VisitorPassOptions {
    *   through visitor-pass resolve only once those 5 ms have passed): a deactivation anywhere
    *   still cuts access on the next request, and a hand-written `UPDATE` is felt within 5 ms. On
    *   PostgreSQL and MySQL every lookup is a query.
-   * - `"listen"`: on PostgreSQL too (a `postgres://` URL), kept in step by `LISTEN`/`NOTIFY`: a
-   *   trigger announces every change to a pass, by any process or tool, and each process drops
-   *   its cache when the notice arrives (usually within a millisecond or two of the commit);
-   *   entries also expire after 5 seconds, and nothing is cached while the listening connection
-   *   is down. Costs one more connection per process.
+   * - `"listen"`: on PostgreSQL too (a `postgres://` URL; refused elsewhere, SQLite included),
+   *   kept in step by `LISTEN`/`NOTIFY`: a trigger, which `migrate()` installs only with this
+   *   setting (and drops without it), announces every change to a pass, by any process or tool,
+   *   and each process drops its cache when the notice arrives (usually within a millisecond or
+   *   two of the commit); entries also expire after 5 seconds, and nothing is cached while the
+   *   listening connection is down. Costs one more connection per process.
    * - `false`: read every pass from the database.
    * @default true
    */
@@ -270,7 +271,7 @@ export interface ResolvedConfig {
   now: () => Date;
 }
 
-export const DEFAULT_DATABASE_URL = "sqlite:visitor-pass.sqlite3";
+const DEFAULT_DATABASE_URL = "sqlite:visitor-pass.sqlite3";
 export const DEFAULT_STORE_TIMEOUT = 2000;
 
 /**
@@ -346,18 +347,20 @@ function resolveStore(value: unknown, database: unknown): VisitorStore | null {
 
 function passCache(value: unknown, database: DatabaseTarget): boolean | "listen" {
   const mode = oneOf("passCache", value ?? true, [true, false, "listen"] as const);
-  if (mode === "listen" && database.kind !== "postgres" && database.kind !== "sqlite") {
+  if (mode === "listen" && database.kind !== "postgres") {
     throw new VisitorPassConfigError(
       "passCache",
       value,
-      '"listen" needs a postgres:// database URL (the store opens its own listening connection)',
+      database.kind === "sqlite"
+        ? '"listen" is for PostgreSQL; on SQLite the default (true) already caches exactly'
+        : '"listen" needs a postgres:// database URL (the store opens its own listening connection)',
     );
   }
   return mode;
 }
 
 /** What guarded pages are by default: for one visitor, and not to be stored anywhere. */
-export const DEFAULT_CACHE_CONTROL = "private, no-store";
+const DEFAULT_CACHE_CONTROL = "private, no-store";
 
 /** A `Cache-Control` value to set, or `false`; a header value must not carry control characters. */
 export function cacheControl(option: string, value: unknown): string | false {

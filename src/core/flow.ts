@@ -36,7 +36,7 @@ const LANDING_HEADERS: Readonly<Record<string, string>> = {
  * The longest URL (path and query string, in characters) a self-service pass remembers as where
  * its visitor was going: longer ones are refused (414) rather than stored, or stored cut short.
  */
-export const MAX_REDIRECT_LENGTH = 2048;
+const MAX_REDIRECT_LENGTH = 2048;
 
 /** Methods that fetch without acting (link scanners, previews): they never admit. */
 const NEVER_ADMIT = new Set(["HEAD", "OPTIONS", "TRACE"]);

@@ -4,7 +4,7 @@ import { isUuid, parseToken } from "./tokens.js";
 export type TokenStorage = "plain" | "hash";
 
 /** A stored digest, as `"hash"` keeps tokens. */
-export const DIGEST = /^[0-9a-f]{64}$/i;
+const DIGEST = /^[0-9a-f]{64}$/i;
 
 /**
  * How tokens are kept in the store: as they are, or (`"hash"`) only as their SHA-256 digest, so

@@ -8,7 +8,7 @@ import { VisitorPassValidationError } from "./errors.js";
 export const CONTROL_CHARACTERS = /\p{Cc}/u;
 
 /** Refuses control characters with `message`. */
-export const withoutControlCharacters = (message: string) =>
+const withoutControlCharacters = (message: string) =>
   z.string().refine((value) => !CONTROL_CHARACTERS.test(value), message);
 
 const name = z
@@ -22,7 +22,7 @@ const seconds = z
   .nonnegative("Must be 0 or more.");
 
 /** An email address as people type it; at most 254 characters, as RFC 5321 allows. */
-export const emailAddress = z
+const emailAddress = z
   .string({
     error: (issue) =>
       issue.input === undefined ? "Email address is required." : "Enter a valid email address.",
@@ -45,7 +45,7 @@ export const scopeFilter = z
   .regex(/\S/, "Scope is required.");
 
 /** The scope of a pass: as a filter, and without control characters. */
-export const scopeName = scopeFilter.refine(
+const scopeName = scopeFilter.refine(
   (value) => !CONTROL_CHARACTERS.test(value),
   "Must not contain control characters.",
 );

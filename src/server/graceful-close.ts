@@ -31,7 +31,7 @@ export const DEFAULT_CLOSE_TIMEOUT = 5_000;
  * once: a client may have sent its next request on it already (it is then read and answered with
  * `Connection: close`), and closing the connection would reset that request.
  */
-export const IDLE_GRACE = 1_000;
+const IDLE_GRACE = 1_000;
 
 /** A `node:http` or `node:https` server, as `app.listen()` (Express) returns. */
 export type NodeServer = HttpServer | HttpsServer;

@@ -1,7 +1,7 @@
 import { html, raw, type SafeHtml } from "./html.js";
 
 /** The stylesheet of the package's own pages: plain, readable, no external resources. */
-export const STYLES = `
+const STYLES = `
 :root { color-scheme: light dark; --fg: #1d2430; --muted: #5b6473; --bg: #f6f7f9; --card: #fff;
   --line: #d9dde3; --accent: #2f5fd0; --danger: #b3261e; font-family: system-ui, -apple-system,
   "Segoe UI", Roboto, sans-serif; line-height: 1.5; }

@@ -13,25 +13,27 @@ const seen: RequestHandler = (req, res) => {
   res.json({ visitor: req.visitor?.uuid ?? null, isVisitor: req.isVisitor });
 };
 
-/** Fresh passes on SQLite for each test, and `serve(app)` listening until the test ends. */
+/** Fresh passes on SQLite for each test, and `serve(app)` (any number of apps) listening until the test ends. */
 function useExpress() {
   const context = {} as { passes: VisitorPass; serve(app: express.Express): Promise<Client> };
   let cleanup: () => Promise<void>;
-  let server: Server | null = null;
+  const servers: Server[] = [];
 
   beforeEach(async () => {
     ({ passes: context.passes, cleanup } = await openPasses(SQLITE));
   });
   afterEach(async () => {
-    // Bodies left unread keep their connections busy: close them all, not only the idle ones.
-    server?.closeAllConnections();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-    server = null;
+    for (const server of servers.splice(0)) {
+      // Bodies left unread keep their connections busy: close them all, not only the idle ones.
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
     await cleanup();
   });
   context.serve = async (app) => {
-    server = createServer(app);
-    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const server = createServer(app);
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     return new Client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   };
   return context;
@@ -92,6 +94,35 @@ describe("express: req.visitor and req.isVisitor", () => {
     const response = await client.get("/guarded?as=ginger");
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ visitor: visitor.uuid, isVisitor: true });
+  });
+
+  it("are not seen by another Express app in the process, after a request through visitor-pass", async () => {
+    const app = express();
+    sessions(app);
+    app.use(visitorPass(ctx.passes));
+    app.get("/who", seen);
+    const client = await ctx.serve(app);
+    const visitor = await ctx.passes.create({ email: "ginger@example.org", scope: "REF" });
+    await client.get(ctx.passes.tokenise("/who", visitor));
+    expect(await (await client.get("/who")).json()).toEqual({
+      visitor: visitor.uuid,
+      isVisitor: true,
+    });
+
+    const plain = express();
+    plain.get("/keys", (req, res) => {
+      res.json({
+        visitorIn: "visitor" in req,
+        isVisitorIn: "isVisitor" in req,
+        visitor: req.visitor === undefined ? "undefined" : "defined",
+      });
+    });
+    const other = await ctx.serve(plain);
+    expect(await (await other.get("/keys")).json()).toEqual({
+      visitorIn: false,
+      isVisitorIn: false,
+      visitor: "undefined",
+    });
   });
 
   it("leave requests of an app without visitor-pass alone (no own properties added)", async () => {

@@ -1,5 +1,5 @@
 import { type Request, type RequestHandler, Router, urlencoded } from "express";
-import { flowOf, selfServiceOf, type VisitorPass } from "../../core/visitor-pass.js";
+import { selfServiceOf, type VisitorPass } from "../../core/visitor-pass.js";
 import {
   SELF_SERVICE_BODY_LIMIT,
   SelfService,
@@ -15,7 +15,6 @@ export type { SelfServiceOptions } from "../../self-service/self-service.js";
  * by default), e.g. `app.use("/visitors", selfService(passes))`.
  */
 export function selfService(passes: VisitorPass, options: SelfServiceOptions = {}): Router {
-  flowOf(passes, "selfService()");
   const service = new SelfService(selfServiceOf(passes, "selfService()"), options);
   const router = Router();
   const parseForm = urlencoded({

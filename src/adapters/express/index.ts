@@ -128,7 +128,6 @@ function recognise(
       isAuthenticated,
       recognition: NOT_YET,
       unavailable: null,
-      visitor: null,
       owed: null,
     };
   } catch (error) {
@@ -159,8 +158,7 @@ function afterRecognition(
 ): void {
   state.recognition = recognition;
   state.unavailable = recognition.kind === "unavailable" ? recognition.error : null;
-  state.visitor = recognition.kind === "admitted" ? recognition.visitor : null;
-  keepState(req, state);
+  keepState(req, state, recognition.kind === "admitted" ? recognition.visitor : null);
   const answer = answerOf(recognition);
   if (answer) {
     sendPage(res, answer);
@@ -193,7 +191,7 @@ function settle(
     const session = sessionPort(req);
     if (!session && !isOriginForm(state.url)) {
       // Session middlewares pass such targets by (their cookie path does not match): anonymous.
-      setVisitor(req, state, null);
+      setVisitor(req, null);
       next();
       return;
     }
@@ -224,7 +222,7 @@ function afterSettlement(
   next: NextFunction,
 ): void {
   state.unavailable = settlement.unavailable;
-  setVisitor(req, state, settlement.visitor);
+  setVisitor(req, settlement.visitor);
   if (settlement.redirectTo === null) {
     next();
     return;
@@ -248,7 +246,10 @@ export function userIsVisitor(options: GuardOptions<Request>): RequestHandler {
     let outcome: MaybePromise<GuardOutcome>;
     try {
       state = stateOf(req, "userIsVisitor()");
-      outcome = state.flow.guardRequest(guard, req, req.visitor, {
+      const visitor = req.visitor ?? null;
+      // The guard decides on what the app may have set itself; `req.isVisitor` follows it.
+      req.isVisitor = visitor !== null;
+      outcome = state.flow.guardRequest(guard, req, visitor, {
         visit: new ExpressVisit(req, state.isAuthenticated, state.url),
         session: sessionPort(req),
         unavailable: state.unavailable,
@@ -293,7 +294,7 @@ export function clearVisitor(req: Request): void {
   const state = stateOf(req, "clearVisitor()");
   const session = sessionPort(req);
   if (session) state.flow.clear(session);
-  setVisitor(req, state, null);
+  setVisitor(req, null);
 }
 
 function hideToken(req: Request, flow: VisitorFlow): void {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
-import { flowOf, selfServiceOf, type VisitorPass } from "../../core/visitor-pass.js";
+import { selfServiceOf, type VisitorPass } from "../../core/visitor-pass.js";
 import {
   SELF_SERVICE_BODY_LIMIT,
   SelfService,
@@ -22,8 +22,7 @@ export const selfService: FastifyPluginAsync<SelfServicePluginOptions> = async (
   fastify,
   options,
 ) => {
-  flowOf(options?.passes, "selfService");
-  const service = new SelfService(selfServiceOf(options.passes, "selfService"), options);
+  const service = new SelfService(selfServiceOf(options?.passes, "selfService"), options);
 
   // Its own form parser, within this plugin only: one the app registered (say @fastify/formbody)
   // would otherwise make adding it throw, and the app's limits need not suit this form.

@@ -46,7 +46,7 @@ interface Stash {
  * browsers drop a cookie of 4,096 bytes or more (Chromium counts name and value), and with it the
  * visitor whose one-use link was just spent.
  */
-export const MAX_SET_COOKIE_LINE = 4095;
+const MAX_SET_COOKIE_LINE = 4095;
 const HEADER_NAME = "Set-Cookie: ";
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

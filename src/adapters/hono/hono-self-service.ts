@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { flowOf, selfServiceOf, type VisitorPass } from "../../core/visitor-pass.js";
+import { selfServiceOf, type VisitorPass } from "../../core/visitor-pass.js";
 import {
   SELF_SERVICE_BODY_LIMIT,
   SelfService,
@@ -16,7 +16,6 @@ export type { SelfServiceOptions } from "../../self-service/self-service.js";
  * `app.route("/visitors", selfService(passes))`.
  */
 export function selfService(passes: VisitorPass, options: SelfServiceOptions = {}): Hono {
-  flowOf(passes, "selfService()");
   const service = new SelfService(selfServiceOf(passes, "selfService()"), options);
   const app = new Hono();
 

@@ -17,7 +17,7 @@ function dateOf(value: Date | null): string {
   return value === null ? "-" : formatDate(value);
 }
 
-export function sharingTable(rows: readonly SharingSignals[], maxWidth?: number): string {
+function sharingTable(rows: readonly SharingSignals[], maxWidth?: number): string {
   return table(
     [
       "uuid",
@@ -49,7 +49,7 @@ export function sharingTable(rows: readonly SharingSignals[], maxWidth?: number)
  * What the counts above leave out, per pass: "<uuid>: 3 visits without a session (cookies
  * refused)"; empty when every visit counted.
  */
-export function uncountedNotes(rows: readonly SharingSignals[]): string {
+function uncountedNotes(rows: readonly SharingSignals[]): string {
   const lines = rows.flatMap((row) => {
     const notes = uncountedVisits(row);
     return notes.length ? [`  ${row.uuid}: ${notes.join("; ")}`] : [];

@@ -29,7 +29,7 @@ export function tableNames(prefix: string): TableNames {
   };
 }
 
-/** The PostgreSQL channel on which changes to passes are announced (migration 0005). */
+/** The PostgreSQL channel on which changes to passes are announced (see `installNotify`). */
 export function changeChannel(t: TableNames): string {
   return `${t.visitors}_changed`;
 }
@@ -40,6 +40,86 @@ function notifyNames(t: TableNames) {
     trigger: `${t.visitors}_notify_changes`,
     channel: changeChannel(t),
   };
+}
+
+/**
+ * The `application_name` of a connection listening on `channel`: how a `migrate()` without
+ * `passCache: "listen"` tells that a process still needs the trigger. PostgreSQL keeps 63 bytes
+ * of it; table prefixes are ASCII.
+ */
+export function listenerName(channel: string): string {
+  return `visitor-pass listener ${channel}`.slice(0, 63);
+}
+
+const quoteId = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const quoteLiteral = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+/**
+ * Serialises what installs or drops the trigger of one channel, across processes: several may
+ * migrate, or start listening, at once. The first key keeps it apart from other advisory locks.
+ */
+const lockNotify = (channel: string) =>
+  `select pg_advisory_xact_lock(1986095728, hashtext(${quoteLiteral(channel)}))`;
+
+/**
+ * PostgreSQL, run in one transaction: a trigger that announces every update or delete of passes,
+ * by any process or tool, on the `changeChannel`, which keeps the `passCache: "listen"` caches in
+ * step (one notice per statement; the listeners drop their whole cache). Idempotent; the
+ * trigger is created only where it is missing, so running this again takes no lock on the table.
+ */
+export function installNotify(t: TableNames): string[] {
+  const { fn, trigger, channel } = notifyNames(t);
+  const table = quoteId(t.visitors);
+  return [
+    lockNotify(channel),
+    `create or replace function ${quoteId(fn)}() returns trigger language plpgsql as $$
+      begin
+        perform pg_notify(${quoteLiteral(channel)}, '');
+        return null;
+      end $$`,
+    `do $$ begin
+      if not exists (select 1 from pg_trigger where tgname = ${quoteLiteral(trigger)}
+          and tgrelid = ${quoteLiteral(table)}::regclass) then
+        create trigger ${quoteId(trigger)} after update or delete or truncate on ${table}
+          for each statement execute function ${quoteId(fn)}();
+      end if;
+    end $$`,
+  ];
+}
+
+/**
+ * PostgreSQL, run in one transaction: whether the trigger is there, taken under the same lock
+ * as `installNotify`, so that a listener that finds it knows no migration is dropping it.
+ */
+export function hasNotify(t: TableNames): string[] {
+  const { trigger, channel } = notifyNames(t);
+  return [
+    lockNotify(channel),
+    `select 1 as present from pg_trigger where tgname = ${quoteLiteral(trigger)}
+      and tgrelid = to_regclass(${quoteLiteral(quoteId(t.visitors))})`,
+  ];
+}
+
+/**
+ * PostgreSQL, one transaction: installs the trigger when `listen`, or drops it (and its function)
+ * when not, unless a process is listening on its channel right now (such a process was started
+ * with `passCache: "listen"` and needs it; its listener installs it again should it be missing).
+ */
+async function settleNotify(db: Kysely<any>, t: TableNames, listen: boolean): Promise<void> {
+  const { fn, trigger, channel } = notifyNames(t);
+  await db.transaction().execute(async (trx) => {
+    if (listen) {
+      for (const statement of installNotify(t)) await sql.raw(statement).execute(trx);
+      return;
+    }
+    await sql.raw(lockNotify(channel)).execute(trx);
+    const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity
+      where datname = current_database() and application_name = ${listenerName(channel)}
+        and pid <> pg_backend_pid() limit 1`.execute(trx);
+    if (rows.length > 0) return;
+    await sql`drop trigger if exists ${sql.id(trigger)} on ${sql.table(t.visitors)}`.execute(trx);
+    await sql`drop function if exists ${sql.id(fn)}()`.execute(trx);
+  });
 }
 
 /**
@@ -213,33 +293,11 @@ export function migrations(family: SqlFamily, t: TableNames): Record<string, Mig
       },
     },
     "0005_notify_pass_changes": {
-      // PostgreSQL: every update or delete of passes, by any process or tool, announces itself on
-      // the `changeChannel`, which keeps the `passCache: "listen"` caches in step (one notice per
-      // statement; the listeners drop their whole cache).
-      async up(db: Kysely<any>) {
-        if (family !== "postgres") return;
-        const { fn, trigger, channel } = notifyNames(t);
-        await sql`create or replace function ${sql.id(fn)}() returns trigger language plpgsql as $$
-          begin
-            perform pg_notify(${sql.lit(channel)}, '');
-            return null;
-          end $$`.execute(db);
-        await sql`drop trigger if exists ${sql.id(trigger)} on ${sql.table(t.visitors)}`.execute(
-          db,
-        );
-        await sql`create trigger ${sql.id(trigger)} after update or delete or truncate
-          on ${sql.table(t.visitors)} for each statement execute function ${sql.id(fn)}()`.execute(
-          db,
-        );
-      },
-      async down(db: Kysely<any>) {
-        if (family !== "postgres") return;
-        const { fn, trigger } = notifyNames(t);
-        await sql`drop trigger if exists ${sql.id(trigger)} on ${sql.table(t.visitors)}`.execute(
-          db,
-        );
-        await sql`drop function if exists ${sql.id(fn)}()`.execute(db);
-      },
+      // Installed the notify trigger on every PostgreSQL database. Since then `migrateToLatest`
+      // installs it only with `passCache: "listen"` and drops it otherwise, whatever this did;
+      // kept, empty, so that databases that ran it still match this list.
+      async up() {},
+      async down() {},
     },
     "0006_visit_log_idempotency_key": {
       // A random id per visit, given when it is recorded, so that a batch of logs written again
@@ -286,7 +344,8 @@ async function migratorClass(): Promise<typeof Migrator> {
 const SQLITE_ATTEMPTS = 5;
 
 /**
- * Brings the tables up to date. Idempotent. On PostgreSQL and MySQL, Kysely's migration lock
+ * Brings the tables up to date, and on PostgreSQL the notify trigger in line with `listen`
+ * (`settleNotify`). Idempotent. On PostgreSQL and MySQL, Kysely's migration lock
  * serialises concurrent runs. SQLite has no such lock: a run that lost the race (it found a
  * migration pending, then the tables already there, or its row already written) runs again, a
  * few times if need be, until it finds nothing left to do.
@@ -295,6 +354,7 @@ export async function migrateToLatest(
   db: Kysely<any>,
   family: SqlFamily,
   t: TableNames,
+  options: { listen?: boolean } = {},
 ): Promise<number> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(family, t) };
   const migrator = new (await migratorClass())({
@@ -320,5 +380,6 @@ export async function migrateToLatest(
     applied += kept(Boolean(error), results);
   }
   if (error) throw error;
+  if (family === "postgres") await settleNotify(db, t, options.listen ?? false);
   return applied;
 }

@@ -27,12 +27,7 @@ import type {
 } from "../store.js";
 import { KyselyAnalytics, matchesNothing } from "./kysely-analytics.js";
 import { connect, type SqlFamily } from "./kysely-connect.js";
-import {
-  changeChannel,
-  migrateToLatest,
-  type TableNames,
-  tableNames,
-} from "./kysely-migrations.js";
+import { migrateToLatest, type TableNames, tableNames } from "./kysely-migrations.js";
 import type { Database, VisitorLogRow, VisitorRow } from "./kysely-schema.js";
 import {
   isConstraintViolation,
@@ -107,7 +102,7 @@ export class KyselyStore
       const fast = this.#sqlite;
       this.changedElsewhere = () => fast.changedElsewhere();
     } else if (options.listen && target.kind === "postgres") {
-      const listener = new PgChangeListener(target.url, changeChannel(this.#t));
+      const listener = new PgChangeListener(target.url, this.#t);
       this.#listener = listener;
       this.changedElsewhere = () => listener.changedElsewhere();
       this.cacheMaxAge = LISTEN_MAX_AGE;
@@ -115,7 +110,7 @@ export class KyselyStore
   }
 
   migrate(): Promise<number> {
-    return migrateToLatest(this.db, this.family, this.#t);
+    return migrateToLatest(this.db, this.family, this.#t, { listen: this.#listener !== null });
   }
 
   /**

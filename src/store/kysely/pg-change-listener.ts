@@ -1,14 +1,21 @@
 import type { Client } from "pg";
-
-/** The `application_name` of the listening connection. */
-export const LISTENER_NAME = "visitor-pass change listener";
+import {
+  changeChannel,
+  hasNotify,
+  installNotify,
+  listenerName,
+  type TableNames,
+} from "./kysely-migrations.js";
 
 /** How long to wait before listening again after the listening connection was lost. */
 const RECONNECT_DELAY = 1_000;
 
 /**
  * One PostgreSQL connection that `LISTEN`s for the notification a trigger on the passes table
- * sends whenever a pass is updated or deleted (migration 0005), by any process or tool.
+ * sends whenever a pass is updated or deleted, by any process or tool. It counts as listening
+ * only once it has found the trigger there, or installed it (a `migrate()` without
+ * `passCache: "listen"`, by another process or the command line, may have dropped it before
+ * this connection opened; one that runs while it is open sees it and keeps the trigger).
  *
  * `changedElsewhere()` answers the pass cache: true when a notification arrived since the last
  * call, and always true while the connection is not listening (not yet, or lost): the cache
@@ -23,10 +30,14 @@ export class PgChangeListener {
   #closed = false;
   #retry: ReturnType<typeof setTimeout> | null = null;
 
+  readonly channel: string;
+
   constructor(
     readonly url: string,
-    readonly channel: string,
-  ) {}
+    readonly tables: TableNames,
+  ) {
+    this.channel = changeChannel(tables);
+  }
 
   changedElsewhere(): boolean {
     if (!this.#listening) {
@@ -51,8 +62,8 @@ export class PgChangeListener {
     const client = new pg.Client({
       connectionString: this.url,
       connectionTimeoutMillis: 5_000,
-      // How operators (and the tests) tell it apart in pg_stat_activity.
-      application_name: LISTENER_NAME,
+      // How operators, and a migrate() that would drop the trigger, tell it in pg_stat_activity.
+      application_name: listenerName(this.channel),
       // A connection the network silently dropped must not pass for a listening one for long.
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
@@ -65,6 +76,7 @@ export class PgChangeListener {
     try {
       await client.connect();
       await client.query(`LISTEN "${this.channel.replaceAll('"', '""')}"`);
+      await this.#ensureTrigger(client);
     } catch {
       this.#lost(client);
       return;
@@ -76,6 +88,23 @@ export class PgChangeListener {
     this.#client = client;
     this.#changed = true;
     this.#listening = true;
+  }
+
+  /** Installs the trigger if it is missing; throws (not listening then) if it cannot. */
+  async #ensureTrigger(client: Client): Promise<void> {
+    await client.query("begin");
+    try {
+      let present = false;
+      for (const statement of hasNotify(this.tables)) {
+        present = ((await client.query(statement)).rowCount ?? 0) > 0;
+      }
+      if (!present)
+        for (const statement of installNotify(this.tables)) await client.query(statement);
+      await client.query("commit");
+    } catch (error) {
+      await client.query("rollback").catch(() => {});
+      throw error;
+    }
   }
 
   #lost(client: Client): void {

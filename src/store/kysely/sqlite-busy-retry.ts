@@ -28,7 +28,7 @@ const MAX_REST_MS = 50;
  * their extended codes). Not `SQLITE_BUSY_SNAPSHOT`: a transaction whose snapshot is stale can
  * only be rolled back, never retried into success.
  */
-export function isSqliteBusy(error: unknown): boolean {
+function isSqliteBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return (
     typeof code === "string" &&
@@ -43,7 +43,7 @@ export function isSqliteBusy(error: unknown): boolean {
  * with the database's error as `cause`; every other error (constraint violations included,
  * which callers tell apart by code) is left as it is.
  */
-export function sqliteFailure(error: unknown): unknown {
+function sqliteFailure(error: unknown): unknown {
   const full = storageFull(error);
   if (full) return full;
   if (isSqliteBusy(error)) return new VisitorPassUnavailable({ cause: error });
