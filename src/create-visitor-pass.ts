@@ -32,7 +32,30 @@ export class VisitorPass extends PassService {
   }
 }
 
-/** Creates the pass service. Does no I/O: the database is opened on first use. */
+/**
+ * Creates the pass service. Does no I/O: the database is opened on first use.
+ *
+ * @example
+ * ```ts
+ * import { createVisitorPass } from "visitor-pass";
+ *
+ * const passes = createVisitorPass({
+ *   database: process.env.DATABASE_URL ?? "sqlite:visitor-pass.sqlite3",
+ *   tokenExpiry: 7 * 24 * 3600, // links work for a week
+ *   confirm: ["REFERENCE_REQUEST"], // a "Continue as …" page, for mail scanners
+ * });
+ * await passes.migrate(); // creates or updates the tables; safe at every start
+ *
+ * const ginger = await passes.create({
+ *   email: "ginger@example.org",
+ *   firstName: "Ginger",
+ *   scope: "REFERENCE_REQUEST",
+ *   context: { requestedBy: "fred" },
+ *   maxUses: 1,
+ * });
+ * const link = passes.tokenise("https://app.example/reference", ginger); // …?vuid=<uuid>
+ * ```
+ */
 export function createVisitorPass(options?: VisitorPassOptions): VisitorPass {
   return new VisitorPass(options);
 }

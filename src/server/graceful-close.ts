@@ -46,6 +46,15 @@ export type NodeServer = HttpServer | HttpsServer;
  * Express: `closeGracefully(app.listen(port), passes)`; Hono on @hono/node-server:
  * `closeGracefully(serve(...), passes)`; Fastify has its own, in `visitor-pass/fastify`.
  * `handleSignals` calls it on SIGTERM or SIGINT.
+ *
+ * @example
+ * ```ts
+ * import { closeGracefully, handleSignals } from "visitor-pass/express";
+ *
+ * const server = app.listen(3000);
+ * // On SIGTERM/SIGINT: stop accepting, finish requests, write the visit logs, close the store.
+ * handleSignals(() => closeGracefully(server, passes, { timeout: 5_000 }));
+ * ```
  */
 export async function closeGracefully(
   server: NodeServer,
@@ -140,6 +149,18 @@ export interface HandleSignalsOptions {
  * Runs `close` (e.g. `() => closeGracefully(server, passes)`) on the first SIGTERM or SIGINT,
  * then exits. A second signal while it runs gets the signal's default action (the process
  * ends at once), as a second Ctrl-C is expected to. Returns a function that removes the handlers.
+ *
+ * @example
+ * ```ts
+ * import { closeGracefully, handleSignals } from "visitor-pass/express";
+ *
+ * const server = app.listen(3000);
+ * const stopHandling = handleSignals(async () => {
+ *   const { forced } = await closeGracefully(server, passes);
+ *   if (forced) console.warn("Connections still busy at shutdown were cut.");
+ *   await redis.quit(); // what the app closes last
+ * });
+ * ```
  */
 export function handleSignals(
   close: () => unknown,
