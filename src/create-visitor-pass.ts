@@ -5,7 +5,21 @@ import { VisitorPass as PassService } from "./core/visitor-pass.js";
 import { KyselyStore } from "./store/kysely/kysely-store.js";
 import { defaultConfirmPage } from "./ui/confirm-page.js";
 
-/** Options of `createVisitorPass()`. Each falls back to its environment variable, then its default. */
+/**
+ * Options of `createVisitorPass()`. Each falls back to its environment variable, then its default.
+ *
+ * @example
+ * ```ts
+ * const passes = createVisitorPass({
+ *   database: "postgres://app@db.internal/app", // or VISITOR_PASS_DATABASE_URL
+ *   tokenExpiry: 3 * 24 * 3600, // seconds a link works
+ *   sessionExpiry: 3600, // seconds a visitor's session lasts
+ *   tokenStorage: "hash", // a copy of the database lets nobody in
+ *   anonymizeIp: "truncate",
+ *   onLogFailure: "refuse",
+ * });
+ * ```
+ */
 export interface VisitorPassOptions extends Omit<CoreOptions, "database"> {
   /**
    * Where passes are stored: `sqlite:<file>`, `sqlite::memory:`, `postgres://…`, `postgresql://…`,

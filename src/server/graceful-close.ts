@@ -8,6 +8,14 @@ export interface Closable {
   close(): Promise<void>;
 }
 
+/**
+ * Options of `closeGracefully`.
+ *
+ * @example
+ * ```ts
+ * handleSignals(() => closeGracefully(server, passes, { timeout: 8_000 })); // Docker waits 10 s
+ * ```
+ */
 export interface CloseGracefullyOptions {
   /**
    * Milliseconds the requests in flight get to finish; the connections still open then are cut.
@@ -135,6 +143,15 @@ function waitForConnections(server: NodeServer, done: () => void): void {
   check();
 }
 
+/**
+ * Options of `handleSignals`.
+ *
+ * @example
+ * ```ts
+ * // In a test, or where something else exits the process:
+ * const stop = handleSignals(() => closeGracefully(server, passes), { signals: ["SIGTERM"], exit: false });
+ * ```
+ */
 export interface HandleSignalsOptions {
   /** @default ["SIGTERM", "SIGINT"] */
   signals?: readonly NodeJS.Signals[];

@@ -50,6 +50,14 @@ export { closeGracefully, handleSignals } from "../../server/graceful-close.js";
 export { type ExpressAdminOptions, visitorAdmin } from "./express-admin.js";
 export { selfService } from "./express-self-service.js";
 
+/**
+ * Options of `visitorRequest`, `visitorSession` and `visitorPass`.
+ *
+ * @example
+ * ```ts
+ * app.use(visitorPass(passes, { isAuthenticated: (req) => req.session.user != null }));
+ * ```
+ */
 export interface VisitorSessionOptions {
   /**
    * Whether a user is signed in; a visitor's session cookie lifetime only applies when not.

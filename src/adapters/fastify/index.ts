@@ -48,6 +48,17 @@ export { type FastifyAdminOptions, visitorAdmin } from "./fastify-admin.js";
 export { closeGracefully } from "./fastify-close.js";
 export { selfService } from "./fastify-self-service.js";
 
+/**
+ * Options of the `visitorPass` plugin.
+ *
+ * @example
+ * ```ts
+ * await app.register(visitorPass, {
+ *   passes,
+ *   isAuthenticated: (request) => request.session.get("user") != null,
+ * });
+ * ```
+ */
 export interface VisitorPassPluginOptions {
   /** The object `createVisitorPass()` returned. */
   passes: VisitorPass;

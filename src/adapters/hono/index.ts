@@ -51,6 +51,17 @@ export { type HonoAdminOptions, visitorAdmin } from "./hono-admin.js";
 export { closeGracefully } from "./hono-close.js";
 export { selfService } from "./hono-self-service.js";
 
+/**
+ * Options of `visitorPass`.
+ *
+ * @example
+ * ```ts
+ * // The visitor in an encrypted cookie of its own:
+ * app.use(visitorPass(passes, { secret: process.env.VISITOR_PASS_SECRET!, maxAge: 8 * 3600 }));
+ * // Or in a server-side session the app already has:
+ * app.use(visitorPass(passes, { session: (c) => mySessionPort(c) }));
+ * ```
+ */
 export interface HonoVisitorPassOptions {
   /**
    * Keys the stash cookie, which is sealed with AES-256-GCM under a key derived from this with
