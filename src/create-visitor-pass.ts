@@ -5,7 +5,21 @@ import { VisitorPass as PassService } from "./core/visitor-pass.js";
 import { KyselyStore } from "./store/kysely/kysely-store.js";
 import { defaultConfirmPage } from "./ui/confirm-page.js";
 
-/** Options of `createVisitorPass()`. Each falls back to its environment variable, then its default. */
+/**
+ * Options of `createVisitorPass()`. Each falls back to its environment variable, then its default.
+ *
+ * @example
+ * ```ts
+ * const passes = createVisitorPass({
+ *   database: "postgres://app@db.internal/app", // or VISITOR_PASS_DATABASE_URL
+ *   tokenExpiry: 3 * 24 * 3600, // seconds a link works
+ *   sessionExpiry: 3600, // seconds a visitor's session lasts
+ *   tokenStorage: "hash", // a copy of the database lets nobody in
+ *   anonymizeIp: "truncate",
+ *   onLogFailure: "refuse",
+ * });
+ * ```
+ */
 export interface VisitorPassOptions extends Omit<CoreOptions, "database"> {
   /**
    * Where passes are stored: `sqlite:<file>`, `sqlite::memory:`, `postgres://…`, `postgresql://…`,
@@ -32,7 +46,30 @@ export class VisitorPass extends PassService {
   }
 }
 
-/** Creates the pass service. Does no I/O: the database is opened on first use. */
+/**
+ * Creates the pass service. Does no I/O: the database is opened on first use.
+ *
+ * @example
+ * ```ts
+ * import { createVisitorPass } from "visitor-pass";
+ *
+ * const passes = createVisitorPass({
+ *   database: process.env.DATABASE_URL ?? "sqlite:visitor-pass.sqlite3",
+ *   tokenExpiry: 7 * 24 * 3600, // links work for a week
+ *   confirm: ["REFERENCE_REQUEST"], // a "Continue as …" page, for mail scanners
+ * });
+ * await passes.migrate(); // creates or updates the tables; safe at every start
+ *
+ * const ginger = await passes.create({
+ *   email: "ginger@example.org",
+ *   firstName: "Ginger",
+ *   scope: "REFERENCE_REQUEST",
+ *   context: { requestedBy: "fred" },
+ *   maxUses: 1,
+ * });
+ * const link = passes.tokenise("https://app.example/reference", ginger); // …?vuid=<uuid>
+ * ```
+ */
 export function createVisitorPass(options?: VisitorPassOptions): VisitorPass {
   return new VisitorPass(options);
 }

@@ -1,3 +1,8 @@
+/**
+ * The core: `createVisitorPass`, the `Visitor` and its errors, the storage ports, throttling and graceful shutdown. No web framework imported.
+ *
+ * @module visitor-pass
+ */
 export type { ThrottleOptions, VisitorPassLogger } from "./core/config.js";
 export {
   InvalidVisitorPass,

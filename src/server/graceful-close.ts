@@ -8,6 +8,14 @@ export interface Closable {
   close(): Promise<void>;
 }
 
+/**
+ * Options of `closeGracefully`.
+ *
+ * @example
+ * ```ts
+ * handleSignals(() => closeGracefully(server, passes, { timeout: 8_000 })); // Docker waits 10 s
+ * ```
+ */
 export interface CloseGracefullyOptions {
   /**
    * Milliseconds the requests in flight get to finish; the connections still open then are cut.
@@ -46,6 +54,15 @@ export type NodeServer = HttpServer | HttpsServer;
  * Express: `closeGracefully(app.listen(port), passes)`; Hono on @hono/node-server:
  * `closeGracefully(serve(...), passes)`; Fastify has its own, in `visitor-pass/fastify`.
  * `handleSignals` calls it on SIGTERM or SIGINT.
+ *
+ * @example
+ * ```ts
+ * import { closeGracefully, handleSignals } from "visitor-pass/express";
+ *
+ * const server = app.listen(3000);
+ * // On SIGTERM/SIGINT: stop accepting, finish requests, write the visit logs, close the store.
+ * handleSignals(() => closeGracefully(server, passes, { timeout: 5_000 }));
+ * ```
  */
 export async function closeGracefully(
   server: NodeServer,
@@ -126,6 +143,15 @@ function waitForConnections(server: NodeServer, done: () => void): void {
   check();
 }
 
+/**
+ * Options of `handleSignals`.
+ *
+ * @example
+ * ```ts
+ * // In a test, or where something else exits the process:
+ * const stop = handleSignals(() => closeGracefully(server, passes), { signals: ["SIGTERM"], exit: false });
+ * ```
+ */
 export interface HandleSignalsOptions {
   /** @default ["SIGTERM", "SIGINT"] */
   signals?: readonly NodeJS.Signals[];
@@ -140,6 +166,18 @@ export interface HandleSignalsOptions {
  * Runs `close` (e.g. `() => closeGracefully(server, passes)`) on the first SIGTERM or SIGINT,
  * then exits. A second signal while it runs gets the signal's default action (the process
  * ends at once), as a second Ctrl-C is expected to. Returns a function that removes the handlers.
+ *
+ * @example
+ * ```ts
+ * import { closeGracefully, handleSignals } from "visitor-pass/express";
+ *
+ * const server = app.listen(3000);
+ * const stopHandling = handleSignals(async () => {
+ *   const { forced } = await closeGracefully(server, passes);
+ *   if (forced) console.warn("Connections still busy at shutdown were cut.");
+ *   await redis.quit(); // what the app closes last
+ * });
+ * ```
  */
 export function handleSignals(
   close: () => unknown,

@@ -9,6 +9,16 @@ export type ExpressAdminOptions = VisitorAdminOptions<Request>;
  * The admin pages as a router, mounted wherever the app likes, e.g.
  * `app.use("/admin/visitors", visitorAdmin(passes, { authorize: (req) => req.user?.isAdmin }))`.
  * `authorize(req)` is required; it parses its own form posts (up to 64 kB).
+ *
+ * @example
+ * ```ts
+ * import { visitorAdmin } from "visitor-pass/express";
+ *
+ * app.use(
+ *   "/admin/visitors",
+ *   visitorAdmin(passes, { authorize: (req) => req.session.user?.isStaff === true }),
+ * );
+ * ```
  */
 export function visitorAdmin(passes: VisitorPass, options: ExpressAdminOptions): Router {
   const admin = new VisitorAdmin<Request>(passes, options, "visitorAdmin()");

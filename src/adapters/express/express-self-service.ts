@@ -13,6 +13,17 @@ export type { SelfServiceOptions } from "../../self-service/self-service.js";
 /**
  * The self-service pages as a router: mount it at `passes.config.selfServicePath` (`/visitors`
  * by default), e.g. `app.use("/visitors", selfService(passes))`.
+ *
+ * @example
+ * ```ts
+ * import { selfService, userIsVisitor } from "visitor-pass/express";
+ *
+ * app.use(passes.config.selfServicePath, selfService(passes)); // "/visitors"
+ * app.get("/early-access", userIsVisitor({ scope: "EARLY_ACCESS", selfService: true }), page);
+ * passes.on("selfServiceVisitorCreated", async (visitor) => {
+ *   await sendMail(visitor.email, passes.tokenise("https://app.example/early-access", visitor));
+ * });
+ * ```
  */
 export function selfService(passes: VisitorPass, options: SelfServiceOptions = {}): Router {
   const service = new SelfService(selfServiceOf(passes, "selfService()"), options);

@@ -1,3 +1,8 @@
+/**
+ * The Express adapter: middleware for the session, the guard, the self-service and admin pages.
+ *
+ * @module visitor-pass/express
+ */
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type {
   GuardOptions,
@@ -45,6 +50,14 @@ export { closeGracefully, handleSignals } from "../../server/graceful-close.js";
 export { type ExpressAdminOptions, visitorAdmin } from "./express-admin.js";
 export { selfService } from "./express-self-service.js";
 
+/**
+ * Options of `visitorRequest`, `visitorSession` and `visitorPass`.
+ *
+ * @example
+ * ```ts
+ * app.use(visitorPass(passes, { isAuthenticated: (req) => req.session.user != null }));
+ * ```
+ */
 export interface VisitorSessionOptions {
   /**
    * Whether a user is signed in; a visitor's session cookie lifetime only applies when not.
@@ -60,6 +73,17 @@ export type VisitorPassMiddlewareOptions = VisitorSessionOptions;
  * happens; an unknown, inactive or expired one: the request goes on as anonymous; a malformed one:
  * 400 "Malformed visitor token.". The token is then removed from `req.url` and `req.originalUrl`,
  * so the app's own request logs never show it.
+ *
+ * @example
+ * ```ts
+ * import session from "express-session";
+ * import { visitorRequest, visitorSession } from "visitor-pass/express";
+ *
+ * app.use(session({ secret: process.env.SESSION_SECRET!, resave: false, saveUninitialized: false }));
+ * app.use(visitorRequest(passes)); // req.visitor when the URL carries a token
+ * app.use(myAuthentication); // e.g. something that must not see the token
+ * app.use(visitorSession(passes, { isAuthenticated: (req) => req.session.user != null }));
+ * ```
  */
 export function visitorRequest(
   passes: VisitorPass,
@@ -74,6 +98,13 @@ export function visitorRequest(
  * Stashes a newly admitted visitor in `req.session` (with a new session id, then a redirect off
  * the token's URL on a GET), or restores one already stashed there. Needs express-session (or a
  * compatible session middleware) and `visitorRequest` before it.
+ *
+ * @example
+ * ```ts
+ * app.use(session({ secret: process.env.SESSION_SECRET!, resave: false, saveUninitialized: false }));
+ * app.use(visitorRequest(passes));
+ * app.use(visitorSession(passes)); // stashes a new visitor, or restores one
+ * ```
  */
 export function visitorSession(
   passes: VisitorPass,
@@ -84,7 +115,23 @@ export function visitorSession(
   return (req, res, next) => settle(flow, isAuthenticated, req, res, next);
 }
 
-/** `visitorRequest` and `visitorSession` in one middleware. */
+/**
+ * `visitorRequest` and `visitorSession` in one middleware.
+ *
+ * @example
+ * ```ts
+ * import express from "express";
+ * import session from "express-session";
+ * import { createVisitorPass } from "visitor-pass";
+ * import { visitorPass } from "visitor-pass/express";
+ *
+ * const passes = createVisitorPass();
+ * await passes.migrate();
+ * const app = express();
+ * app.use(session({ secret: process.env.SESSION_SECRET!, resave: false, saveUninitialized: false }));
+ * app.use(visitorPass(passes)); // after the session middleware: req.visitor, req.isVisitor
+ * ```
+ */
 export function visitorPass(
   passes: VisitorPass,
   options: VisitorPassMiddlewareOptions = {},
@@ -238,6 +285,21 @@ function afterSettlement(
  * its network's budget passes `VisitorPassThrottled` (429, its `Retry-After` header already set
  * on `res`), and one whose URL is too long to remember `VisitorPassUriTooLong` (414). Each admitted visitor's visit is
  * logged with the final status code unless `logVisit` is false.
+ *
+ * @example
+ * ```ts
+ * import { userIsVisitor } from "visitor-pass/express";
+ *
+ * const onlyReferees = userIsVisitor({
+ *   scope: "REFERENCE_REQUEST",
+ *   bypass: (req) => req.session.user?.isStaff === true, // staff see the page too
+ * });
+ * app.get("/reference", onlyReferees, (req, res) => {
+ *   res.send(`Hello ${req.visitor?.firstName}`);
+ * });
+ * // Someone without a pass is sent to the self-service form instead of a 403.
+ * app.get("/early-access", userIsVisitor({ scope: "EARLY_ACCESS", selfService: true }), page);
+ * ```
  */
 export function userIsVisitor(options: GuardOptions<Request>): RequestHandler {
   const guard = createGuard(options);
@@ -289,7 +351,18 @@ function afterGuard(
   next();
 }
 
-/** Ends visitor access for this session at once: the "final step" of a visitor's journey. */
+/**
+ * Ends visitor access for this session at once: the "final step" of a visitor's journey.
+ *
+ * @example
+ * ```ts
+ * app.post("/reference", onlyReferees, async (req, res) => {
+ *   await saveReference(req.visitor!, req.body.text);
+ *   clearVisitor(req); // this session loses its access at once
+ *   res.redirect(303, "/thanks");
+ * });
+ * ```
+ */
 export function clearVisitor(req: Request): void {
   const state = stateOf(req, "clearVisitor()");
   const session = sessionPort(req);

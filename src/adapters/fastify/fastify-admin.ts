@@ -19,6 +19,17 @@ const FORM = "application/x-www-form-urlencoded";
  * The admin pages as a plugin, registered under the prefix the app likes, e.g.
  * `fastify.register(visitorAdmin, { passes, authorize: (request) => …, prefix: "/admin/visitors" })`.
  * `authorize(request)` is required; it parses its own form posts (up to 64 kB).
+ *
+ * @example
+ * ```ts
+ * import { visitorAdmin } from "visitor-pass/fastify";
+ *
+ * await app.register(visitorAdmin, {
+ *   passes,
+ *   prefix: "/admin/visitors",
+ *   authorize: (request) => request.session.get("user")?.isStaff === true,
+ * });
+ * ```
  */
 export const visitorAdmin: FastifyPluginAsync<FastifyAdminOptions> = async (fastify, options) => {
   const admin = new VisitorAdmin<FastifyRequest>(options?.passes, options, "visitorAdmin");

@@ -17,6 +17,15 @@ import {
  * The server is drained before `app.close()` because Fastify's close (Node's `server.close()`)
  * closes every idle keep-alive connection at once, resetting requests clients have already sent
  * on them.
+ *
+ * @example
+ * ```ts
+ * import { closeGracefully, handleSignals } from "visitor-pass/fastify";
+ *
+ * await app.listen({ port: 3000 });
+ * // On SIGTERM/SIGINT: stop accepting, finish requests, write the visit logs, close the store.
+ * handleSignals(() => closeGracefully(app, passes, { timeout: 5_000 }));
+ * ```
  */
 export async function closeGracefully(
   app: FastifyInstance,

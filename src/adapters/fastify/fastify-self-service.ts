@@ -17,6 +17,18 @@ export interface SelfServicePluginOptions extends SelfServiceOptions {
 /**
  * The self-service pages as a plugin: register it under `passes.config.selfServicePath`, e.g.
  * `fastify.register(selfService, { passes, prefix: "/visitors" })`. It parses its own form posts.
+ *
+ * @example
+ * ```ts
+ * import { selfService, userIsVisitor } from "visitor-pass/fastify";
+ *
+ * await app.register(selfService, { passes, prefix: passes.config.selfServicePath }); // "/visitors"
+ * app.get(
+ *   "/early-access",
+ *   { preHandler: userIsVisitor({ scope: "EARLY_ACCESS", selfService: true }) },
+ *   page,
+ * );
+ * ```
  */
 export const selfService: FastifyPluginAsync<SelfServicePluginOptions> = async (
   fastify,

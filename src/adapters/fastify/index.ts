@@ -1,3 +1,8 @@
+/**
+ * The Fastify adapter: a plugin for the session, a preHandler guard, the self-service and admin plugins.
+ *
+ * @module visitor-pass/fastify
+ */
 import type {
   FastifyInstance,
   FastifyPluginAsync,
@@ -43,6 +48,17 @@ export { type FastifyAdminOptions, visitorAdmin } from "./fastify-admin.js";
 export { closeGracefully } from "./fastify-close.js";
 export { selfService } from "./fastify-self-service.js";
 
+/**
+ * Options of the `visitorPass` plugin.
+ *
+ * @example
+ * ```ts
+ * await app.register(visitorPass, {
+ *   passes,
+ *   isAuthenticated: (request) => request.session.get("user") != null,
+ * });
+ * ```
+ */
 export interface VisitorPassPluginOptions {
   /** The object `createVisitorPass()` returned. */
   passes: VisitorPass;
@@ -149,6 +165,25 @@ const plugin: FastifyPluginAsync<VisitorPassPluginOptions> = async (fastify, opt
  * The visitor-pass plugin: register it after @fastify/session with `{ passes }`. Recognises a
  * token on the query string (admitting, rotating the session and redirecting off the token),
  * restores a visitor stashed in the session, and decorates `request.visitor` / `request.isVisitor`.
+ *
+ * @example
+ * ```ts
+ * import fastifyCookie from "@fastify/cookie";
+ * import fastifySession from "@fastify/session";
+ * import Fastify from "fastify";
+ * import { createVisitorPass } from "visitor-pass";
+ * import { visitorPass } from "visitor-pass/fastify";
+ *
+ * const passes = createVisitorPass();
+ * await passes.migrate();
+ * const app = Fastify();
+ * await app.register(fastifyCookie);
+ * await app.register(fastifySession, { secret: process.env.SESSION_SECRET!, saveUninitialized: false });
+ * await app.register(visitorPass, {
+ *   passes,
+ *   isAuthenticated: (request) => request.session.get("user") != null,
+ * }); // request.visitor, request.isVisitor
+ * ```
  */
 export const visitorPass = fp(plugin, {
   name: "visitor-pass",
@@ -181,6 +216,16 @@ function stateOf(request: FastifyRequest, caller: string): RequestState {
  * request over its network's budget gets `VisitorPassThrottled` (429, its `Retry-After` header
  * already set on the reply), and one whose URL is too long to remember `VisitorPassUriTooLong`
  * (414).
+ *
+ * @example
+ * ```ts
+ * import { userIsVisitor } from "visitor-pass/fastify";
+ *
+ * const onlyReferees = userIsVisitor({ scope: "REFERENCE_REQUEST" });
+ * app.get("/reference", { preHandler: onlyReferees }, (request, reply) =>
+ *   reply.send(`Hello ${request.visitor?.firstName}`),
+ * );
+ * ```
  */
 export function userIsVisitor(options: GuardOptions<FastifyRequest>): preHandlerAsyncHookHandler {
   const guard = createGuard(options);
@@ -206,7 +251,18 @@ export function userIsVisitor(options: GuardOptions<FastifyRequest>): preHandler
   };
 }
 
-/** Ends visitor access for this session at once: the "final step" of a visitor's journey. */
+/**
+ * Ends visitor access for this session at once: the "final step" of a visitor's journey.
+ *
+ * @example
+ * ```ts
+ * app.post("/reference", { preHandler: onlyReferees }, async (request, reply) => {
+ *   await saveReference(request.visitor!, request.body);
+ *   clearVisitor(request); // this session loses its access at once
+ *   return reply.redirect("/thanks", 303);
+ * });
+ * ```
+ */
 export function clearVisitor(request: FastifyRequest): void {
   const state = stateOf(request, "clearVisitor()");
   if (state.session) state.flow.clear(state.session);

@@ -17,6 +17,16 @@ export type HonoAdminOptions = VisitorAdminOptions<Context>;
  * The admin pages as a sub-app, mounted wherever the app likes, e.g.
  * `app.route("/admin/visitors", visitorAdmin(passes, { authorize: (c) => … }))`.
  * `authorize(c)` is required; form posts are read up to 64 kB.
+ *
+ * @example
+ * ```ts
+ * import { visitorAdmin } from "visitor-pass/hono";
+ *
+ * app.route(
+ *   "/admin/visitors",
+ *   visitorAdmin(passes, { authorize: (c) => c.var.user?.isStaff === true }),
+ * );
+ * ```
  */
 export function visitorAdmin(passes: VisitorPass, options: HonoAdminOptions): Hono {
   const admin = new VisitorAdmin<Context>(passes, options, "visitorAdmin()");

@@ -12,6 +12,15 @@ import {
  * `closeGracefully` for the server @hono/node-server's `serve()` returns (typed as any of Node's
  * servers): `closeGracefully(serve({ fetch: app.fetch, port }), passes)`. An HTTP/2 server is
  * refused with a `VisitorPassConfigError`: its sessions are not keep-alive connections.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@hono/node-server";
+ * import { closeGracefully, handleSignals } from "visitor-pass/hono";
+ *
+ * const server = serve({ fetch: app.fetch, port: 3000 });
+ * handleSignals(() => closeGracefully(server, passes));
+ * ```
  */
 export function closeGracefully(
   server: NodeServer | Http2Server | Http2SecureServer,

@@ -14,6 +14,14 @@ export type { SelfServiceOptions } from "../../self-service/self-service.js";
 /**
  * The self-service pages as a sub-app: mount it at `passes.config.selfServicePath`, e.g.
  * `app.route("/visitors", selfService(passes))`.
+ *
+ * @example
+ * ```ts
+ * import { selfService, userIsVisitor } from "visitor-pass/hono";
+ *
+ * app.route(passes.config.selfServicePath, selfService(passes)); // "/visitors"
+ * app.get("/early-access", userIsVisitor({ scope: "EARLY_ACCESS", selfService: true }), page);
+ * ```
  */
 export function selfService(passes: VisitorPass, options: SelfServiceOptions = {}): Hono {
   const service = new SelfService(selfServiceOf(passes, "selfService()"), options);

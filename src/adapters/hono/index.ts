@@ -1,3 +1,8 @@
+/**
+ * The Hono adapter: middleware with an encrypted cookie (or a session you plug in), the guard, the self-service and admin sub-apps.
+ *
+ * @module visitor-pass/hono
+ */
 import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -46,6 +51,17 @@ export { type HonoAdminOptions, visitorAdmin } from "./hono-admin.js";
 export { closeGracefully } from "./hono-close.js";
 export { selfService } from "./hono-self-service.js";
 
+/**
+ * Options of `visitorPass`.
+ *
+ * @example
+ * ```ts
+ * // The visitor in an encrypted cookie of its own:
+ * app.use(visitorPass(passes, { secret: process.env.VISITOR_PASS_SECRET!, maxAge: 8 * 3600 }));
+ * // Or in a server-side session the app already has:
+ * app.use(visitorPass(passes, { session: (c) => mySessionPort(c) }));
+ * ```
+ */
 export interface HonoVisitorPassOptions {
   /**
    * Keys the stash cookie, which is sealed with AES-256-GCM under a key derived from this with
@@ -130,6 +146,19 @@ function stateOf(c: Context, caller: string): RequestState {
  * The visitor-pass middleware: recognises a token on the query string (admitting, rotating the
  * stash and redirecting off the token), restores a stashed visitor, and sets `c.var.visitor` and
  * `c.var.isVisitor`. The stash is an encrypted cookie unless `session` plugs in a server-side one.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { createVisitorPass } from "visitor-pass";
+ * import { visitorPass } from "visitor-pass/hono";
+ *
+ * const passes = createVisitorPass();
+ * await passes.migrate();
+ * const app = new Hono();
+ * // Before the routes: c.var.visitor, c.var.isVisitor. The secret seals the visitor's cookie.
+ * app.use(visitorPass(passes, { secret: process.env.VISITOR_PASS_SECRET! }));
+ * ```
  */
 export function visitorPass(
   passes: VisitorPass,
@@ -232,6 +261,14 @@ function hideToken(c: Context, flow: VisitorFlow): void {
  * failing) whose `cause` is the `VisitorAccessDenied` (or `VisitorPassUnavailable`). With
  * `selfService`, a request over its network's budget gets a 429 (`VisitorPassThrottled`, with
  * `Retry-After`), and one whose URL is too long to remember a 414 (`VisitorPassUriTooLong`).
+ *
+ * @example
+ * ```ts
+ * import { userIsVisitor } from "visitor-pass/hono";
+ *
+ * const onlyReferees = userIsVisitor({ scope: "REFERENCE_REQUEST" });
+ * app.get("/reference", onlyReferees, (c) => c.text(`Hello ${c.var.visitor?.firstName}`));
+ * ```
  */
 export function userIsVisitor(options: GuardOptions<Context>): MiddlewareHandler {
   const guard = createGuard(options);
@@ -276,7 +313,18 @@ function refusal(c: Context, error: VisitorPassHttpError): HTTPException {
   });
 }
 
-/** Ends visitor access for this session at once: the "final step" of a visitor's journey. */
+/**
+ * Ends visitor access for this session at once: the "final step" of a visitor's journey.
+ *
+ * @example
+ * ```ts
+ * app.post("/reference", onlyReferees, async (c) => {
+ *   await saveReference(c.var.visitor!, await c.req.parseBody());
+ *   clearVisitor(c); // this session loses its access at once
+ *   return c.redirect("/thanks", 303);
+ * });
+ * ```
+ */
 export function clearVisitor(c: Context): void {
   const state = stateOf(c, "clearVisitor()");
   state.flow.clear(state.session);
