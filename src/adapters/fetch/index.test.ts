@@ -83,7 +83,9 @@ describe("visitorPassFetch", () => {
     expect(response.headers.get("location")).toBe("/reference?a=1");
     expect(response.headers.get("referrer-policy")).toBe("no-referrer");
     const [cookie] = response.headers.getSetCookie();
-    expect(cookie).toMatch(/^visitor_pass=[\w-]+(; Max-Age=\d+)?; Path=\/; HttpOnly; SameSite=Lax$/);
+    expect(cookie).toMatch(
+      /^visitor_pass=[\w-]+(; Max-Age=\d+)?; Path=\/; HttpOnly; SameSite=Lax$/,
+    );
     expect(cookie).not.toContain(visitor.uuid);
     expect((await passes.get(visitor.uuid))?.uses).toBe(1);
   });

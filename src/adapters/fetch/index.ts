@@ -35,6 +35,7 @@ export {
 } from "../../core/errors.js";
 export { type GuardOptions, SCOPE_ANY, type SessionPort } from "../../core/flow.js";
 export type { Visitor } from "../../core/visitor.js";
+export { type SelfServiceOptions, selfService } from "./self-service.js";
 
 export interface FetchVisitorPassOptions {
   /**
@@ -80,8 +81,8 @@ export interface HandleOptions {
   /**
    * Guard this request: admit visitors whose pass has `scope` (any with `SCOPE_ANY`), or anyone
    * `bypass(request)` lets through; refuse the others (403; 503 while the store fails), or with
-   * `selfService` send them to the self-service form. Pass the same object on every request: the
-   * guard it describes is checked once and kept.
+   * `selfService` send them to the self-service form. Pass the same object on every request
+   * (`userIsVisitor(options)` checks it at setup): the guard it describes is checked once and kept.
    * @default no guard: the visitor, if any, is recognised and nothing is refused
    */
   guard?: GuardOptions<Request>;
@@ -176,8 +177,11 @@ const CALLER = "visitorPassFetch()";
  *     const result = await vp.handle(request, { ...options, clientAddress: req.socket.remoteAddress });
  *     // 3. Send its answer, or the route's response completed by finish().
  *     const response = result.kind === "respond" ? result.response : await result.finish(await route(result.visitor));
- *     res.writeHead(response.status, [...response.headers]); // keeps each Set-Cookie apart
- *     res.end(Buffer.from(await response.arrayBuffer()));
+ *     response.headers.forEach((value, name) => {
+ *       if (name !== "set-cookie") res.setHeader(name, value);
+ *     });
+ *     res.setHeader("Set-Cookie", response.headers.getSetCookie()); // each cookie on its own line
+ *     res.writeHead(response.status).end(Buffer.from(await response.arrayBuffer()));
  *   };
  * }
  * ```
@@ -227,17 +231,6 @@ export function visitorPassFetch(
         now: flow.config.now,
         caller: CALLER,
       });
-  /** Guards by the options object that describes them: checked once, not on every request. */
-  const guards = new WeakMap<GuardOptions<Request>, Guard<Request>>();
-  const guardOf = (described: GuardOptions<Request>): Guard<Request> => {
-    let guard = guards.get(described);
-    if (!guard) {
-      guard = createGuard(described);
-      guards.set(described, guard);
-    }
-    return guard;
-  };
-
   return {
     async handle(request, handleOptions = {}) {
       const guard = handleOptions.guard ? guardOf(handleOptions.guard) : null;
@@ -301,6 +294,28 @@ export function visitorPassFetch(
       };
     },
   };
+}
+
+/** Guards by the options object that describes them: checked once, not on every request. */
+const GUARDS = new WeakMap<GuardOptions<Request>, Guard<Request>>();
+
+function guardOf(described: GuardOptions<Request>): Guard<Request> {
+  let guard = GUARDS.get(described);
+  if (!guard) {
+    guard = createGuard(described);
+    GUARDS.set(described, guard);
+  }
+  return guard;
+}
+
+/**
+ * A guard's options checked now, at setup: throws `VisitorPassConfigError` for a missing scope,
+ * a `bypass` that is not a function, or a self-service guard of `SCOPE_ANY`. Pass what it returns
+ * as `handle`'s `guard`. (Options passed to `handle` unchecked are checked on their first use.)
+ */
+export function userIsVisitor(options: GuardOptions<Request>): GuardOptions<Request> {
+  guardOf(options);
+  return options;
 }
 
 /** Ends visitor access for the session of a handled request at once: a visitor's final step. */
