@@ -141,6 +141,21 @@ describe("visitorPassFetch", () => {
     expect((await passes.get(visitor.uuid))?.uses).toBe(0);
   });
 
+  it("hands the app a request without the token that keeps its method, headers and body", async () => {
+    const visitor = await newPass();
+    const request = get(`/form?vuid=${visitor.uuid}&x=1`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-app": "kept" },
+      body: "text=hello",
+    });
+    const result = continued(await vp.handle(request));
+    expect(result.visitor).toBeNull();
+    expect(result.request.url).toBe(`${ORIGIN}/form?x=1`);
+    expect(result.request.method).toBe("POST");
+    expect(result.request.headers.get("x-app")).toBe("kept");
+    expect((await result.request.formData()).get("text")).toBe("hello");
+  });
+
   it("never admits a HEAD with a token", async () => {
     const visitor = await newPass();
     const result = continued(

@@ -349,7 +349,17 @@ function withoutToken(request: Request, flow: ReturnType<typeof flowOf>): Reques
   const url = new URL(request.url);
   const clean = stripToken(`${url.pathname}${url.search}`, flow.config.querystringKey);
   if (clean === `${url.pathname}${url.search}`) return request;
-  return new Request(new URL(clean, url), request);
+  const init: RequestInit & { duplex?: "half" } = {
+    method: request.method,
+    headers: request.headers,
+    signal: request.signal,
+    redirect: request.redirect,
+  };
+  if (request.body) {
+    init.body = request.body;
+    init.duplex = "half";
+  }
+  return new Request(new URL(clean, url), init);
 }
 
 function pageResponse(page: PageResponse): Response {
