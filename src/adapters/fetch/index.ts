@@ -164,14 +164,17 @@ const CALLER = "visitorPassFetch()";
  * @example An adapter for another framework, in one file (here a `node:http`-style handler)
  * ```ts
  * import type { IncomingMessage, ServerResponse } from "node:http";
+ * import { Readable } from "node:stream";
  * import { visitorPassFetch, type HandleOptions } from "visitor-pass/fetch";
  *
  * export function visitorMiddleware(vp: ReturnType<typeof visitorPassFetch>, options: HandleOptions = {}) {
  *   return async (req: IncomingMessage, res: ServerResponse, route: (visitor) => Promise<Response>) => {
  *     // 1. The framework's request as a Web Request (the body, for a POST, as a stream).
+ *     const hasBody = req.method !== "GET" && req.method !== "HEAD";
  *     const request = new Request(`http://${req.headers.host}${req.url}`, {
  *       method: req.method,
  *       headers: req.headers as Record<string, string>,
+ *       ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream, duplex: "half" } : {}),
  *     });
  *     // 2. The core decides.
  *     const result = await vp.handle(request, { ...options, clientAddress: req.socket.remoteAddress });
