@@ -1,8 +1,9 @@
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
+import { getRequestListener, serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as fastifyExample from "../../examples/fastify/server.js";
+import * as fetchExample from "../../examples/fetch/server.js";
 import * as honoExample from "../../examples/hono/server.js";
 import { createVisitorPass, type VisitorPass } from "../../src/index.js";
 import { Client } from "./client.js";
@@ -12,7 +13,22 @@ interface Started {
   close(): Promise<void>;
 }
 
-const EXAMPLES: [string, (passes: VisitorPass) => Promise<Started>][] = [
+/** `server`, listening on 127.0.0.1, port 0. */
+async function listen(server: Server): Promise<Started> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Each example: its name, how it starts, and whether it has the self-service pages. */
+const EXAMPLES: [string, (passes: VisitorPass) => Promise<Started>, boolean][] = [
   [
     "fastify",
     async (passes) => {
@@ -20,6 +36,7 @@ const EXAMPLES: [string, (passes: VisitorPass) => Promise<Started>][] = [
       const url = await app.listen({ port: 0, host: "127.0.0.1" });
       return { url, close: () => app.close() };
     },
+    true,
   ],
   [
     "hono",
@@ -40,6 +57,15 @@ const EXAMPLES: [string, (passes: VisitorPass) => Promise<Started>][] = [
           }),
       };
     },
+    true,
+  ],
+  [
+    "fetch",
+    (passes) => {
+      const handler = fetchExample.createHandler(passes, "z".repeat(32));
+      return listen(createServer(getRequestListener((request) => handler(request))));
+    },
+    false,
   ],
 ];
 
@@ -47,7 +73,7 @@ const decode = (text: string) => text.replace(/&amp;/g, "&");
 const FORM_POST = { "content-type": "application/x-www-form-urlencoded" };
 
 /** Each example app, walked once through its story. */
-describe.each(EXAMPLES)("example: %s", (_name, start) => {
+describe.each(EXAMPLES)("example: %s", (_name, start, hasSelfService) => {
   let passes: VisitorPass;
   let app: Started;
   beforeAll(async () => {
@@ -84,23 +110,26 @@ describe.each(EXAMPLES)("example: %s", (_name, start) => {
     expect(home).toContain("Ginger Rogers");
   });
 
-  it("someone without a pass asks for one on the self-service form and gets in by its link", async () => {
-    const visitor = new Client(app.url);
-    const form = await visitor.get("/early-access");
-    expect(form.status).toBe(200);
-    expect(form.url).toMatch(/\/visitors\/self-service\/[0-9a-f-]{36}$/);
-    const sent = await visitor.post(new URL(form.url).pathname, {
-      headers: { ...FORM_POST, "sec-fetch-site": "same-origin" },
-      body: "firstName=Vera&lastName=Visit&email=vera%40example.org",
-    });
-    expect(sent.status).toBe(200);
-    expect(sent.url).toMatch(/\/visitors\/self-service\/sent$/);
+  it.runIf(hasSelfService)(
+    "someone without a pass asks for one on the self-service form and gets in by its link",
+    async () => {
+      const visitor = new Client(app.url);
+      const form = await visitor.get("/early-access");
+      expect(form.status).toBe(200);
+      expect(form.url).toMatch(/\/visitors\/self-service\/[0-9a-f-]{36}$/);
+      const sent = await visitor.post(new URL(form.url).pathname, {
+        headers: { ...FORM_POST, "sec-fetch-site": "same-origin" },
+        body: "firstName=Vera&lastName=Visit&email=vera%40example.org",
+      });
+      expect(sent.status).toBe(200);
+      expect(sent.url).toMatch(/\/visitors\/self-service\/sent$/);
 
-    const outbox = await (await visitor.get("/outbox")).text();
-    const link = decode(/To vera@example\.org: <a href="([^"]+)"/.exec(outbox)?.[1] ?? "");
-    expect(link).toMatch(/^\/early-access\?vuid=/);
-    const welcome = await visitor.get(link);
-    expect(welcome.status).toBe(200);
-    expect(await welcome.text()).toContain("Welcome, Vera Visit.");
-  });
+      const outbox = await (await visitor.get("/outbox")).text();
+      const link = decode(/To vera@example\.org: <a href="([^"]+)"/.exec(outbox)?.[1] ?? "");
+      expect(link).toMatch(/^\/early-access\?vuid=/);
+      const welcome = await visitor.get(link);
+      expect(welcome.status).toBe(200);
+      expect(await welcome.text()).toContain("Welcome, Vera Visit.");
+    },
+  );
 });

@@ -147,6 +147,7 @@ export const expressHarness: FrameworkHarness = {
   capabilities: {
     serverSession: true,
     splitMiddleware: true,
+    guardMiddleware: true,
     missingSession: "request",
     sessionPackage: "express-session",
   },

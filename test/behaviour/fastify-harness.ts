@@ -172,6 +172,7 @@ export const fastifyHarness: FrameworkHarness = {
   capabilities: {
     serverSession: true,
     splitMiddleware: false,
+    guardMiddleware: true,
     missingSession: "startup",
     sessionPackage: "@fastify/session",
   },

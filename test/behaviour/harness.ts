@@ -1,6 +1,7 @@
 import type { VisitorPass } from "../../src/index.js";
 import { expressHarness } from "./express-harness.js";
 import { fastifyHarness } from "./fastify-harness.js";
+import { fetchHarness } from "./fetch-harness.js";
 import { honoHarness } from "./hono-harness.js";
 
 export { APP_COOKIE_MAX_AGE, REFERENCE_SCOPE } from "./routes.js";
@@ -56,6 +57,12 @@ export interface Capabilities {
    */
   splitMiddleware: boolean;
   /**
+   * The guard is a middleware of its own (`userIsVisitor`), which can be mounted without the
+   * visitor middleware. `false` for the fetch entry point, whose guard is an argument of the one
+   * `handle()` call: there is nothing to forget.
+   */
+  guardMiddleware: boolean;
+  /**
    * How a missing session layer shows: `"request"`, a VISITOR_PASS_SETUP error on every request
    * (Express middleware cannot know at setup); `"startup"`, the framework's plugin dependency
    * error when the app starts (Fastify); `"none"`, no session layer is needed (Hono).
@@ -74,4 +81,9 @@ export interface FrameworkHarness {
   guard(options: { scope: string }): unknown;
 }
 
-export const HARNESSES: FrameworkHarness[] = [expressHarness, fastifyHarness, honoHarness];
+export const HARNESSES: FrameworkHarness[] = [
+  expressHarness,
+  fastifyHarness,
+  honoHarness,
+  fetchHarness,
+];

@@ -228,6 +228,7 @@ export const honoHarness: FrameworkHarness = {
   capabilities: {
     serverSession: false,
     splitMiddleware: false,
+    guardMiddleware: true,
     missingSession: "none",
     sessionPackage: null,
   },
