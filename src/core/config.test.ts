@@ -8,6 +8,7 @@ import {
   type VisitorStore,
 } from "../index.js";
 import { resolveConfig as resolveWith } from "./config.js";
+import { VISITOR_STORE_METHODS } from "./ports.js";
 
 /** The options resolved with a stand-in for the built-in confirmation page. */
 const resolveConfig = (options: VisitorPassOptions) => resolveWith(options, () => "");
@@ -453,27 +454,7 @@ describe("selfServiceRefusedDomains", () => {
 describe("store", () => {
   /** An object with every method of the storage ports, none of them called here. */
   const store = Object.fromEntries(
-    [
-      "insert",
-      "findByUuid",
-      "findById",
-      "update",
-      "admit",
-      "claim",
-      "findByFormUuid",
-      "list",
-      "count",
-      "deleteExpiredPending",
-      "purge",
-      "insertLogs",
-      "logs",
-      "visitCounts",
-      "sharingCounts",
-      "sharingReport",
-      "visitsPerDay",
-      "migrate",
-      "close",
-    ].map((method) => [method, () => Promise.reject(new Error("not called"))]),
+    VISITOR_STORE_METHODS.map((method) => [method, () => Promise.reject(new Error("not called"))]),
   ) as unknown as VisitorStore;
 
   it("is used in place of a database: none is read from the environment", () => {

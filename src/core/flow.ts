@@ -240,6 +240,14 @@ export class VisitorFlow {
   }
 
   /**
+   * Session keys a stash that must stay small (a cookie) may shorten or leave out without losing
+   * the visitor: the landing's Referer, carried to the first logged visit.
+   */
+  get droppableSessionKeys(): ReadonlySet<string> {
+    return new Set([this.#refererKey]);
+  }
+
+  /**
    * The pass `token` names when the session already holds it, still active and within the
    * session lifetime of its admission: nothing to spend, and nothing to renew. A held admission
    * that lapsed is forgotten here, so that the link (if it still can) admits afresh.

@@ -1,4 +1,4 @@
-import { VisitorPassError } from "../../core/errors.js";
+import { VisitorPassConfigError, VisitorPassError } from "../../core/errors.js";
 import type { SessionPort } from "../../core/flow.js";
 import { LOGGED_URL_LENGTH } from "../../core/visit-log.js";
 
@@ -31,6 +31,57 @@ export interface CookieStashOptions {
   now: () => Date;
   /** Who is speaking in errors, e.g. `visitorPass() for Hono`. */
   caller: string;
+}
+
+/** The stash settings an app gives an adapter; each is checked by `stashOptions`. */
+export interface StashSettings {
+  secret?: string;
+  cookieName?: string;
+  maxAge?: number;
+  secure?: boolean;
+}
+
+const COOKIE_NAME = /^[\w!#$%&'*.^`|~+-]{1,200}$/;
+
+/**
+ * The settings of an adapter's cookie stash, checked once at setup (a `VisitorPassConfigError`
+ * naming the option), with what the stash may drop to fit taken from the request flow.
+ */
+export function stashOptions(
+  settings: StashSettings,
+  flow: { droppableSessionKeys: ReadonlySet<string>; config: { now: () => Date } },
+  caller: string,
+): CookieStashOptions {
+  const { secret, maxAge = 86_400, cookieName = "visitor_pass", secure } = settings;
+  if (typeof secret !== "string" || secret.length < 32) {
+    throw new VisitorPassConfigError(
+      "secret",
+      secret === undefined ? undefined : "(hidden)",
+      `${caller} needs a secret of at least 32 characters to seal its cookie`,
+    );
+  }
+  if (!(typeof maxAge === "number" && Number.isFinite(maxAge) && maxAge > 0)) {
+    throw new VisitorPassConfigError("maxAge", maxAge, "must be a positive number of seconds");
+  }
+  if (!(typeof cookieName === "string" && COOKIE_NAME.test(cookieName))) {
+    throw new VisitorPassConfigError(
+      "cookieName",
+      cookieName,
+      "must be a cookie name token of at most 200 characters",
+    );
+  }
+  if (secure !== undefined && typeof secure !== "boolean") {
+    throw new VisitorPassConfigError("secure", secure, "must be true or false");
+  }
+  return {
+    secret,
+    cookieName,
+    maxAge,
+    secure,
+    optional: flow.droppableSessionKeys,
+    now: flow.config.now,
+    caller,
+  };
 }
 
 /** The cookie's content: a session id (for visit logs), the stashed values and an absolute expiry. */

@@ -23,7 +23,7 @@ import { stripToken } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
 import { throttledPage } from "../../ui/refusal-pages.js";
-import { cookieStash, type StashSession } from "./cookie-stash.js";
+import { cookieStash, type StashSession, stashOptions } from "./cookie-stash.js";
 
 export {
   MalformedVisitorToken,
@@ -130,8 +130,6 @@ export interface FetchVisitorPass {
   handle(request: Request, options?: HandleOptions): Promise<HandleResult>;
 }
 
-/** A cookie name as RFC 6265 allows it (a token), short enough to leave room for the stash. */
-const COOKIE_NAME = /^[\w!#$%&'*.^`|~+-]{1,200}$/;
 const CALLER = "visitorPassFetch()";
 
 /**
@@ -194,46 +192,13 @@ export function visitorPassFetch(
   options: FetchVisitorPassOptions = {},
 ): FetchVisitorPass {
   const flow = flowOf(passes, CALLER);
-  if (!options.session && (typeof options.secret !== "string" || options.secret.length < 32)) {
-    throw new VisitorPassConfigError(
-      "secret",
-      options.secret === undefined ? undefined : "(hidden)",
-      `${CALLER} needs a secret of at least 32 characters to seal its cookie`,
-    );
-  }
-  const maxAge = options.maxAge ?? 86_400;
-  if (!options.session && !(typeof maxAge === "number" && Number.isFinite(maxAge) && maxAge > 0)) {
-    throw new VisitorPassConfigError("maxAge", maxAge, "must be a positive number of seconds");
-  }
-  const cookieName = options.cookieName ?? "visitor_pass";
-  if (!options.session && !(typeof cookieName === "string" && COOKIE_NAME.test(cookieName))) {
-    throw new VisitorPassConfigError(
-      "cookieName",
-      cookieName,
-      "must be a cookie name token of at most 200 characters",
-    );
-  }
-  if (options.secure !== undefined && typeof options.secure !== "boolean") {
-    throw new VisitorPassConfigError("secure", options.secure, "must be true or false");
-  }
   for (const name of ["session", "isAuthenticated"] as const) {
     if (options[name] !== undefined && typeof options[name] !== "function") {
       throw new VisitorPassConfigError(name, options[name], "must be a function");
     }
   }
   const isAuthenticated = options.isAuthenticated ?? (() => false);
-  const stash = options.session
-    ? null
-    : cookieStash({
-        secret: options.secret ?? "",
-        cookieName,
-        maxAge,
-        secure: options.secure,
-        // The landing's Referer, carried to the first logged visit, is worth less than the visitor.
-        optional: new Set([`${flow.config.sessionKey}:referer`]),
-        now: flow.config.now,
-        caller: CALLER,
-      });
+  const stash = options.session ? null : cookieStash(stashOptions(options, flow, CALLER));
   return {
     async handle(request, handleOptions = {}) {
       const guard = handleOptions.guard ? guardOf(handleOptions.guard) : null;

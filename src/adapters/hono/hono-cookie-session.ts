@@ -10,7 +10,7 @@ export interface CommittableSession extends SessionPort {
   commit(): Promise<void>;
 }
 
-export type CookieStashOptions = Omit<StashOptions, "caller">;
+export type CookieStashOptions = Omit<StashOptions, "caller"> & { caller?: string };
 
 /**
  * The encrypted cookie stash (see `../fetch/cookie-stash.ts`) over a Hono context: each commit
@@ -19,7 +19,7 @@ export type CookieStashOptions = Omit<StashOptions, "caller">;
 export function cookieStash(
   options: CookieStashOptions,
 ): (c: Context) => Promise<CommittableSession> {
-  const stash = stashOf({ ...options, caller: "visitorPass() for Hono" });
+  const stash = stashOf({ caller: "visitorPass() for Hono", ...options });
   return async (c) => {
     const session = await stash(c.req.raw);
     return Object.defineProperties(

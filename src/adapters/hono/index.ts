@@ -7,7 +7,6 @@ import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import {
-  VisitorPassConfigError,
   VisitorPassError,
   type VisitorPassHttpError,
   VisitorPassThrottled,
@@ -26,6 +25,7 @@ import { stripToken } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
 import { throttledPage } from "../../ui/refusal-pages.js";
+import { stashOptions } from "../fetch/cookie-stash.js";
 import { clientAddress } from "./hono-client-address.js";
 import { type CommittableSession, cookieStash } from "./hono-cookie-session.js";
 import { pageResponse } from "./hono-response.js";
@@ -110,8 +110,6 @@ interface RequestState {
 }
 
 const STATE = "visitorPass:state";
-/** A cookie name as RFC 6265 allows it (a token), short enough to leave room for the stash. */
-const COOKIE_NAME = /^[\w!#$%&'*.^`|~+-]{1,200}$/;
 
 function visitRequest(c: Context): VisitRequest {
   const url = new URL(c.req.url);
@@ -165,46 +163,18 @@ export function visitorPass(
   options: HonoVisitorPassOptions = {},
 ): MiddlewareHandler {
   const flow = flowOf(passes, "visitorPass()");
-  if (!options.session && (typeof options.secret !== "string" || options.secret.length < 32)) {
-    throw new VisitorPassConfigError(
-      "secret",
-      options.secret === undefined ? undefined : "(hidden)",
-      "visitorPass() for Hono needs a secret of at least 32 characters to sign its cookie",
-    );
-  }
-  const maxAge = options.maxAge ?? 86_400;
-  if (!options.session && !(typeof maxAge === "number" && Number.isFinite(maxAge) && maxAge > 0)) {
-    throw new VisitorPassConfigError("maxAge", maxAge, "must be a positive number of seconds");
-  }
   const isAuthenticated =
     options.isAuthenticated ?? ((c: Context) => (c.var as { user?: unknown }).user != null);
-  const cookieName = options.cookieName ?? "visitor_pass";
-  if (!options.session && !(typeof cookieName === "string" && COOKIE_NAME.test(cookieName))) {
-    throw new VisitorPassConfigError(
-      "cookieName",
-      cookieName,
-      "must be a cookie name token of at most 200 characters",
-    );
-  }
-  if (options.secure !== undefined && typeof options.secure !== "boolean") {
-    throw new VisitorPassConfigError("secure", options.secure, "must be true or false");
-  }
-  const stash = cookieStash({
-    secret: options.secret ?? "",
-    cookieName,
-    maxAge,
-    secure: options.secure,
-    // The landing's Referer, carried to the first logged visit, is worth less than the visitor.
-    optional: new Set([`${flow.config.sessionKey}:referer`]),
-    now: flow.config.now,
-  });
+  const stash = options.session
+    ? null
+    : cookieStash(stashOptions(options, flow, "visitorPass() for Hono"));
 
   return async (c, next) => {
     c.set("visitor", null);
     c.set("isVisitor", false);
-    const session: SessionPort | CommittableSession = options.session
-      ? await options.session(c)
-      : await stash(c);
+    const session: SessionPort | CommittableSession = stash
+      ? await stash(c)
+      : await options.session!(c);
     const commit = () => (isCommittable(session) ? session.commit() : Promise.resolve());
     const visit = visitRequest(c);
     const state: RequestState = { flow, incoming: visit, session, unavailable: null };
