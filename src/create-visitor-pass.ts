@@ -4,6 +4,7 @@ import type { VisitorPassParts } from "./core/ports.js";
 import { VisitorPass as PassService } from "./core/visitor-pass.js";
 import { KyselyStore } from "./store/kysely/kysely-store.js";
 import { defaultConfirmPage } from "./ui/confirm-page.js";
+import { throttledPage } from "./ui/refusal-pages.js";
 
 /**
  * Options of `createVisitorPass()`. Each falls back to its environment variable, then its default.
@@ -37,6 +38,7 @@ const PARTS: VisitorPassParts = {
       storeTimeout: config.storeTimeout,
     }),
   confirmPage: defaultConfirmPage,
+  throttledPage,
 };
 
 /** The pass service: create, look up and manage passes; the flow adapters run requests through. */

@@ -18,8 +18,8 @@ export {
   VisitorPassUriTooLong,
   VisitorPassValidationError,
 } from "./core/errors.js";
-export type { GuardOptions } from "./core/flow.js";
-export { SCOPE_ANY } from "./core/flow.js";
+export type { GuardOptions } from "./core/guard.js";
+export { SCOPE_ANY } from "./core/guard.js";
 export { networkOf } from "./core/network.js";
 export type {
   NewVisitor,

@@ -9,6 +9,15 @@ export class VisitorPassError extends Error {
   }
 }
 
+/**
+ * A misuse of the package's pieces found while serving a request (a middleware missing or in
+ * the wrong order, the wrong object passed): code `VISITOR_PASS_SETUP`, with a message saying
+ * what to change.
+ */
+export function setupError(message: string): VisitorPassError {
+  return new VisitorPassError(message, "VISITOR_PASS_SETUP");
+}
+
 /** An error that maps to an HTTP response: `status` (and `statusCode`, for Fastify) say which. */
 export class VisitorPassHttpError extends VisitorPassError {
   readonly status: number;

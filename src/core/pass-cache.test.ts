@@ -39,7 +39,7 @@ describe("the pass cache on SQLite", () => {
       setCookieLifetime: () => {},
       regenerate: async () => {},
     };
-    return { session, restore: async () => (await flow.restore(port))?.uuid ?? null };
+    return { session, restore: async () => (await flow.stash.restore(port))?.uuid ?? null };
   }
 
   it("a deactivation through another connection cuts a cached pass off on the next lookup", async () => {

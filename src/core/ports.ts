@@ -316,4 +316,6 @@ export interface VisitorPassParts {
   openStore(database: DatabaseTarget, config: ResolvedConfig): VisitorStore;
   /** The built-in confirmation page, used unless the `confirmPage` option replaces it. */
   confirmPage: ConfirmPageRenderer;
+  /** The HTML page of a 429 (too many requests from this network): wait `retryAfter` seconds. */
+  throttledPage(retryAfter: number): string;
 }

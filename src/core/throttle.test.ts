@@ -14,7 +14,9 @@ import {
   VisitorPassUnavailable,
 } from "../index.js";
 import { DEFAULT_THROTTLE } from "./config.js";
-import { createGuard, type VisitRequest } from "./flow.js";
+import { createGuard, type Guard } from "./guard.js";
+import type { VisitRequest } from "./ports.js";
+import type { VisitorFlow } from "./request-flow.js";
 import { flowOf } from "./visitor-pass.js";
 
 function configError(options: VisitorPassOptions): VisitorPassConfigError {
@@ -102,7 +104,7 @@ describe("the self-service budget, per client network", () => {
       await open({ throttle: { selfService: { points: 2, duration: 60 } } }),
       "test",
     );
-    const start = (ip: string | null) => flow.startSelfService(request(ip), guard);
+    const start = (ip: string | null) => startSelfService(flow, request(ip), guard);
     await start("203.0.113.1");
     await start("::ffff:203.0.113.200");
     await expect(start("203.0.113.7")).rejects.toBeInstanceOf(VisitorPassThrottled);
@@ -128,7 +130,7 @@ describe("the self-service budget, per client network", () => {
     });
     const service = await open({ throttle: { store: failing } });
     const flow = flowOf(service, "test");
-    await expect(flow.startSelfService(request("192.0.2.1"), guard)).rejects.toBeInstanceOf(
+    await expect(startSelfService(flow, request("192.0.2.1"), guard)).rejects.toBeInstanceOf(
       VisitorPassUnavailable,
     );
     expect(budgets).toEqual([{ name: "selfService", points: 10, duration: 60 }]);
@@ -140,11 +142,28 @@ describe("the self-service budget, per client network", () => {
       consume: () => Promise.reject({ msBeforeNext: 2_500, remainingPoints: 0 }),
     }));
     const flow = flowOf(await open({ throttle: { store } }), "test");
-    const refused = await flow.startSelfService(request("192.0.2.1"), guard).catch((e) => e);
+    const refused = await startSelfService(flow, request("192.0.2.1"), guard).catch((e) => e);
     expect(refused).toBeInstanceOf(VisitorPassThrottled);
     expect(refused.retryAfter).toBe(3);
   });
 });
+
+/**
+ * What a self-service guard does for a visitor without a pass: the form's path it redirects to,
+ * or its refusal thrown.
+ */
+async function startSelfService(
+  flow: VisitorFlow,
+  visit: VisitRequest,
+  guard: Guard<unknown>,
+): Promise<string | null> {
+  const result = await flow.guard(guard, {}, null, { visit, session: null, unavailable: null });
+  if (result.kind === "respond") {
+    if (result.error) throw result.error;
+    return result.location;
+  }
+  return null;
+}
 
 const REDIS_URL = process.env.VISITOR_PASS_TEST_REDIS_URL?.trim() || null;
 
@@ -176,10 +195,10 @@ describe.skipIf(!REDIS_URL)(
         await one.migrate();
         await two.migrate();
         const guard = createGuard({ scope: "REF", selfService: true });
-        await flowOf(one, "test").startSelfService(request("198.51.100.1"), guard);
-        await flowOf(two, "test").startSelfService(request("198.51.100.2"), guard);
+        await startSelfService(flowOf(one, "test"), request("198.51.100.1"), guard);
+        await startSelfService(flowOf(two, "test"), request("198.51.100.2"), guard);
         await expect(
-          flowOf(one, "test").startSelfService(request("198.51.100.3"), guard),
+          startSelfService(flowOf(one, "test"), request("198.51.100.3"), guard),
         ).rejects.toBeInstanceOf(VisitorPassThrottled);
       } finally {
         await one.close();

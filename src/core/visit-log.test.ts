@@ -5,7 +5,7 @@ import type { NewVisitorLog, VisitorStore } from "./ports.js";
 /** The options resolved with a stand-in for the built-in confirmation page. */
 const resolveConfig = (options: VisitorPassOptions) => resolveWith(options, () => "");
 
-import type { VisitRequest } from "./flow.js";
+import type { VisitRequest } from "./ports.js";
 import { VisitLogWriter } from "./visit-log.js";
 import { Visitor } from "./visitor.js";
 

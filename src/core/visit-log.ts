@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { ResolvedConfig } from "./config.js";
 import { VisitorPassUnavailable } from "./errors.js";
-import type { VisitRequest } from "./flow.js";
 import { loggedAddress } from "./network.js";
-import type { NewVisitorLog, VisitLogStore } from "./ports.js";
+import type { NewVisitorLog, VisitLogStore, VisitRequest } from "./ports.js";
 import { visitSignals } from "./sharing.js";
 import { pathOf, queryWithout, stripToken } from "./tokens.js";
 import type { Visitor } from "./visitor.js";

@@ -150,11 +150,16 @@ describe("deactivate / reactivate", () => {
       flow.recognise(request(`/p?vuid=${uuid}`), null, { authenticated: false });
     const visitor = await passes.create({ email: "a@example.org", scope: "S" });
     await passes.deactivate(visitor.uuid);
-    expect(await land(visitor.uuid)).toEqual({ kind: "refused" });
+    expect(await land(visitor.uuid)).toMatchObject({
+      kind: "continue",
+      visitor: null,
+      recognition: { kind: "refused" },
+    });
     await passes.reactivate(visitor.uuid);
     expect(await land(visitor.uuid)).toMatchObject({
-      kind: "admitted",
+      kind: "continue",
       visitor: { uuid: visitor.uuid },
+      recognition: { kind: "admitted" },
     });
   });
 });

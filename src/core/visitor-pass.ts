@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type ResolvedConfig, resolveConfig, type VisitorPassOptions } from "./config.js";
 import { UnclaimedRequestError, VisitorPassError, VisitorPassValidationError } from "./errors.js";
-import { type FlowBackend, VisitorFlow } from "./flow.js";
 import { PassCache } from "./pass-cache.js";
 import { PassRecords } from "./pass-records.js";
 import type {
@@ -10,6 +9,7 @@ import type {
   VisitorPassParts,
   VisitorStore,
 } from "./ports.js";
+import { type FlowBackend, VisitorFlow } from "./request-flow.js";
 import {
   type CountVisitorsInput,
   DAY_MS,
@@ -117,6 +117,7 @@ export class VisitorPass {
       createPending: (scope, redirectTo, sessionExpiry) =>
         this.#createPending(scope, redirectTo, sessionExpiry),
       throttle,
+      throttledPage: parts.throttledPage,
     };
     this[FLOW] = new VisitorFlow(backend);
     this[SELF_SERVICE] = {

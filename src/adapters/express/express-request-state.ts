@@ -1,6 +1,6 @@
 import type { Request } from "express";
-import { VisitorPassError, type VisitorPassUnavailable } from "../../core/errors.js";
-import type { PendingVisit, Recognition, VisitorFlow } from "../../core/flow.js";
+import { setupError, type VisitorPassUnavailable } from "../../core/errors.js";
+import type { PendingVisit, Recognition, VisitorFlow } from "../../core/request-flow.js";
 import type { Visitor } from "../../core/visitor.js";
 
 /**
@@ -36,9 +36,7 @@ const STATE = Symbol("visitor-pass.request");
 
 type StatefulRequest = Request & { [STATE]?: RequestState };
 
-export function setupError(message: string): VisitorPassError {
-  return new VisitorPassError(message, "VISITOR_PASS_SETUP");
-}
+export { setupError };
 
 /** The request's state, or a setup error naming `caller` when no visitor-pass middleware ran. */
 export function stateOf(req: Request, caller: string): RequestState {

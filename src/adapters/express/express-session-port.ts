@@ -1,5 +1,5 @@
 import type { Request } from "express";
-import type { SessionPort } from "../../core/flow.js";
+import type { SessionPort } from "../../core/ports.js";
 
 /** The part of express-session (or a compatible middleware) the adapter uses. */
 export interface ExpressSession {

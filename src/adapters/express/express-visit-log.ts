@@ -1,5 +1,5 @@
 import type { Response } from "express";
-import type { PendingVisit } from "../../core/flow.js";
+import type { PendingVisit } from "../../core/request-flow.js";
 import type { OwedVisit, RequestState } from "./express-request-state.js";
 
 /**

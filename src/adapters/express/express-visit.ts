@@ -1,5 +1,6 @@
 import type { Request } from "express";
-import type { RequestContext, VisitRequest } from "../../core/flow.js";
+import type { VisitRequest } from "../../core/ports.js";
+import type { RequestContext } from "../../core/request-flow.js";
 
 /**
  * The request as the core sees it, and whether a user is signed in. One small object per request:

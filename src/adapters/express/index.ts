@@ -4,16 +4,9 @@
  * @module visitor-pass/express
  */
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import type {
-  GuardOptions,
-  GuardOutcome,
-  MaybePromise,
-  Recognition,
-  Settlement,
-  VisitorFlow,
-} from "../../core/flow.js";
-import { answerOf, createGuard } from "../../core/flow.js";
-import { isOriginForm, stripToken } from "../../core/tokens.js";
+import { createGuard, type GuardOptions, type MaybePromise } from "../../core/guard.js";
+import { NO_TOKEN } from "../../core/recognise.js";
+import { type FlowResult, hasUser, type VisitorFlow } from "../../core/request-flow.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
 import {
@@ -39,7 +32,7 @@ declare global {
   }
 }
 
-export type { GuardOptions } from "../../core/flow.js";
+export type { GuardOptions } from "../../core/guard.js";
 export type {
   Closable,
   CloseGracefullyOptions,
@@ -90,7 +83,7 @@ export function visitorRequest(
   options: VisitorSessionOptions = {},
 ): RequestHandler {
   const flow = flowOf(passes, "visitorRequest()");
-  const isAuthenticated = options.isAuthenticated ?? defaultIsAuthenticated;
+  const isAuthenticated = options.isAuthenticated ?? hasUser;
   return (req, res, next) => recognise(flow, isAuthenticated, false, req, res, next);
 }
 
@@ -137,19 +130,22 @@ export function visitorPass(
   options: VisitorPassMiddlewareOptions = {},
 ): RequestHandler {
   const flow = flowOf(passes, "visitorPass()");
-  const isAuthenticated = options.isAuthenticated ?? defaultIsAuthenticated;
+  const isAuthenticated = options.isAuthenticated ?? hasUser;
   return (req, res, next) => recognise(flow, isAuthenticated, true, req, res, next);
 }
 
+const MISSING_SESSION =
+  "visitorSession() needs req.session: mount express-session (or a compatible session middleware) before it.";
+
 /*
- * The middleware bodies. Each goes on synchronously when the core had nothing to wait for (no
- * token, a pass the cache holds): most requests then cost no promise and no closure.
+ * The middleware bodies: each reads the request into the core's ports, calls the core once and
+ * applies its result, synchronously when the core had nothing to wait for (no token, a pass the
+ * cache holds): most requests then cost no promise and no closure.
  */
 
 /**
- * The first half: reads the request once, asks the core what its token comes to, and answers at
- * once when the core says so (a malformed token, a confirmation page); then goes on to the
- * second half (`andSettle`, for `visitorPass`) or to the next middleware.
+ * `visitorPass` (`andSettle`), or the first half alone (`visitorRequest`): what the token comes
+ * to, then the session.
  */
 function recognise(
   flow: VisitorFlow,
@@ -160,122 +156,82 @@ function recognise(
   next: NextFunction,
 ): void {
   let state: RequestState;
-  let visit: ExpressVisit;
-  let recognition: MaybePromise<Recognition>;
+  let result: MaybePromise<FlowResult>;
   try {
-    visit = new ExpressVisit(req, isAuthenticated);
-    // A target that is not a path (`OPTIONS *`, an absolute URL) that got no session is anonymous:
-    // its token, if any, is not looked at (see `settle`).
+    const visit = new ExpressVisit(req, isAuthenticated);
     const session = sessionPort(req);
-    recognition =
-      session || isOriginForm(visit.url) ? flow.recognise(visit, session, visit) : NOT_YET;
     state = {
       flow,
       url: visit.url,
       isAuthenticated,
-      recognition: NOT_YET,
+      recognition: NO_TOKEN,
       unavailable: null,
       owed: null,
     };
+    keepState(req, state, null);
+    result = andSettle
+      ? flow.enter(visit, session, visit, MISSING_SESSION)
+      : flow.recognise(visit, session, visit);
   } catch (error) {
     next(error);
     return;
   }
-  if (recognition instanceof Promise) {
-    recognition.then(
-      (recognised) => afterRecognition(state, visit, recognised, andSettle, req, res, next),
-      next,
-    );
+  if (result instanceof Promise) {
+    result.then((decided) => apply(state, decided, req, res, next), next);
   } else {
-    afterRecognition(state, visit, recognition, andSettle, req, res, next);
+    apply(state, result, req, res, next);
   }
 }
 
-/** What the state holds until the recognition it is created for is known. */
-const NOT_YET: Recognition = Object.freeze({ kind: "none" });
-
-function afterRecognition(
-  state: RequestState,
-  visit: ExpressVisit,
-  recognition: Recognition,
-  andSettle: boolean,
-  req: Request,
-  res: Response,
-  next: NextFunction,
-): void {
-  state.recognition = recognition;
-  state.unavailable = recognition.kind === "unavailable" ? recognition.error : null;
-  keepState(req, state, recognition.kind === "admitted" ? recognition.visitor : null);
-  const answer = answerOf(recognition);
-  if (answer) {
-    sendPage(res, answer);
-    return;
-  }
-  if (recognition.kind !== "none") hideToken(req, state.flow);
-  if (andSettle) settle(state.flow, undefined, req, res, next, visit);
-  else next();
-}
-
-/**
- * The second half: the session consulted, `req.visitor` set, or the landing's redirect sent.
- * `recognised` is the request as the first half saw it, when it runs right after it.
- */
+/** The second half (`visitorSession`): the session consulted after the app's own middleware. */
 function settle(
   flow: VisitorFlow,
   isAuthenticated: ((req: Request) => boolean) | undefined,
   req: Request,
   res: Response,
   next: NextFunction,
-  recognised?: ExpressVisit,
 ): void {
   let state: RequestState;
-  let settlement: MaybePromise<Settlement>;
+  let result: MaybePromise<FlowResult>;
   try {
     state = stateOf(req, "visitorSession()");
     if (state.flow !== flow) {
       throw setupError("visitorSession() and visitorRequest() were given different passes.");
     }
-    const session = sessionPort(req);
-    if (!session && !isOriginForm(state.url)) {
-      // Session middlewares pass such targets by (their cookie path does not match): anonymous.
-      setVisitor(req, null);
-      next();
-      return;
-    }
-    if (!session) {
-      throw setupError(
-        "visitorSession() needs req.session: mount express-session (or a compatible session middleware) before it.",
-      );
-    }
-    const visit = recognised ?? new ExpressVisit(req, state.isAuthenticated, state.url);
+    const visit = new ExpressVisit(req, state.isAuthenticated, state.url);
     const context = isAuthenticated ? new ExpressVisit(req, isAuthenticated) : visit;
-    settlement = flow.settle(visit, session, state.recognition, context);
+    result = flow.settle(visit, sessionPort(req), context, state.recognition, MISSING_SESSION);
   } catch (error) {
     next(error);
     return;
   }
-  if (settlement instanceof Promise) {
-    settlement.then((settled) => afterSettlement(state, settled, req, res, next), next);
+  if (result instanceof Promise) {
+    result.then((decided) => apply(state, decided, req, res, next), next);
   } else {
-    afterSettlement(state, settlement, req, res, next);
+    apply(state, result, req, res, next);
   }
 }
 
-function afterSettlement(
+/** What the core decided, applied: the answer sent, or the visitor set and the token hidden. */
+function apply(
   state: RequestState,
-  settlement: Settlement,
+  result: FlowResult,
   req: Request,
   res: Response,
   next: NextFunction,
 ): void {
-  state.unavailable = settlement.unavailable;
-  setVisitor(req, settlement.visitor);
-  if (settlement.redirectTo === null) {
-    next();
+  setVisitor(req, result.visitor);
+  if (result.kind === "respond") {
+    sendPage(res, result);
     return;
   }
-  res.set(settlement.redirectHeaders ?? {});
-  res.redirect(settlement.redirectStatus ?? 302, settlement.redirectTo);
+  state.recognition = result.recognition;
+  state.unavailable = result.unavailable;
+  if (result.hideToken) {
+    req.url = state.flow.withoutToken(req.url);
+    req.originalUrl = state.flow.withoutToken(req.originalUrl);
+  }
+  next();
 }
 
 /**
@@ -305,13 +261,13 @@ export function userIsVisitor(options: GuardOptions<Request>): RequestHandler {
   const guard = createGuard(options);
   return (req: Request, res: Response, next: NextFunction) => {
     let state: RequestState;
-    let outcome: MaybePromise<GuardOutcome>;
+    let result: MaybePromise<FlowResult>;
     try {
       state = stateOf(req, "userIsVisitor()");
       const visitor = req.visitor ?? null;
       // The guard decides on what the app may have set itself; `req.isVisitor` follows it.
       req.isVisitor = visitor !== null;
-      outcome = state.flow.guardRequest(guard, req, visitor, {
+      result = state.flow.guard(guard, req, visitor, {
         visit: new ExpressVisit(req, state.isAuthenticated, state.url),
         session: sessionPort(req),
         unavailable: state.unavailable,
@@ -319,34 +275,34 @@ export function userIsVisitor(options: GuardOptions<Request>): RequestHandler {
     } catch (error) {
       return next(error);
     }
-    if (outcome instanceof Promise) {
-      outcome.then((decided) => afterGuard(state, decided, res, next), next);
+    if (result instanceof Promise) {
+      result.then((decided) => afterGuard(state, decided, res, next), next);
     } else {
-      afterGuard(state, outcome, res, next);
+      afterGuard(state, result, res, next);
     }
   };
 }
 
 function afterGuard(
   state: RequestState,
-  outcome: GuardOutcome,
+  result: FlowResult,
   res: Response,
   next: NextFunction,
 ): void {
-  if (outcome.kind === "redirect") {
-    res.redirect(outcome.status, outcome.location);
-    return;
-  }
-  if (outcome.kind === "deny") {
+  if (result.kind === "respond") {
+    if (!result.error) {
+      sendPage(res, result);
+      return;
+    }
     // Set here too, for an app error handler that renders the error its own way.
-    if (outcome.error.headers) res.set(outcome.error.headers);
-    next(outcome.error);
+    if (result.error.headers) res.set(result.error.headers);
+    next(result.error);
     return;
   }
-  if (outcome.log) recordWithStatus(res, state, outcome.log);
+  if (result.log) recordWithStatus(res, state, result.log);
   // Set before the route runs, so that the route's own headers win.
-  for (const name in outcome.headers) {
-    if (!res.hasHeader(name)) res.setHeader(name, outcome.headers[name]!);
+  for (const name in result.headers) {
+    if (!res.hasHeader(name)) res.setHeader(name, result.headers[name]!);
   }
   next();
 }
@@ -368,13 +324,4 @@ export function clearVisitor(req: Request): void {
   const session = sessionPort(req);
   if (session) state.flow.clear(session);
   setVisitor(req, null);
-}
-
-function hideToken(req: Request, flow: VisitorFlow): void {
-  req.url = stripToken(req.url, flow.config.querystringKey);
-  req.originalUrl = stripToken(req.originalUrl, flow.config.querystringKey);
-}
-
-function defaultIsAuthenticated(req: Request): boolean {
-  return (req as Request & { user?: unknown }).user != null;
 }

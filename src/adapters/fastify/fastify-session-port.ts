@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import type { SessionPort } from "../../core/flow.js";
+import type { SessionPort } from "../../core/ports.js";
 
 /** The part of @fastify/session the adapter uses. */
 interface FastifySessionLike {

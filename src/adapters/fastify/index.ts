@@ -10,18 +10,12 @@ import type {
   preHandlerAsyncHookHandler,
 } from "fastify";
 import fp from "fastify-plugin";
-import { VisitorPassError, type VisitorPassUnavailable } from "../../core/errors.js";
-import {
-  answerOf,
-  createGuard,
-  type GuardOptions,
-  type PendingVisit,
-  type Recognition,
-  type SessionPort,
-  type VisitorFlow,
-  type VisitRequest,
-} from "../../core/flow.js";
-import { isOriginForm, stripToken } from "../../core/tokens.js";
+import type { VisitorPassUnavailable } from "../../core/errors.js";
+import { setupError } from "../../core/errors.js";
+import { createGuard, type GuardOptions } from "../../core/guard.js";
+import type { SessionPort, VisitRequest } from "../../core/ports.js";
+import type { PendingVisit, RequestContext, VisitorFlow } from "../../core/request-flow.js";
+import { hasUser } from "../../core/request-flow.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
 import { sendPage } from "./fastify-response.js";
@@ -36,7 +30,7 @@ declare module "fastify" {
   }
 }
 
-export type { GuardOptions } from "../../core/flow.js";
+export type { GuardOptions } from "../../core/guard.js";
 export type {
   Closable,
   CloseGracefullyOptions,
@@ -83,10 +77,6 @@ interface RequestState {
 const STATE = Symbol("visitor-pass.request");
 type StatefulRequest = FastifyRequest & { [STATE]?: RequestState };
 
-function setupError(message: string): VisitorPassError {
-  return new VisitorPassError(message, "VISITOR_PASS_SETUP");
-}
-
 function visitRequest(request: FastifyRequest): VisitRequest {
   const header = (name: string) => {
     const value = request.headers[name];
@@ -104,51 +94,33 @@ function visitRequest(request: FastifyRequest): VisitRequest {
   };
 }
 
+const MISSING_SESSION =
+  "visitorPass needs request.session: register @fastify/session (with @fastify/cookie) before it.";
+
 const plugin: FastifyPluginAsync<VisitorPassPluginOptions> = async (fastify, options) => {
   const flow = flowOf(options?.passes, "visitorPass");
-  const isAuthenticated =
-    options.isAuthenticated ??
-    ((request: FastifyRequest) => (request as { user?: unknown }).user != null);
+  const isAuthenticated = options.isAuthenticated ?? hasUser;
 
   fastify.decorateRequest("visitor", null);
   fastify.decorateRequest("isVisitor", false);
 
   fastify.addHook("onRequest", async (request, reply) => {
     const session = sessionPort(request);
-    if (!session && !isOriginForm(request.url)) {
-      // `OPTIONS *` or an absolute URL, which @fastify/session passes by: anonymous, token unread.
-      const state: RequestState = {
-        flow,
-        incoming: visitRequest(request),
-        session,
-        unavailable: null,
-      };
-      (request as StatefulRequest)[STATE] = state;
-      return;
-    }
-    if (!session) {
-      throw setupError(
-        "visitorPass needs request.session: register @fastify/session (with @fastify/cookie) before it.",
-      );
-    }
     const visit = visitRequest(request);
     const state: RequestState = { flow, incoming: visit, session, unavailable: null };
     (request as StatefulRequest)[STATE] = state;
-    keepCookieLifetime(request);
-    const context = { authenticated: isAuthenticated(request) };
-    const recognition: Recognition = await flow.recognise(visit, session, context);
-    const answer = answerOf(recognition);
-    if (answer) return sendPage(reply, answer);
-    if (recognition.kind !== "none") hideToken(request, flow);
-    const settlement = await flow.settle(visit, session, recognition, context);
-    state.unavailable = settlement.unavailable;
-    request.visitor = settlement.visitor;
-    request.isVisitor = settlement.visitor !== null;
-    if (settlement.redirectTo !== null) {
-      return reply
-        .headers(settlement.redirectHeaders ?? {})
-        .redirect(settlement.redirectTo, settlement.redirectStatus ?? 302);
-    }
+    if (session) keepCookieLifetime(request);
+    const context: RequestContext = {
+      get authenticated() {
+        return isAuthenticated(request);
+      },
+    };
+    const result = await flow.enter(visit, session, context, MISSING_SESSION);
+    request.visitor = result.visitor;
+    request.isVisitor = result.visitor !== null;
+    if (result.kind === "respond") return sendPage(reply, result);
+    state.unavailable = result.unavailable;
+    if (result.hideToken) hideToken(request, flow);
   });
 
   fastify.addHook("onSend", async (request, reply, payload) => {
@@ -197,7 +169,7 @@ export const visitorPass = fp(plugin, {
  */
 function hideToken(request: FastifyRequest, flow: VisitorFlow): void {
   const key = flow.config.querystringKey;
-  request.raw.url = stripToken(request.raw.url ?? "/", key);
+  request.raw.url = flow.withoutToken(request.raw.url ?? "/");
   const query = request.query as Record<string, unknown> | null | undefined;
   if (query && typeof query === "object" && Object.hasOwn(query, key)) delete query[key];
 }
@@ -231,22 +203,21 @@ export function userIsVisitor(options: GuardOptions<FastifyRequest>): preHandler
   const guard = createGuard(options);
   return async function guardVisitor(this: FastifyInstance, request, reply) {
     const state = stateOf(request, "userIsVisitor()");
-    const visitor = request.visitor;
-    const outcome = await state.flow.guardRequest(guard, request, visitor, {
+    const result = await state.flow.guard(guard, request, request.visitor, {
       visit: state.incoming,
       session: state.session,
       unavailable: state.unavailable,
     });
-    if (outcome.kind === "redirect") return reply.redirect(outcome.location, outcome.status);
-    if (outcome.kind === "deny") {
+    if (result.kind === "respond") {
+      if (!result.error) return sendPage(reply, result);
       // Set here too, for an app error handler that renders the error its own way.
-      if (outcome.error.headers) reply.headers(outcome.error.headers);
-      throw outcome.error;
+      if (result.error.headers) reply.headers(result.error.headers);
+      throw result.error;
     }
-    if (outcome.log) state.visit = outcome.log;
+    if (result.log) state.visit = result.log;
     // Set before the handler runs, so that the handler's own headers win.
-    for (const name in outcome.headers) {
-      if (!reply.hasHeader(name)) reply.header(name, outcome.headers[name]);
+    for (const name in result.headers) {
+      if (!reply.hasHeader(name)) reply.header(name, result.headers[name]);
     }
   };
 }

@@ -1,5 +1,5 @@
 import { VisitorPassConfigError, VisitorPassError } from "../../core/errors.js";
-import type { SessionPort } from "../../core/flow.js";
+import type { SessionPort } from "../../core/ports.js";
 import { LOGGED_URL_LENGTH } from "../../core/visit-log.js";
 
 /**

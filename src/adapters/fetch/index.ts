@@ -5,24 +5,20 @@
  * @module
  */
 import {
+  setupError,
   VisitorPassConfigError,
-  VisitorPassError,
   type VisitorPassHttpError,
-  VisitorPassThrottled,
 } from "../../core/errors.js";
-import {
-  answerOf,
-  createGuard,
-  type Guard,
-  type GuardOptions,
-  type SessionPort,
-  type VisitRequest,
-} from "../../core/flow.js";
-import { htmlPage, PAGE_HEADERS, type PageResponse, textPage } from "../../core/page.js";
-import { stripToken } from "../../core/tokens.js";
+import { type GuardOptions, guardOf } from "../../core/guard.js";
+import type { SessionPort, VisitRequest } from "../../core/ports.js";
+import type {
+  Respond as FlowRespond,
+  FlowResult,
+  PendingVisit,
+  VisitorFlow,
+} from "../../core/request-flow.js";
 import type { Visitor } from "../../core/visitor.js";
 import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
-import { throttledPage } from "../../ui/refusal-pages.js";
 import { cookieStash, type StashSession, stashOptions } from "./cookie-stash.js";
 
 export {
@@ -33,7 +29,8 @@ export {
   VisitorPassUnavailable,
   VisitorPassUriTooLong,
 } from "../../core/errors.js";
-export { type GuardOptions, SCOPE_ANY, type SessionPort } from "../../core/flow.js";
+export { type GuardOptions, SCOPE_ANY } from "../../core/guard.js";
+export type { SessionPort } from "../../core/ports.js";
 export type { Visitor } from "../../core/visitor.js";
 export { type SelfServiceOptions, selfService } from "./self-service.js";
 
@@ -92,6 +89,13 @@ export interface HandleOptions {
    * @default null
    */
   clientAddress?: string | null;
+  /**
+   * This request's server-side session, for an adapter whose framework hands it over per request
+   * (it overrides the `session` option).
+   */
+  session?: SessionPort;
+  /** Whether a user is signed in, when the adapter knows it (it overrides `isAuthenticated`). */
+  authenticated?: boolean;
 }
 
 /**
@@ -109,10 +113,20 @@ export interface Respond {
 /** The request goes on to the app, which answers it and hands its response to `finish`. */
 export interface Continue {
   kind: "continue";
-  /** The visitor admitted by a token on this request or restored from the session, or null. */
+  /**
+   * The visitor admitted by a token on this request or restored from the session, or null. A
+   * later `guard` decides on it as it then is (an adapter may set the one its app chose).
+   */
   visitor: Visitor | null;
   /** The request as the app should see it: without the token, which must not reach its logs. */
   request: Request;
+  /**
+   * Guards the request further on, where the framework's guard sits on a route rather than in
+   * `handle`: `null` when `options` admit it (its visit is logged by `finish`), else the answer
+   * to send instead of the route's. `bypass` is given `bypassArgument` (the framework's own
+   * request or context).
+   */
+  guard<T = Request>(options: GuardOptions<T>, bypassArgument: T): Promise<Respond | null>;
   /**
    * The app's response, completed: the stash's `Set-Cookie`, the guard's headers (a
    * `Cache-Control` unless the response has one), and the guarded visit logged with its status.
@@ -191,89 +205,115 @@ export function visitorPassFetch(
   passes: VisitorPass,
   options: FetchVisitorPassOptions = {},
 ): FetchVisitorPass {
-  const flow = flowOf(passes, CALLER);
+  return fetchEntry(passes, options, { caller: CALLER, sessionPerRequest: false });
+}
+
+/** How an adapter built on this entry point (Hono's) sets it up. */
+export interface FetchEntrySetup {
+  /** Who is speaking in setup errors, e.g. `visitorPass() for Hono`. */
+  caller: string;
+  /** The adapter hands each request's server session to `handle` (no cookie stash). */
+  sessionPerRequest: boolean;
+}
+
+/** `visitorPassFetch`, for an adapter built on it. */
+export function fetchEntry(
+  passes: VisitorPass,
+  options: FetchVisitorPassOptions,
+  setup: FetchEntrySetup,
+): FetchVisitorPass {
+  const flow = flowOf(passes, setup.caller);
   for (const name of ["session", "isAuthenticated"] as const) {
     if (options[name] !== undefined && typeof options[name] !== "function") {
       throw new VisitorPassConfigError(name, options[name], "must be a function");
     }
   }
   const isAuthenticated = options.isAuthenticated ?? (() => false);
-  const stash = options.session ? null : cookieStash(stashOptions(options, flow, CALLER));
+  // Without a server session of its own the stash is the encrypted cookie.
+  const stash =
+    options.session === undefined && !setup.sessionPerRequest
+      ? cookieStash(stashOptions(options, flow, setup.caller))
+      : null;
   return {
     async handle(request, handleOptions = {}) {
       const guard = handleOptions.guard ? guardOf(handleOptions.guard) : null;
-      const session: SessionPort | StashSession = stash
-        ? await stash(request)
-        : await options.session!(request);
-      const commit = async (): Promise<string | null> =>
-        stash ? (session as StashSession).commit() : null;
-      const respond = async (
-        response: Response,
-        error?: VisitorPassHttpError,
-      ): Promise<Respond> => {
-        const cookie = await commit();
-        if (cookie !== null) response.headers.append("Set-Cookie", cookie);
-        return error ? { kind: "respond", response, error } : { kind: "respond", response };
-      };
-
+      const session: SessionPort | StashSession =
+        handleOptions.session ?? (stash ? await stash(request) : await options.session!(request));
       const visit = visitRequest(request, handleOptions.clientAddress ?? null);
-      const context = { authenticated: await isAuthenticated(request) };
-      const recognition = await flow.recognise(visit, session, context);
-      const answer = answerOf(recognition);
-      if (answer) return { kind: "respond", response: pageResponse(answer) };
-      const seen = recognition.kind === "none" ? request : withoutToken(request, flow);
-      const settlement = await flow.settle(visit, session, recognition, context);
-      if (settlement.redirectTo !== null) {
-        return respond(
-          redirect(
-            settlement.redirectTo,
-            settlement.redirectStatus ?? 302,
-            settlement.redirectHeaders,
-          ),
-        );
-      }
-      const { visitor } = settlement;
-      let finishing: Pick<Continue, "finish"> = {
-        finish: async (response) => withHeaders(response, await commit(), null),
-      };
-      if (guard) {
-        const outcome = await flow.guardRequest(guard, seen, visitor, {
-          visit,
-          session,
-          unavailable: settlement.unavailable,
-        });
-        if (outcome.kind === "redirect") return respond(redirect(outcome.location, outcome.status));
-        if (outcome.kind === "deny") return respond(refusal(outcome.error), outcome.error);
-        const { log, headers } = outcome;
-        finishing = {
-          finish: async (response) => {
-            const finished = withHeaders(response, await commit(), headers);
-            if (log) flow.recordPending(log, finished.status);
-            return finished;
-          },
-        };
-      }
-      return {
+      const authenticated = handleOptions.authenticated ?? (await isAuthenticated(request));
+      const exchange = new Exchange(flow, session, visit);
+      const result = await flow.handle(visit, session, { authenticated }, guard, request);
+      if (result.kind === "respond") return exchange.respond(result);
+      exchange.admitted(result);
+      const seen = result.hideToken ? withoutToken(request, flow) : request;
+      const continued: Continue = {
         kind: "continue",
-        visitor,
+        visitor: result.visitor,
         request: seen,
-        finish: finishing.finish,
-        clear: () => flow.clear(session),
+        guard: async (described, bypassArgument) => {
+          const guarded = await flow.guard(guardOf(described), bypassArgument, continued.visitor, {
+            visit,
+            session,
+            unavailable: result.unavailable,
+          });
+          if (guarded.kind === "respond") return exchange.respond(guarded);
+          exchange.admitted(guarded);
+          return null;
+        },
+        finish: (response) => exchange.finish(response),
+        clear: () => {
+          flow.clear(session);
+          continued.visitor = null;
+        },
       };
+      return continued;
     },
   };
 }
 
-/** Guards by the options object that describes them: checked once, not on every request. */
-const GUARDS = new WeakMap<GuardOptions<Request>, Guard<Request>>();
+/**
+ * One request's dealings with its session and visit logs: what the guards let through is owed
+ * to the visit log, with the status of the response `finish` completes.
+ */
+class Exchange {
+  readonly #owed: PendingVisit[] = [];
+  #headers: Readonly<Record<string, string>> | null = null;
 
-function guardOf(described: GuardOptions<Request>): Guard<Request> {
-  let guard = GUARDS.get(described);
-  if (!guard) {
-    guard = createGuard(described);
-    GUARDS.set(described, guard);
+  constructor(
+    readonly flow: VisitorFlow,
+    readonly session: SessionPort | StashSession,
+    readonly visit: VisitRequest,
+  ) {}
+
+  admitted(result: Extract<FlowResult, { kind: "continue" }>): void {
+    if (result.log) this.#owed.push(result.log);
+    if (result.headers) this.#headers = { ...this.#headers, ...result.headers };
   }
-  return guard;
+
+  async #commit(): Promise<string | null> {
+    const { session } = this;
+    return isStash(session) ? session.commit() : null;
+  }
+
+  /** The core's answer as a `Response`, with the stash's cookie when the session changed. */
+  async respond(result: FlowRespond): Promise<Respond> {
+    const response = new Response(result.body, { status: result.status, headers: result.headers });
+    const cookie = await this.#commit();
+    if (cookie !== null) response.headers.append("Set-Cookie", cookie);
+    return result.error
+      ? { kind: "respond", response, error: result.error }
+      : { kind: "respond", response };
+  }
+
+  async finish(response: Response): Promise<Response> {
+    const finished = withHeaders(response, await this.#commit(), this.#headers);
+    for (const visit of this.#owed.splice(0)) this.flow.recordPending(visit, finished.status);
+    return finished;
+  }
+}
+
+function isStash(session: SessionPort | StashSession): session is StashSession {
+  return typeof (session as Partial<StashSession>).commit === "function";
 }
 
 /**
@@ -281,7 +321,7 @@ function guardOf(described: GuardOptions<Request>): Guard<Request> {
  * a `bypass` that is not a function, or a self-service guard of `SCOPE_ANY`. Pass what it returns
  * as `handle`'s `guard`. (Options passed to `handle` unchecked are checked on their first use.)
  */
-export function userIsVisitor(options: GuardOptions<Request>): GuardOptions<Request> {
+export function userIsVisitor<T = Request>(options: GuardOptions<T>): GuardOptions<T> {
   guardOf(options);
   return options;
 }
@@ -289,10 +329,7 @@ export function userIsVisitor(options: GuardOptions<Request>): GuardOptions<Requ
 /** Ends visitor access for the session of a handled request at once: a visitor's final step. */
 export function clearVisitor(result: HandleResult): void {
   if (result.kind !== "continue") {
-    throw new VisitorPassError(
-      "clearVisitor() needs the result of handle() that let the request go on.",
-      "VISITOR_PASS_SETUP",
-    );
+    throw setupError("clearVisitor() needs the result of handle() that let the request go on.");
   }
   result.clear();
 }
@@ -313,9 +350,9 @@ function visitRequest(request: Request, ip: string | null): VisitRequest {
 }
 
 /** `request` at its URL without the token: a `Request`'s URL cannot change, so it is copied. */
-function withoutToken(request: Request, flow: ReturnType<typeof flowOf>): Request {
+export function withoutToken(request: Request, flow: VisitorFlow): Request {
   const url = new URL(request.url);
-  const clean = stripToken(`${url.pathname}${url.search}`, flow.config.querystringKey);
+  const clean = flow.withoutToken(`${url.pathname}${url.search}`);
   if (clean === `${url.pathname}${url.search}`) return request;
   const init: RequestInit & { duplex?: "half" } = {
     method: request.method,
@@ -328,24 +365,6 @@ function withoutToken(request: Request, flow: ReturnType<typeof flowOf>): Reques
     init.duplex = "half";
   }
   return new Request(new URL(clean, url), init);
-}
-
-function pageResponse(page: PageResponse): Response {
-  return new Response(page.body, { status: page.status, headers: page.headers });
-}
-
-function redirect(location: string, status: number, headers?: Record<string, string>): Response {
-  return new Response(null, { status, headers: { ...headers, Location: location } });
-}
-
-/** A guard's refusal: a small page for a 429, else the error's message as text. */
-function refusal(error: VisitorPassHttpError): Response {
-  const headers = error.headers ?? {};
-  const page =
-    error instanceof VisitorPassThrottled
-      ? { ...htmlPage(429, throttledPage(error.retryAfter)), headers: { ...PAGE_HEADERS } }
-      : textPage(error.status, error.message);
-  return pageResponse({ ...page, headers: { ...page.headers, ...headers } });
 }
 
 /** `response` with the stash's cookie and the guard's headers (unless it has its own). */

@@ -5,30 +5,15 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
-import {
-  VisitorPassError,
-  type VisitorPassHttpError,
-  VisitorPassThrottled,
-  type VisitorPassUnavailable,
-} from "../../core/errors.js";
-import {
-  answerOf,
-  createGuard,
-  type GuardOptions,
-  type SessionPort,
-  type VisitorFlow,
-  type VisitRequest,
-} from "../../core/flow.js";
-import { htmlPage, PAGE_HEADERS } from "../../core/page.js";
-import { stripToken } from "../../core/tokens.js";
+import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
+import { setupError } from "../../core/errors.js";
+import { createGuard, type GuardOptions } from "../../core/guard.js";
+import type { SessionPort } from "../../core/ports.js";
+import { hasUser } from "../../core/request-flow.js";
 import type { Visitor } from "../../core/visitor.js";
-import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
-import { throttledPage } from "../../ui/refusal-pages.js";
-import { stashOptions } from "../fetch/cookie-stash.js";
+import type { VisitorPass } from "../../core/visitor-pass.js";
+import { type Continue, fetchEntry, type Respond } from "../fetch/index.js";
 import { clientAddress } from "./hono-client-address.js";
-import { type CommittableSession, cookieStash } from "./hono-cookie-session.js";
-import { pageResponse } from "./hono-response.js";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -39,7 +24,8 @@ declare module "hono" {
   }
 }
 
-export type { GuardOptions, SessionPort } from "../../core/flow.js";
+export type { GuardOptions } from "../../core/guard.js";
+export type { SessionPort } from "../../core/ports.js";
 export type {
   Closable,
   CloseGracefullyOptions,
@@ -101,42 +87,12 @@ export interface HonoVisitorPassOptions {
   isAuthenticated?: (c: Context) => boolean;
 }
 
-interface RequestState {
-  flow: VisitorFlow;
-  /** The request as the core sees it, read once (with its token: the core strips it). */
-  incoming: VisitRequest;
-  session: SessionPort;
-  unavailable: VisitorPassUnavailable | null;
-}
-
 const STATE = "visitorPass:state";
 
-function visitRequest(c: Context): VisitRequest {
-  const url = new URL(c.req.url);
-  return {
-    method: c.req.method,
-    url: `${url.pathname}${url.search}`,
-    userAgent: c.req.header("user-agent") ?? null,
-    referer: c.req.header("referer") ?? null,
-    ip: clientAddress(c),
-    origin: c.req.header("origin") ?? null,
-    secFetchSite: c.req.header("sec-fetch-site") ?? null,
-    host: c.req.header("host") ?? null,
-  };
-}
-
-function isCommittable(session: SessionPort): session is CommittableSession {
-  return typeof (session as Partial<CommittableSession>).commit === "function";
-}
-
-function stateOf(c: Context, caller: string): RequestState {
-  const state = c.get(STATE as never) as RequestState | undefined;
-  if (!state) {
-    throw new VisitorPassError(
-      `${caller} needs the visitorPass(passes, …) middleware before it.`,
-      "VISITOR_PASS_SETUP",
-    );
-  }
+/** The request as the Fetch entry point let it go on: its visitor, guards and `finish`. */
+function stateOf(c: Context, caller: string): Continue {
+  const state = c.get(STATE as never) as Continue | undefined;
+  if (!state) throw setupError(`${caller} needs the visitorPass(passes, …) middleware before it.`);
   return state;
 }
 
@@ -162,67 +118,41 @@ export function visitorPass(
   passes: VisitorPass,
   options: HonoVisitorPassOptions = {},
 ): MiddlewareHandler {
-  const flow = flowOf(passes, "visitorPass()");
-  const isAuthenticated =
-    options.isAuthenticated ?? ((c: Context) => (c.var as { user?: unknown }).user != null);
-  const stash = options.session
-    ? null
-    : cookieStash(stashOptions(options, flow, "visitorPass() for Hono"));
+  const isAuthenticated = options.isAuthenticated ?? ((c: Context) => hasUser(c.var));
+  const { session } = options;
+  const entry = fetchEntry(
+    passes,
+    {
+      secret: options.secret,
+      cookieName: options.cookieName,
+      maxAge: options.maxAge,
+      secure: options.secure,
+    },
+    { caller: "visitorPass() for Hono", sessionPerRequest: session !== undefined },
+  );
 
   return async (c, next) => {
     c.set("visitor", null);
     c.set("isVisitor", false);
-    const session: SessionPort | CommittableSession = stash
-      ? await stash(c)
-      : await options.session!(c);
-    const commit = () => (isCommittable(session) ? session.commit() : Promise.resolve());
-    const visit = visitRequest(c);
-    const state: RequestState = { flow, incoming: visit, session, unavailable: null };
-    c.set(STATE as never, state as never);
-
-    const context = { authenticated: isAuthenticated(c) };
-    const recognition = await flow.recognise(visit, session, context);
-    const answer = answerOf(recognition);
-    if (answer) return pageResponse(answer);
-    if (recognition.kind !== "none") hideToken(c, flow);
-    const settlement = await flow.settle(visit, session, recognition, context);
-    state.unavailable = settlement.unavailable;
-    c.set("visitor", settlement.visitor);
-    c.set("isVisitor", settlement.visitor !== null);
-    if (settlement.redirectTo !== null) {
-      await commit();
-      for (const [name, value] of Object.entries(settlement.redirectHeaders ?? {})) {
-        c.header(name, value);
-      }
-      return c.redirect(settlement.redirectTo, settlement.redirectStatus ?? 302);
-    }
-    await commit();
+    const result = await entry.handle(c.req.raw, {
+      clientAddress: clientAddress(c),
+      authenticated: isAuthenticated(c),
+      ...(session ? { session: await session(c) } : {}),
+    });
+    if (result.kind === "respond") return send(c, result.response);
+    c.set(STATE as never, result as never);
+    c.set("visitor", result.visitor);
+    c.set("isVisitor", result.visitor !== null);
+    // Without its token: `c.req.url`, `c.req.query()` and the app's request logs never see it.
+    if (result.request !== c.req.raw) c.req.raw = result.request;
     await next();
-    await commit();
+    const finished = await result.finish(c.res);
+    if (finished !== c.res) {
+      // A copy (the route's response had immutable headers): replaced as it is, not merged.
+      c.res = undefined;
+      c.res = finished;
+    }
   };
-}
-
-/**
- * Takes the token off the request the app sees next (`c.req.url`, `c.req.query()`, its request
- * logs): the URL of a `Request` cannot change, so `c.req.raw` is replaced by a copy at the URL
- * without it, as Hono's own bodyLimit middleware replaces it with a copy of another body.
- */
-function hideToken(c: Context, flow: VisitorFlow): void {
-  const raw = c.req.raw;
-  const url = new URL(raw.url);
-  const clean = stripToken(`${url.pathname}${url.search}`, flow.config.querystringKey);
-  if (clean === `${url.pathname}${url.search}`) return;
-  const init: RequestInit & { duplex?: "half" } = {
-    method: raw.method,
-    headers: raw.headers,
-    signal: raw.signal,
-    redirect: raw.redirect,
-  };
-  if (raw.body) {
-    init.body = raw.body;
-    init.duplex = "half";
-  }
-  c.req.raw = new Request(new URL(clean, url), init);
 }
 
 /**
@@ -241,46 +171,54 @@ function hideToken(c: Context, flow: VisitorFlow): void {
  * ```
  */
 export function userIsVisitor(options: GuardOptions<Context>): MiddlewareHandler {
-  const guard = createGuard(options);
+  createGuard(options);
   return async (c, next) => {
     const state = stateOf(c, "userIsVisitor()");
-    const visitor = c.get("visitor");
-    const outcome = await state.flow.guardRequest(guard, c, visitor, {
-      visit: state.incoming,
-      session: state.session,
-      unavailable: state.unavailable,
-    });
-    if (outcome.kind === "redirect") return c.redirect(outcome.location, outcome.status);
-    if (outcome.kind === "deny") throw refusal(c, outcome.error);
-    await next();
-    for (const name in outcome.headers) {
-      if (!c.res.headers.has(name)) c.header(name, outcome.headers[name]);
-    }
-    const { log } = outcome;
-    if (log) state.flow.recordPending(log, c.res.status);
+    // The guard decides on the visitor as the app sees it (it may have set one itself).
+    state.visitor = c.get("visitor");
+    const answer = await state.guard(options, c);
+    if (!answer) return next();
+    if (!answer.error) return send(c, answer.response);
+    throw refusal(c, answer);
   };
 }
 
 /**
- * A guard's refusal as Hono's `HTTPException`, its `cause` the package's error. Headers it needs
- * (`Retry-After`) are set on the context, for an `onError` that renders its own response, and on
- * the exception's response, which Hono's default handler sends: a small page for a 429.
+ * A guard's refusal as Hono's `HTTPException`, its `cause` the package's error and its response
+ * the core's page. Headers it needs (`Retry-After`) are set on the context too, for an `onError`
+ * that renders its own response.
  */
-function refusal(c: Context, error: VisitorPassHttpError): HTTPException {
-  const headers = error.headers ?? {};
-  for (const [name, value] of Object.entries(headers)) c.header(name, value);
-  const res =
-    error instanceof VisitorPassThrottled
-      ? pageResponse({
-          ...htmlPage(429, throttledPage(error.retryAfter)),
-          headers: { ...PAGE_HEADERS, ...headers },
-        })
-      : undefined;
+function refusal(c: Context, answer: Respond): HTTPException {
+  const error = answer.error!;
+  for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value);
+  keepCookies(c, answer.response);
   return new HTTPException(error.status as ContentfulStatusCode, {
     message: error.message,
     cause: error,
-    res,
+    res: answer.response,
   });
+}
+
+/**
+ * Sends an answer of the core's through the context, so that what the app or a middleware before
+ * set on it (its own cookies, headers) goes out too.
+ */
+function send(c: Context, response: Response): Response {
+  response.headers.forEach((value, name) => {
+    if (name !== "set-cookie") c.header(name, value);
+  });
+  keepCookies(c, response);
+  return c.newResponse(response.body, response.status as StatusCode);
+}
+
+/**
+ * The answer's cookies (the stash) set on the context: Hono keeps the context's own cookies when
+ * a response replaces another, and would drop these.
+ */
+function keepCookies(c: Context, response: Response): void {
+  for (const cookie of response.headers.getSetCookie()) {
+    c.header("Set-Cookie", cookie, { append: true });
+  }
 }
 
 /**
@@ -297,7 +235,8 @@ function refusal(c: Context, error: VisitorPassHttpError): HTTPException {
  */
 export function clearVisitor(c: Context): void {
   const state = stateOf(c, "clearVisitor()");
-  state.flow.clear(state.session);
+  state.clear();
+  state.visitor = null;
   c.set("visitor", null);
   c.set("isVisitor", false);
 }

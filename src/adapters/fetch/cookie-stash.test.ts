@@ -1,18 +1,37 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { VisitorPassError } from "../../core/errors.js";
-import { type CookieStashOptions, cookieStash } from "./hono-cookie-session.js";
+import { type CookieStashOptions, cookieStash } from "./cookie-stash.js";
 
 const VISITOR = "visitor:session";
 const REFERER = "visitor:session:referer";
 const UUID = "9b1f0c6e-3c43-4d0a-9a51-0d2c8f6a7e21";
 
 /**
+ * The stash over a Hono context, as an adapter uses it: each commit's `Set-Cookie` goes on the
+ * route's response.
+ */
+function onContext(options: Omit<CookieStashOptions, "caller">) {
+  const stashOf = cookieStash({ caller: "test()", ...options });
+  return async (c: Context) => {
+    const session = await stashOf(c.req.raw);
+    return {
+      get: (key: string) => session.get(key),
+      set: (key: string, value: string) => session.set(key, value),
+      commit: async () => {
+        const cookie = await session.commit();
+        if (cookie !== null) c.header("Set-Cookie", cookie, { append: true });
+      },
+    };
+  };
+}
+
+/**
  * A Hono app whose routes use the stash directly, as the core does through its session port:
  * `POST /put` sets the JSON body's values, `GET /get` answers the values held.
  */
 function stashApp(overrides: Partial<CookieStashOptions> = {}) {
-  const stash = cookieStash({
+  const stash = onContext({
     secret: "unit-test-stash-secret-of-32+chars!!",
     cookieName: "visitor_pass",
     maxAge: 86_400,
@@ -110,7 +129,7 @@ describe("the Hono cookie stash", () => {
   });
 
   it("app data that cannot fit with the visitor is a named error, never a cookie browsers drop", async () => {
-    const stash = cookieStash({
+    const stash = onContext({
       secret: "unit-test-stash-secret-of-32+chars!!",
       cookieName: "visitor_pass",
       maxAge: 86_400,
