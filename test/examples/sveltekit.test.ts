@@ -138,8 +138,8 @@ describe("example: sveltekit", () => {
   });
 
   it("type-checks with the types SvelteKit generates", async () => {
-    await node(bin("typescript/bin/tsc"), ["-p", "tsconfig.json"], 60_000);
-  }, 90_000);
+    await node(bin("typescript/bin/tsc"), ["-p", "tsconfig.json"], 120_000);
+  }, 150_000);
 
   it("Fred invites Ginger; her link opens the two-step reference, which ends her visit", async () => {
     const fred = new Client(app.url);
