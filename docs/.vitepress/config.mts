@@ -31,6 +31,7 @@ export default defineConfig({
           { text: "Express", link: "/getting-started/express" },
           { text: "Fastify", link: "/getting-started/fastify" },
           { text: "Hono", link: "/getting-started/hono" },
+          { text: "SvelteKit", link: "/getting-started/sveltekit" },
         ],
       },
       { text: "Concepts", link: "/concepts" },

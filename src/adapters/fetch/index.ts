@@ -154,6 +154,7 @@ const CALLER = "visitorPassFetch()";
  *
  * An adapter for another framework is one small file: turn its request into a `Request`, call
  * `handle`, send a `respond`'s response, or run the route and send what `finish` returns.
+ * SvelteKit's is its `handle` hook (`examples/sveltekit/src/hooks.server.ts` in the repository).
  *
  * @example A framework that hands you a `Request` and takes a `Response` (Bun, Deno, workers)
  * ```ts

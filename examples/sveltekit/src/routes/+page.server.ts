@@ -1,0 +1,4 @@
+import { references } from "$lib/server/passes";
+import type { PageServerLoad } from "./$types";
+
+export const load: PageServerLoad = () => ({ references: [...references] });
