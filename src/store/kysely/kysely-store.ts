@@ -41,10 +41,6 @@ export class KyselyStore
   readonly db: Kysely<Database>;
   /** What differs on this database. */
   readonly dialect: StoreDialect;
-  /** The passes' queries. */
-  readonly passes: KyselyPassStore;
-  /** The visit logs' queries. */
-  readonly visitLogs: KyselyVisitLogStore;
   /** The analytics queries, on the same tables. */
   readonly analytics: KyselyAnalytics;
 
@@ -53,6 +49,8 @@ export class KyselyStore
   readonly #owned: boolean;
   readonly #t: TableNames;
   readonly #listener: PgChangeListener | null;
+  readonly #passes: KyselyPassStore;
+  readonly #visitLogs: KyselyVisitLogStore;
 
   /**
    * `listen`: on a PostgreSQL URL, answer `changedElsewhere` from notifications (see
@@ -81,8 +79,8 @@ export class KyselyStore
         })
       : null;
     const bounded = boundedCalls(this.dialect, storeTimeout);
-    this.passes = new KyselyPassStore(tables, bounded, sqlite);
-    this.visitLogs = new KyselyVisitLogStore(tables, bounded, sqlite);
+    this.#passes = new KyselyPassStore(tables, bounded, sqlite);
+    this.#visitLogs = new KyselyVisitLogStore(tables, bounded, sqlite);
     this.analytics = new KyselyAnalytics(tables);
     // Listening needs a URL to open its own connection on: not a Kysely instance handed in.
     const listenUrl = options.listen && "url" in target ? target.url : null;
@@ -104,57 +102,57 @@ export class KyselyStore
   // PassStore
 
   insert(visitor: NewVisitor): Promise<VisitorRecord> {
-    return this.passes.insert(visitor);
+    return this.#passes.insert(visitor);
   }
 
   findByUuid(uuid: string): Promise<VisitorRecord | null> {
-    return this.passes.findByUuid(uuid);
+    return this.#passes.findByUuid(uuid);
   }
 
   findById(id: number): Promise<VisitorRecord | null> {
-    return this.passes.findById(id);
+    return this.#passes.findById(id);
   }
 
   update(uuid: string, changes: VisitorChanges): Promise<VisitorRecord | null> {
-    return this.passes.update(uuid, changes);
+    return this.#passes.update(uuid, changes);
   }
 
   admit(uuid: string, now: Date): Promise<VisitorRecord | null> {
-    return this.passes.admit(uuid, now);
+    return this.#passes.admit(uuid, now);
   }
 
   claim(uuid: string, newUuid: string, changes: VisitorChanges): Promise<VisitorRecord | null> {
-    return this.passes.claim(uuid, newUuid, changes);
+    return this.#passes.claim(uuid, newUuid, changes);
   }
 
   findByFormUuid(uuid: string): Promise<VisitorRecord | null> {
-    return this.passes.findByFormUuid(uuid);
+    return this.#passes.findByFormUuid(uuid);
   }
 
   list(filter: VisitorFilter): Promise<VisitorRecord[]> {
-    return this.passes.list(filter);
+    return this.#passes.list(filter);
   }
 
   count(filter: VisitorCountFilter): Promise<number> {
-    return this.passes.count(filter);
+    return this.#passes.count(filter);
   }
 
   deleteExpiredPending(before: Date, limit: number): Promise<number> {
-    return this.passes.deleteExpiredPending(before, limit);
+    return this.#passes.deleteExpiredPending(before, limit);
   }
 
   purge(before: Date, options?: PurgeBatches): Promise<number> {
-    return this.passes.purge(before, options);
+    return this.#passes.purge(before, options);
   }
 
   // VisitLogStore
 
   insertLogs(logs: readonly NewVisitorLog[]): Promise<number> {
-    return this.visitLogs.insertLogs(logs);
+    return this.#visitLogs.insertLogs(logs);
   }
 
   logs(visitorId: number): Promise<VisitorLog[]> {
-    return this.visitLogs.logs(visitorId);
+    return this.#visitLogs.logs(visitorId);
   }
 
   // VisitorAnalytics
