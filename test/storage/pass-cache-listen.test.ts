@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createVisitorPass, type VisitorPass, VisitorPassConfigError } from "../../src/index.js";
-import { listenerName } from "../../src/store/kysely/kysely-migrations.js";
+import { listenerName } from "../../src/store/kysely/pg-listen.js";
 import { DATABASES } from "../support/databases.js";
 
 const postgres = DATABASES.find((database) => database.name === "postgres")!;

@@ -2,8 +2,9 @@ import { CompiledQuery, Migrator, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { visitSignals } from "../../src/core/sharing.js";
 import { createVisitorPass, type SharingSignals, type Visitor } from "../../src/index.js";
-import { migrations, tableNames } from "../../src/store/kysely/kysely-migrations.js";
 import { KyselyStore } from "../../src/store/kysely/kysely-store.js";
+import { migrations } from "../../src/store/kysely/migrations.js";
+import { tableNames } from "../../src/store/kysely/schema.js";
 import type { NewVisitorLog } from "../../src/store/store.js";
 import { DATABASES, STORES } from "../support/databases.js";
 import { dropTables, onDisk, randomPrefix, removeSqliteFiles, useStorage } from "./support.js";
@@ -552,7 +553,7 @@ for (const database of STORES) {
       });
       try {
         // The tables as the first release left them.
-        const first = migrations(store.family, t)["0001_create_visitors"]!;
+        const first = migrations(store.dialect, t)["0001_create_visitors"]!;
         const old = new Migrator({
           db: store.db,
           provider: { getMigrations: async () => ({ "0001_create_visitors": first }) },
@@ -564,7 +565,7 @@ for (const database of STORES) {
         await sql`insert into ${sql.table(t.visitors)} (uuid, first_name, last_name, email, scope,
             created_at, last_updated_at, expires_at, is_active, uses)
           values ('6f1c0a52-3b1e-4c2a-9d55-8a1b2c3d4e5f', '', '', 'before@example.org', 'UPGRADE',
-            ${now}, ${now}, null, ${store.family === "sqlite" ? 1 : sql`true`}, 0)`.execute(
+            ${now}, ${now}, null, ${store.dialect.name === "sqlite" ? 1 : sql`true`}, 0)`.execute(
           store.db,
         );
         const { id } = await store.db.selectFrom(t.visitors).select("id").executeTakeFirstOrThrow();

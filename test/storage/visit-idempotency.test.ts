@@ -2,8 +2,9 @@ import { randomUUID } from "node:crypto";
 import { Migrator, sql } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import { createVisitorPass } from "../../src/index.js";
-import { migrations, tableNames } from "../../src/store/kysely/kysely-migrations.js";
 import { KyselyStore } from "../../src/store/kysely/kysely-store.js";
+import { migrations } from "../../src/store/kysely/migrations.js";
+import { tableNames } from "../../src/store/kysely/schema.js";
 import type { NewVisitorLog, VisitorStore } from "../../src/store/store.js";
 import { STORES } from "../support/databases.js";
 import {
@@ -111,7 +112,7 @@ for (const database of STORES) {
       const passes = createVisitorPass({ database: target.url!, tablePrefix: prefix, env: {} });
       try {
         // The tables as they were before the key.
-        const all = migrations(store.family, t);
+        const all = migrations(store.dialect, t);
         const before = Object.fromEntries(Object.entries(all).filter(([name]) => name < "0006"));
         const old = new Migrator({
           db: store.db,

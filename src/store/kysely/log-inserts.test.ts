@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { MYSQL, POSTGRES, SQLITE } from "./dialects.js";
 import { LOG_COLUMNS, logInsertSql, logParameters, logRow } from "./log-inserts.js";
 
 const log = {
@@ -32,23 +33,23 @@ describe("log inserts", () => {
 
   it("writes each dialect's quoting and placeholders", () => {
     const width = LOG_COLUMNS.length;
-    const postgres = logInsertSql("postgres", "p_visitor_logs", 2);
+    const postgres = logInsertSql(POSTGRES, "p_visitor_logs", 2);
     expect(postgres).toMatch(/^insert into "p_visitor_logs" \("visitor_id", /);
     expect(postgres).toContain(`($${width + 1}, `);
     expect(postgres).toContain(`$${2 * width}) on conflict`);
-    const mysql = logInsertSql("mysql", "p_visitor_logs", 2);
+    const mysql = logInsertSql(MYSQL, "p_visitor_logs", 2);
     expect(mysql).toMatch(/^insert into `p_visitor_logs` \(`visitor_id`, /);
     expect(mysql.match(/\?/g)).toHaveLength(2 * width);
-    expect(logInsertSql("sqlite", "t", 1).match(/\?/g)).toHaveLength(width);
+    expect(logInsertSql(SQLITE, "t", 1).match(/\?/g)).toHaveLength(width);
   });
 
   it("skips a row whose idempotency key is stored, and only that conflict", () => {
-    for (const family of ["postgres", "sqlite"] as const) {
-      expect(logInsertSql(family, "t", 3)).toMatch(
+    for (const dialect of [POSTGRES, SQLITE]) {
+      expect(logInsertSql(dialect, "t", 3)).toMatch(
         /\) on conflict \("idempotency_key"\) do nothing$/,
       );
     }
-    const mysql = logInsertSql("mysql", "t", 3);
+    const mysql = logInsertSql(MYSQL, "t", 3);
     expect(mysql).toMatch(/\) on duplicate key update `id` = `id`$/);
     expect(mysql).not.toMatch(/ignore/i);
   });

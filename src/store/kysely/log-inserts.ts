@@ -1,7 +1,7 @@
 import type { Insertable } from "kysely";
 import type { NewVisitorLog } from "../store.js";
-import type { SqlFamily } from "./kysely-connect.js";
-import type { VisitorLogRow } from "./kysely-schema.js";
+import type { StoreDialect } from "./dialects.js";
+import type { VisitorLogRow } from "./schema.js";
 
 /**
  * Visit log inserts as plain multi-row SQL with positional parameters: a batch of logs is the one
@@ -56,37 +56,22 @@ export function logParameters(rows: readonly LogRow[]): unknown[] {
 
 /**
  * `insert into <logs> (…) values (…), (…)` for `rows` rows, with `rows × LOG_COLUMNS.length`
- * parameters, in the quoting and placeholders of `family`. Building the text costs well under a
+ * parameters, in the quoting and placeholders of `dialect`. Building the text costs well under a
  * microsecond a row; SQLite's prepared statements keep theirs.
  *
  * A row whose idempotency key is already stored is skipped, in the same statement: a batch that
  * committed but whose reply was lost is written again, and must not write its visits twice. Only
- * that conflict is skipped; a row whose pass is gone still fails the statement (see
- * `KyselyStore#insertLogs`), hence no MySQL `insert ignore`, which would drop it silently.
+ * that conflict is skipped (`StoreDialect#skipDuplicate`); a row whose pass is gone still fails
+ * the statement (see `KyselyVisitLogStore#insertLogs`).
  */
-export function logInsertSql(family: SqlFamily, table: string, rows: number): string {
-  const quote = family === "mysql" ? "`" : '"';
-  const columns = LOG_COLUMNS.map((column) => `${quote}${column}${quote}`).join(", ");
+export function logInsertSql(dialect: StoreDialect, table: string, rows: number): string {
+  const columns = LOG_COLUMNS.map(dialect.quoteId).join(", ");
   const width = LOG_COLUMNS.length;
   const tuples: string[] = [];
   for (let row = 0; row < rows; row++) {
-    const marks = LOG_COLUMNS.map((_, column) =>
-      // PostgreSQL numbers its parameters; SQLite and MySQL take them in order.
-      family === "postgres" ? `$${row * width + column + 1}` : "?",
-    );
+    const marks = LOG_COLUMNS.map((_, column) => dialect.placeholder(row * width + column + 1));
     tuples.push(`(${marks.join(", ")})`);
   }
-  const skipStored =
-    family === "mysql"
-      ? "on duplicate key update `id` = `id`"
-      : 'on conflict ("idempotency_key") do nothing';
-  return `insert into ${quote}${table}${quote} (${columns}) values ${tuples.join(", ")} ${skipStored}`;
-}
-
-/** The database refused a row (foreign key, unique, not null…), as opposed to being unreachable. */
-export function isConstraintViolation(error: unknown): boolean {
-  const { code, errno } = (error ?? {}) as { code?: unknown; errno?: unknown };
-  if (typeof code === "string" && code.startsWith("SQLITE_CONSTRAINT")) return true;
-  if (typeof code === "string" && /^23\d{3}$/.test(code)) return true;
-  return typeof errno === "number" && [1048, 1062, 1216, 1451, 1452].includes(errno);
+  const skipStored = dialect.skipDuplicate("idempotency_key");
+  return `insert into ${dialect.quoteId(table)} (${columns}) values ${tuples.join(", ")} ${skipStored}`;
 }

@@ -10,6 +10,7 @@ import {
   type TransactionSettings,
 } from "kysely";
 import { VisitorPassUnavailable } from "../../core/errors.js";
+import { SQLITE } from "./dialects.js";
 import { storageFull } from "./storage-full.js";
 
 /**
@@ -44,7 +45,7 @@ function isSqliteBusy(error: unknown): boolean {
  * which callers tell apart by code) is left as it is.
  */
 function sqliteFailure(error: unknown): unknown {
-  const full = storageFull(error);
+  const full = storageFull(SQLITE, error);
   if (full) return full;
   if (isSqliteBusy(error)) return new VisitorPassUnavailable({ cause: error });
   return error;

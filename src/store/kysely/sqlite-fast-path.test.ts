@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { SqliteHandle, SqliteStatement } from "./kysely-connect.js";
+import type { SqliteHandle, SqliteStatement } from "./connect.js";
 import { CHECK_WINDOW_MS, SqliteFastPath } from "./sqlite-fast-path.js";
 
 /** A connection whose `PRAGMA data_version` answers `version.value`, counting the checks. */

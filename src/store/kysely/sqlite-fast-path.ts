@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { DEFAULT_STORE_TIMEOUT } from "../../core/config.js";
-import type { SqliteHandle, SqliteStatement, SqliteTransaction } from "./kysely-connect.js";
-import { isConstraintViolation, type LogRow, logInsertSql, logParameters } from "./log-inserts.js";
+import type { SqliteHandle, SqliteStatement, SqliteTransaction } from "./connect.js";
+import { SQLITE } from "./dialects.js";
+import { type LogRow, logInsertSql, logParameters } from "./log-inserts.js";
 import { retryWhileBusy } from "./sqlite-busy-retry.js";
 
 /**
@@ -124,14 +125,14 @@ export class SqliteFastPath {
         try {
           this.#insert(db, chunk.length).run(logParameters(chunk));
         } catch (error) {
-          if (!isConstraintViolation(error)) throw error;
+          if (!SQLITE.isConstraintViolation(error)) throw error;
           // A refused row fails its whole statement: that chunk goes in row by row, so that
           // the refused rows fail alone.
           for (const row of chunk) {
             try {
               this.#insert(db, 1).run(logParameters([row]));
             } catch (rowError) {
-              if (!isConstraintViolation(rowError)) throw rowError;
+              if (!SQLITE.isConstraintViolation(rowError)) throw rowError;
               refused += 1;
             }
           }
@@ -147,7 +148,7 @@ export class SqliteFastPath {
   #insert(db: SqliteHandle, rows: number): SqliteStatement {
     let statement = this.#inserts.get(rows);
     if (!statement) {
-      statement = db.prepare(logInsertSql("sqlite", this.logsTable, rows));
+      statement = db.prepare(logInsertSql(SQLITE, this.logsTable, rows));
       this.#inserts.set(rows, statement);
     }
     return statement;

@@ -1,17 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { VisitorPassStorageFull } from "../../core/errors.js";
-import { isStorageFull, storageFull } from "./storage-full.js";
+import { MYSQL, POSTGRES, SQLITE, type StoreDialect } from "./dialects.js";
+import { storageFull } from "./storage-full.js";
 
-describe("isStorageFull", () => {
+describe("storageFull", () => {
   it.each([
-    ["SQLite", { code: "SQLITE_FULL", message: "database or disk is full" }],
-    ["PostgreSQL disk_full", { code: "53100", message: "could not extend file" }],
+    ["SQLite", SQLITE, { code: "SQLITE_FULL", message: "database or disk is full" }],
+    ["PostgreSQL disk_full", POSTGRES, { code: "53100", message: "could not extend file" }],
     [
       "MySQL table full",
+      MYSQL,
       { code: "ER_RECORD_FILE_FULL", errno: 1114, message: "The table is full" },
     ],
     [
       "MySQL errno 28",
+      MYSQL,
       {
         code: "ER_ERROR_ON_WRITE",
         errno: 3,
@@ -20,12 +23,13 @@ describe("isStorageFull", () => {
     ],
     [
       "MariaDB engine error 28",
+      MYSQL,
       { code: "ER_GET_ERRNO", errno: 1030, message: "Got error 28 from storage engine" },
     ],
-  ])("recognises %s", (_name, error) => {
-    expect(isStorageFull(error)).toBe(true);
-    expect(storageFull(error)).toBeInstanceOf(VisitorPassStorageFull);
-    expect(storageFull(error)?.cause).toBe(error);
+  ] as [string, StoreDialect, object][])("recognises %s", (_name, dialect, error) => {
+    expect(dialect.isStorageFull(error)).toBe(true);
+    expect(storageFull(dialect, error)).toBeInstanceOf(VisitorPassStorageFull);
+    expect(storageFull(dialect, error)?.cause).toBe(error);
   });
 
   it.each([
@@ -38,7 +42,9 @@ describe("isStorageFull", () => {
     ],
     ["nothing", null],
   ])("leaves %s alone", (_name, error) => {
-    expect(isStorageFull(error)).toBe(false);
-    expect(storageFull(error)).toBeNull();
+    for (const dialect of [SQLITE, POSTGRES, MYSQL]) {
+      expect(dialect.isStorageFull(error)).toBe(false);
+      expect(storageFull(dialect, error)).toBeNull();
+    }
   });
 });

@@ -1,4 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { StoreDialect } from "./dialects.js";
+import { storageFull } from "./storage-full.js";
 
 /**
  * Deadlines of store calls, for the database clients this package opens. A call run by
@@ -59,4 +61,23 @@ export function timeLeft(): number | undefined {
 /** The error of the store call in progress once its time is up. */
 export function overdue(): StoreTimeoutError {
   return new StoreTimeoutError(deadlines.getStore()?.ms ?? 0);
+}
+
+/** Runs a store call within its deadline, where it has one. */
+export type Bounded = <T>(call: () => Promise<T>) => Promise<T>;
+
+/**
+ * How the store calls that touch one pass or write visits run on `dialect`'s database: within
+ * `storeTimeout` where it has a call deadline (`StoreDialect#callDeadline`), a full disk named
+ * `VisitorPassStorageFull`; as they are elsewhere. Such calls are each a statement or two on one
+ * pass, or one insert of visits: quick unless the database is unreachable. Migrations, purges,
+ * listings and reports may take longer, and have none.
+ */
+export function boundedCalls(dialect: StoreDialect, storeTimeout: number): Bounded {
+  if (!dialect.callDeadline) return (call) => call();
+  // SQLite names a full disk in its own statements (sqlite-busy-retry.ts); the others here.
+  return (call) =>
+    withDeadline(storeTimeout, call).catch((error: unknown) => {
+      throw storageFull(dialect, error) ?? error;
+    });
 }

@@ -1,159 +1,40 @@
-import * as kysely from "kysely";
-import {
-  type CreateTableBuilder,
-  type Kysely,
-  type Migration,
-  type MigrationProvider,
-  type Migrator,
-  sql,
+import type {
+  ColumnDefinitionBuilder,
+  CreateIndexBuilder,
+  Kysely,
+  Migration,
+  MigrationProvider,
+  Migrator,
 } from "kysely";
-import type { SqlFamily } from "./kysely-connect.js";
-
-export interface TableNames {
-  visitors: "visitors";
-  logs: "visitor_logs";
-  migrations: string;
-  migrationLock: string;
-}
-
-/**
- * Table names carrying the configured prefix. They are typed as the schema's unprefixed names so
- * queries stay checked; at run time they are the prefixed ones.
- */
-export function tableNames(prefix: string): TableNames {
-  return {
-    visitors: `${prefix}visitors` as "visitors",
-    logs: `${prefix}visitor_logs` as "visitor_logs",
-    migrations: `${prefix}migrations`,
-    migrationLock: `${prefix}migrations_lock`,
-  };
-}
-
-/** The PostgreSQL channel on which changes to passes are announced (see `installNotify`). */
-export function changeChannel(t: TableNames): string {
-  return `${t.visitors}_changed`;
-}
-
-function notifyNames(t: TableNames) {
-  return {
-    fn: `${t.visitors}_notify`,
-    trigger: `${t.visitors}_notify_changes`,
-    channel: changeChannel(t),
-  };
-}
-
-/**
- * The `application_name` of a connection listening on `channel`: how a `migrate()` without
- * `passCache: "listen"` tells that a process still needs the trigger. PostgreSQL keeps 63 bytes
- * of it; table prefixes are ASCII.
- */
-export function listenerName(channel: string): string {
-  return `visitor-pass listener ${channel}`.slice(0, 63);
-}
-
-const quoteId = (name: string) => `"${name.replaceAll('"', '""')}"`;
-const quoteLiteral = (text: string) => `'${text.replaceAll("'", "''")}'`;
-
-/**
- * Serialises what installs or drops the trigger of one channel, across processes: several may
- * migrate, or start listening, at once. The first key keeps it apart from other advisory locks.
- */
-const lockNotify = (channel: string) =>
-  `select pg_advisory_xact_lock(1986095728, hashtext(${quoteLiteral(channel)}))`;
-
-/**
- * PostgreSQL, run in one transaction: a trigger that announces every update or delete of passes,
- * by any process or tool, on the `changeChannel`, which keeps the `passCache: "listen"` caches in
- * step (one notice per statement; the listeners drop their whole cache). Idempotent; the
- * trigger is created only where it is missing, so running this again takes no lock on the table.
- */
-export function installNotify(t: TableNames): string[] {
-  const { fn, trigger, channel } = notifyNames(t);
-  const table = quoteId(t.visitors);
-  return [
-    lockNotify(channel),
-    `create or replace function ${quoteId(fn)}() returns trigger language plpgsql as $$
-      begin
-        perform pg_notify(${quoteLiteral(channel)}, '');
-        return null;
-      end $$`,
-    `do $$ begin
-      if not exists (select 1 from pg_trigger where tgname = ${quoteLiteral(trigger)}
-          and tgrelid = ${quoteLiteral(table)}::regclass) then
-        create trigger ${quoteId(trigger)} after update or delete or truncate on ${table}
-          for each statement execute function ${quoteId(fn)}();
-      end if;
-    end $$`,
-  ];
-}
-
-/**
- * PostgreSQL, run in one transaction: whether the trigger is there, taken under the same lock
- * as `installNotify`, so that a listener that finds it knows no migration is dropping it.
- */
-export function hasNotify(t: TableNames): string[] {
-  const { trigger, channel } = notifyNames(t);
-  return [
-    lockNotify(channel),
-    `select 1 as present from pg_trigger where tgname = ${quoteLiteral(trigger)}
-      and tgrelid = to_regclass(${quoteLiteral(quoteId(t.visitors))})`,
-  ];
-}
-
-/**
- * PostgreSQL, one transaction: installs the trigger when `listen`, or drops it (and its function)
- * when not, unless a process is listening on its channel right now (such a process was started
- * with `passCache: "listen"` and needs it; its listener installs it again should it be missing).
- */
-async function settleNotify(db: Kysely<any>, t: TableNames, listen: boolean): Promise<void> {
-  const { fn, trigger, channel } = notifyNames(t);
-  await db.transaction().execute(async (trx) => {
-    if (listen) {
-      for (const statement of installNotify(t)) await sql.raw(statement).execute(trx);
-      return;
-    }
-    await sql.raw(lockNotify(channel)).execute(trx);
-    const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity
-      where datname = current_database() and application_name = ${listenerName(channel)}
-        and pid <> pg_backend_pid() limit 1`.execute(trx);
-    if (rows.length > 0) return;
-    await sql`drop trigger if exists ${sql.id(trigger)} on ${sql.table(t.visitors)}`.execute(trx);
-    await sql`drop function if exists ${sql.id(fn)}()`.execute(trx);
-  });
-}
+import * as kysely from "kysely";
+import type { StoreDialect } from "./dialects.js";
+import { settleNotify } from "./pg-listen.js";
+import type { TableNames } from "./schema.js";
 
 /**
  * The versioned migrations, oldest first. Never edit one that has shipped: add the next.
- * Column types differ by family only where the databases differ (identity columns, booleans,
- * MySQL's size-limited `text`).
+ * Column types differ by database only where the databases differ (identity columns, booleans,
+ * MySQL's size-limited `text`): `dialect.schema` says how.
  */
-export function migrations(family: SqlFamily, t: TableNames): Record<string, Migration> {
-  const idType = (big: boolean) =>
-    family === "postgres"
-      ? big
-        ? "bigserial"
-        : "serial"
-      : family === "mysql" && big
-        ? "bigint"
-        : "integer";
-  // MySQL's `text` holds 64 KiB; PostgreSQL's and SQLite's have no such limit.
-  const text = family === "mysql" ? sql`longtext` : "text";
-  /**
-   * On MySQL, whatever the database's defaults: utf8mb4, so that any character fits, and a binary
-   * collation, so that `=` and `like` match exactly (case and accents count) as on the others.
-   */
-  const charset = <B extends CreateTableBuilder<any, any>>(table: B): B =>
-    family === "mysql"
-      ? (table.modifyEnd(sql`default character set utf8mb4 collate utf8mb4_bin`) as B)
-      : table;
+export function migrations(dialect: StoreDialect, t: TableNames): Record<string, Migration> {
+  const { schema } = dialect;
+  const text = schema.text;
+  const id = (c: ColumnDefinitionBuilder) =>
+    schema.autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey();
+  const dropIndex = (db: Kysely<any>, name: string, table: string) => {
+    const drop = db.schema.dropIndex(name);
+    return schema.dropIndexOnTable ? drop.on(table) : drop;
+  };
+  /** Where no lock serialises runs, an index is created only if another run has not yet. */
+  const createIndex = <C extends string>(builder: CreateIndexBuilder<C>) =>
+    schema.migrationLock ? builder : builder.ifNotExists();
 
   return {
     "0001_create_visitors": {
       async up(db: Kysely<any>) {
-        await charset(db.schema.createTable(t.visitors))
-          .addColumn("id", idType(false), (c) =>
-            family === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement(),
-          )
+        await schema
+          .tableOptions(db.schema.createTable(t.visitors))
+          .addColumn("id", schema.identity(false), id)
           // Room for a token, or for its SHA-256 hex digest under `tokenStorage: "hash"`.
           .addColumn("uuid", "varchar(64)", (c) => c.notNull())
           .addColumn("first_name", "varchar(150)", (c) => c.notNull().defaultTo(""))
@@ -164,7 +45,7 @@ export function migrations(family: SqlFamily, t: TableNames): Record<string, Mig
           .addColumn("created_at", "bigint", (c) => c.notNull())
           .addColumn("last_updated_at", "bigint", (c) => c.notNull())
           .addColumn("expires_at", "bigint")
-          .addColumn("is_active", family === "sqlite" ? "integer" : "boolean", (c) => c.notNull())
+          .addColumn("is_active", schema.boolean, (c) => c.notNull())
           .addColumn("session_expiry", "integer")
           .addColumn("max_uses", "integer")
           .addColumn("uses", "integer", (c) => c.notNull().defaultTo(0))
@@ -196,10 +77,9 @@ export function migrations(family: SqlFamily, t: TableNames): Record<string, Mig
           .column("expires_at")
           .execute();
 
-        await charset(db.schema.createTable(t.logs))
-          .addColumn("id", idType(true), (c) =>
-            family === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement(),
-          )
+        await schema
+          .tableOptions(db.schema.createTable(t.logs))
+          .addColumn("id", schema.identity(true), id)
           .addColumn("visitor_id", "integer", (c) =>
             c.notNull().references(`${t.visitors}.id`).onDelete("cascade"),
           )
@@ -231,7 +111,7 @@ export function migrations(family: SqlFamily, t: TableNames): Record<string, Mig
     "0002_visit_log_signals": {
       async up(db: Kysely<any>) {
         // Safe to repeat on SQLite, where concurrent runs are not locked out (see below).
-        const existing = family === "sqlite" ? await sqliteColumns(db, t.logs) : new Set<string>();
+        const existing = await schema.existingColumns(db, t.logs);
         // One column per statement: SQLite adds one at a time.
         for (const [column, type] of [
           ["client_network", "varchar(64)"],
@@ -246,11 +126,10 @@ export function migrations(family: SqlFamily, t: TableNames): Record<string, Mig
           .createIndex(`${t.logs}_visitor_signals_ix`)
           .on(t.logs)
           .columns(["visitor_id", "timestamp", "browser_family", "client_network", "session_key"]);
-        await (family === "sqlite" ? index.ifNotExists() : index).execute();
+        await createIndex(index).execute();
       },
       async down(db: Kysely<any>) {
-        const drop = db.schema.dropIndex(`${t.logs}_visitor_signals_ix`);
-        await (family === "mysql" ? drop.on(t.logs) : drop).execute();
+        await dropIndex(db, `${t.logs}_visitor_signals_ix`, t.logs).execute();
         await db.schema.alterTable(t.logs).dropColumn("browser_family").execute();
         await db.schema.alterTable(t.logs).dropColumn("client_network").execute();
       },
@@ -259,8 +138,7 @@ export function migrations(family: SqlFamily, t: TableNames): Record<string, Mig
       // The token a self-service pass had while its form was pending: the pass is activated under
       // a new token (sent by email), and `get()` still finds it by the old one.
       async up(db: Kysely<any>) {
-        const existing =
-          family === "sqlite" ? await sqliteColumns(db, t.visitors) : new Set<string>();
+        const existing = await schema.existingColumns(db, t.visitors);
         if (!existing.has("form_uuid")) {
           await db.schema.alterTable(t.visitors).addColumn("form_uuid", "varchar(64)").execute();
         }
@@ -269,11 +147,10 @@ export function migrations(family: SqlFamily, t: TableNames): Record<string, Mig
           .on(t.visitors)
           .column("form_uuid")
           .unique();
-        await (family === "sqlite" ? index.ifNotExists() : index).execute();
+        await createIndex(index).execute();
       },
       async down(db: Kysely<any>) {
-        const drop = db.schema.dropIndex(`${t.visitors}_form_uuid_uq`);
-        await (family === "mysql" ? drop.on(t.visitors) : drop).execute();
+        await dropIndex(db, `${t.visitors}_form_uuid_uq`, t.visitors).execute();
         await db.schema.alterTable(t.visitors).dropColumn("form_uuid").execute();
       },
     },
@@ -281,8 +158,9 @@ export function migrations(family: SqlFamily, t: TableNames): Record<string, Mig
       // (visitor_id, timestamp) is the prefix of the sharing signals index (0002), which serves
       // every query this one did, the foreign key included: one index less to update per visit.
       async up(db: Kysely<any>) {
-        const drop = db.schema.dropIndex(`${t.logs}_visitor_time_ix`);
-        await (family === "mysql" ? drop.on(t.logs) : drop.ifExists()).execute();
+        const drop = dropIndex(db, `${t.logs}_visitor_time_ix`, t.logs);
+        // MySQL has no `drop index if exists`.
+        await (schema.dropIndexOnTable ? drop : drop.ifExists()).execute();
       },
       async down(db: Kysely<any>) {
         await db.schema
@@ -304,7 +182,7 @@ export function migrations(family: SqlFamily, t: TableNames): Record<string, Mig
       // (its commit went through, its reply was lost) skips the visits already stored. Logs
       // written before keep NULL, which a unique index lets any number of rows hold.
       async up(db: Kysely<any>) {
-        const existing = family === "sqlite" ? await sqliteColumns(db, t.logs) : new Set<string>();
+        const existing = await schema.existingColumns(db, t.logs);
         if (!existing.has("idempotency_key")) {
           await db.schema.alterTable(t.logs).addColumn("idempotency_key", "varchar(36)").execute();
         }
@@ -313,21 +191,14 @@ export function migrations(family: SqlFamily, t: TableNames): Record<string, Mig
           .on(t.logs)
           .column("idempotency_key")
           .unique();
-        await (family === "sqlite" ? index.ifNotExists() : index).execute();
+        await createIndex(index).execute();
       },
       async down(db: Kysely<any>) {
-        const drop = db.schema.dropIndex(`${t.logs}_idempotency_key_uq`);
-        await (family === "mysql" ? drop.on(t.logs) : drop).execute();
+        await dropIndex(db, `${t.logs}_idempotency_key_uq`, t.logs).execute();
         await db.schema.alterTable(t.logs).dropColumn("idempotency_key").execute();
       },
     },
   };
-}
-
-async function sqliteColumns(db: Kysely<any>, table: string): Promise<Set<string>> {
-  const columns = sql<{ name: string }>`select name from pragma_table_info(${table})`;
-  const { rows } = await columns.execute(db);
-  return new Set(rows.map((row) => row.name));
 }
 
 /**
@@ -340,9 +211,6 @@ async function migratorClass(): Promise<typeof Migrator> {
   return ((await import(entry)) as { Migrator: typeof Migrator }).Migrator;
 }
 
-/** Runs of `migrateToLatest` on SQLite before it gives up on a race. */
-const SQLITE_ATTEMPTS = 5;
-
 /**
  * Brings the tables up to date, and on PostgreSQL the notify trigger in line with `listen`
  * (`settleNotify`). Idempotent. On PostgreSQL and MySQL, Kysely's migration lock
@@ -352,11 +220,11 @@ const SQLITE_ATTEMPTS = 5;
  */
 export async function migrateToLatest(
   db: Kysely<any>,
-  family: SqlFamily,
+  dialect: StoreDialect,
   t: TableNames,
   options: { listen?: boolean } = {},
 ): Promise<number> {
-  const provider: MigrationProvider = { getMigrations: async () => migrations(family, t) };
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect, t) };
   const migrator = new (await migratorClass())({
     db,
     provider,
@@ -367,11 +235,11 @@ export async function migrateToLatest(
   // again: on SQLite, another process's run that is still writing (SQLite has no migration lock);
   // on PostgreSQL, Kysely's introspection of every table in the database, which fails when any
   // table (even another app's) is dropped while it reads the catalog.
-  const attempts = family === "sqlite" ? SQLITE_ATTEMPTS : 3;
+  const { attempts, transactionalDdl } = dialect.schema;
   // A failed run is rolled back where DDL is transactional (SQLite, PostgreSQL), so only MySQL
   // keeps, and counts, what it applied before failing.
   const kept = (failed: boolean, results: readonly { status: string }[] | undefined) =>
-    failed && family !== "mysql" ? 0 : (results?.filter((r) => r.status === "Success").length ?? 0);
+    failed && transactionalDdl ? 0 : (results?.filter((r) => r.status === "Success").length ?? 0);
   let { error, results } = await migrator.migrateToLatest();
   let applied = kept(Boolean(error), results);
   for (let attempt = 1; error && attempt < attempts; attempt++) {
@@ -380,6 +248,6 @@ export async function migrateToLatest(
     applied += kept(Boolean(error), results);
   }
   if (error) throw error;
-  if (family === "postgres") await settleNotify(db, t, options.listen ?? false);
+  if (dialect.changeFeed === "listen") await settleNotify(db, t, options.listen ?? false);
   return applied;
 }

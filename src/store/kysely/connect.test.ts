@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { VisitorPassConfigError } from "../../core/errors.js";
-import { importDriver, type SqlFamily } from "./kysely-connect.js";
+import { importDriver } from "./connect.js";
+import { DIALECTS, SQLITE, type SqlFamily } from "./dialects.js";
 
 // The drivers are optional peer dependencies. `notInstalled(pkg)` loads `pkg` with Node's own
 // resolver from an empty folder, so it fails exactly as a missing package does; the packaging
@@ -34,7 +35,7 @@ const drivers: Record<SqlFamily, { pkg: string; message: string }> = {
 describe("importDriver: a database driver that is not installed", () => {
   for (const family of ["sqlite", "postgres", "mysql"] as const) {
     test(`${family}: fails with one line naming the package to install`, async () => {
-      const error = await importDriver(family, notInstalled(drivers[family].pkg)).catch(
+      const error = await importDriver(DIALECTS[family], notInstalled(drivers[family].pkg)).catch(
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(VisitorPassConfigError);
@@ -47,7 +48,7 @@ describe("importDriver: a database driver that is not installed", () => {
   }
 
   test("a missing package other than the driver (e.g. one the driver needs) is rethrown as it is", async () => {
-    const error = await importDriver("sqlite", notInstalled("bindings")).catch((e: unknown) => e);
+    const error = await importDriver(SQLITE, notInstalled("bindings")).catch((e: unknown) => e);
     expect(error).not.toBeInstanceOf(VisitorPassConfigError);
     expect(error).toMatchObject({ code: "MODULE_NOT_FOUND" });
     expect((error as Error).message).toContain("'bindings'");
@@ -55,14 +56,12 @@ describe("importDriver: a database driver that is not installed", () => {
 
   test("any other failure to load the driver is rethrown as it is", async () => {
     const broken = new Error("The module was compiled against a different Node.js version");
-    const error = await importDriver("sqlite", () => Promise.reject(broken)).catch(
-      (e: unknown) => e,
-    );
+    const error = await importDriver(SQLITE, () => Promise.reject(broken)).catch((e: unknown) => e);
     expect(error).toBe(broken);
   });
 
   test("an installed driver loads", async () => {
-    const pg = await importDriver("postgres", () => import("pg"));
+    const pg = await importDriver(DIALECTS.postgres, () => import("pg"));
     expect(typeof pg.default.Pool).toBe("function");
   });
 });

@@ -1,9 +1,7 @@
-import { type Kysely, type RawBuilder, sql } from "kysely";
+import { type RawBuilder, sql } from "kysely";
 import type { SharingCounts } from "../../core/sharing.js";
-import type { SharingReportQuery, SharingReportRow } from "../store.js";
-import type { SqlFamily } from "./kysely-connect.js";
-import type { TableNames } from "./kysely-migrations.js";
-import type { Database } from "./kysely-schema.js";
+import type { SharingReportQuery, SharingReportRow, VisitorAnalytics } from "../store.js";
+import { matchesNothing, type SqlTables } from "./schema.js";
 
 /** Ids per `in (…)` list: one query for any list page, well under every driver's limit. */
 const IDS_PER_QUERY = 5000;
@@ -21,17 +19,21 @@ type Millis = number | string | bigint | null;
  * Logs written before the `0002_visit_log_signals` migration have no network and no family (NULL),
  * which `count(distinct …)` leaves out; their sessions still count.
  */
-export class KyselyAnalytics {
-  constructor(
-    readonly db: Kysely<Database>,
-    readonly family: SqlFamily,
-    readonly t: TableNames,
-  ) {}
+export class KyselyAnalytics implements VisitorAnalytics {
+  readonly #db: SqlTables["db"];
+  readonly #dialect: SqlTables["dialect"];
+  readonly #t: SqlTables["t"];
+
+  constructor({ db, dialect, t }: SqlTables) {
+    this.#db = db;
+    this.#dialect = dialect;
+    this.#t = t;
+  }
 
   /** The query behind `sharingCounts`: the aggregates of one pass's logs. */
   sharingCountsQuery(visitorId: number) {
-    return this.db
-      .selectFrom(this.t.logs)
+    return this.#db
+      .selectFrom(this.#t.logs)
       .select(countColumns())
       .where("visitor_id", "=", visitorId);
   }
@@ -49,8 +51,8 @@ export class KyselyAnalytics {
    */
   sharingReportQuery(query: SharingReportQuery) {
     const { thresholds } = query;
-    let perPass = this.db
-      .selectFrom(this.t.logs)
+    let perPass = this.#db
+      .selectFrom(this.#t.logs)
       .select(["visitor_id", ...countColumns()])
       .groupBy("visitor_id");
     if (query.since !== undefined) {
@@ -60,17 +62,13 @@ export class KyselyAnalytics {
       perPass = perPass.where(sql<boolean>`1 = 0`);
     } else if (query.scope !== undefined) {
       const scope = query.scope;
-      let ofScope = this.db.selectFrom(this.t.visitors).select("id").where("scope", "=", scope);
-      if (this.family === "mysql") {
-        // MySQL's `=` ignores trailing spaces, even in a binary collation: compare the bytes.
-        ofScope = ofScope.where(
-          sql<boolean>`cast(${sql.ref("scope")} as binary) = cast(${scope} as binary)`,
-        );
-      }
+      let ofScope = this.#db.selectFrom(this.#t.visitors).select("id").where("scope", "=", scope);
+      const exactly = this.#dialect.exactly;
+      if (exactly) ofScope = ofScope.where(exactly("scope", scope));
       perPass = perPass.where("visitor_id", "in", ofScope);
     }
     const overThreshold = sql<boolean>`${sql.ref("a.sessions")} > ${thresholds.sessions} or ${sql.ref("a.networks")} > ${thresholds.networks} or ${sql.ref("a.browsers")} > ${thresholds.browsers}`;
-    let page = this.db
+    let page = this.#db
       .selectFrom(perPass.as("a"))
       .selectAll("a")
       .select(sql<number>`case when ${overThreshold} then 1 else 0 end`.as("flagged"));
@@ -82,9 +80,9 @@ export class KyselyAnalytics {
       .orderBy("a.visitor_id", "desc")
       .limit(query.limit)
       .offset(query.offset);
-    return this.db
+    return this.#db
       .selectFrom(ordered.as("p"))
-      .innerJoin(`${this.t.visitors} as v` as "visitors as v", "v.id", "p.visitor_id")
+      .innerJoin(`${this.#t.visitors} as v` as "visitors as v", "v.id", "p.visitor_id")
       .select([
         "p.visitor_id",
         "v.uuid",
@@ -119,8 +117,8 @@ export class KyselyAnalytics {
   async visitCounts(visitorIds: readonly number[]): Promise<Map<number, number>> {
     const counts = new Map<number, number>(visitorIds.map((id) => [id, 0]));
     for (let start = 0; start < visitorIds.length; start += IDS_PER_QUERY) {
-      const rows = await this.db
-        .selectFrom(this.t.logs)
+      const rows = await this.#db
+        .selectFrom(this.#t.logs)
         .select(["visitor_id", sql<Count>`count(*)`.as("visits")])
         .where("visitor_id", "in", visitorIds.slice(start, start + IDS_PER_QUERY))
         .groupBy("visitor_id")
@@ -140,8 +138,8 @@ export class KyselyAnalytics {
     to: Date;
   }): Promise<Map<number, number>> {
     const day = sql<Count>`${sql.ref("timestamp")} - (${sql.ref("timestamp")} % 86400000)`;
-    let query = this.db
-      .selectFrom(this.t.logs)
+    let query = this.#db
+      .selectFrom(this.#t.logs)
       .select([day.as("day"), sql<Count>`count(*)`.as("visits")])
       .where("timestamp", ">=", range.from.getTime())
       .where("timestamp", "<", range.to.getTime())
@@ -150,14 +148,6 @@ export class KyselyAnalytics {
     const rows = await query.execute();
     return new Map(rows.map((row) => [Number(row.day), Number(row.visits)]));
   }
-}
-
-/**
- * Filter text no stored pass can hold: PostgreSQL refuses NUL in text outright (the query would
- * fail), so it matches nothing on every database alike.
- */
-export function matchesNothing(text: string | undefined): boolean {
-  return text?.includes("\u0000") ?? false;
 }
 
 /** Visits that are not crawlers or link scanners (logs from before the signals included). */

@@ -1,4 +1,5 @@
-import type { Generated } from "kysely";
+import type { Generated, Kysely } from "kysely";
+import type { StoreDialect } from "./dialects.js";
 
 /** Rows as the database holds them: timestamps in epoch milliseconds, context as JSON text. */
 export interface VisitorRow {
@@ -43,4 +44,39 @@ export interface VisitorLogRow {
 export interface Database {
   visitors: VisitorRow;
   visitor_logs: VisitorLogRow;
+}
+
+export interface TableNames {
+  visitors: "visitors";
+  logs: "visitor_logs";
+  migrations: string;
+  migrationLock: string;
+}
+
+/**
+ * Table names carrying the configured prefix. They are typed as the schema's unprefixed names so
+ * queries stay checked; at run time they are the prefixed ones.
+ */
+export function tableNames(prefix: string): TableNames {
+  return {
+    visitors: `${prefix}visitors` as "visitors",
+    logs: `${prefix}visitor_logs` as "visitor_logs",
+    migrations: `${prefix}migrations`,
+    migrationLock: `${prefix}migrations_lock`,
+  };
+}
+
+/** What each part of the store works on: the connection, what its database is, the tables. */
+export interface SqlTables {
+  readonly db: Kysely<Database>;
+  readonly dialect: StoreDialect;
+  readonly t: TableNames;
+}
+
+/**
+ * Filter text no stored pass can hold: PostgreSQL refuses NUL in text outright (the query would
+ * fail), so it matches nothing on every database alike.
+ */
+export function matchesNothing(text: string | undefined): boolean {
+  return text?.includes("\u0000") ?? false;
 }

@@ -10,15 +10,15 @@ import {
 } from "kysely";
 import { type DatabaseTarget, DEFAULT_STORE_TIMEOUT } from "../../core/config.js";
 import { VisitorPassConfigError } from "../../core/errors.js";
-import type { Database } from "./kysely-schema.js";
+import { dialectOf, MYSQL, POSTGRES, SQLITE, type StoreDialect } from "./dialects.js";
+import type { Database } from "./schema.js";
 import { BusyRetrySqliteDialect, SQLITE_BUSY_TIMEOUT_MS } from "./sqlite-busy-retry.js";
 import { overdue, timeLeft } from "./store-deadline.js";
 
-export type SqlFamily = "sqlite" | "postgres" | "mysql";
-
 export interface Connection {
   db: Kysely<Database>;
-  family: SqlFamily;
+  /** What differs on its database. */
+  dialect: StoreDialect;
   /** Whether `close()` should destroy `db` (false when the app handed us its own instance). */
   owned: boolean;
   /**
@@ -72,7 +72,7 @@ export function connect(
     case "kysely": {
       // The core only tells a Kysely instance from a URL; the store is the one that uses it.
       const db = target.db as Kysely<Database>;
-      return { db, family: familyOf(db), owned: false };
+      return { db, dialect: dialectOf(db), owned: false };
     }
     case "sqlite": {
       let handle: SqliteHandle | null = null;
@@ -86,7 +86,7 @@ export function connect(
         db: new Kysely<Database>({
           dialect: new BusyRetrySqliteDialect({ database: open }, inTransaction, storeTimeout),
         }),
-        family: "sqlite",
+        dialect: SQLITE,
         owned: true,
         sqlite: () => handle,
         sqliteShared: target.filename !== ":memory:",
@@ -97,7 +97,7 @@ export function connect(
         db: new Kysely<Database>({
           dialect: new PostgresDialect({ pool: () => openPostgres(target.url, storeTimeout) }),
         }),
-        family: "postgres",
+        dialect: POSTGRES,
         owned: true,
       };
     case "mysql":
@@ -105,7 +105,7 @@ export function connect(
         db: new Kysely<Database>({
           dialect: new MysqlDialect({ pool: () => openMysql(target.url, storeTimeout) }),
         }),
-        family: "mysql",
+        dialect: MYSQL,
         owned: true,
       };
     case "store":
@@ -118,7 +118,7 @@ export function connect(
 }
 
 async function openSqlite(filename: string) {
-  const { default: Sqlite } = await importDriver("sqlite", () => import("better-sqlite3"));
+  const { default: Sqlite } = await importDriver(SQLITE, () => import("better-sqlite3"));
   const memory = filename === ":memory:";
   const database = new Sqlite(memory ? ":memory:" : filename);
   if (!memory) {
@@ -136,7 +136,7 @@ async function openSqlite(filename: string) {
 }
 
 async function openPostgres(url: string, connectTimeout: number): Promise<PostgresPool> {
-  const { default: pg } = await importDriver("postgres", () => import("pg"));
+  const { default: pg } = await importDriver(POSTGRES, () => import("pg"));
   const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: connectTimeout });
   // A client losing its connection, idle or checked out, must not crash the process: the query in
   // flight fails (and is reported as unavailable), and the next one gets a fresh connection.
@@ -192,7 +192,7 @@ function boundedPgClient(
 }
 
 async function openMysql(url: string, connectTimeout: number): Promise<MysqlPool> {
-  const { createPool } = await importDriver("mysql", () => import("mysql2"));
+  const { createPool } = await importDriver(MYSQL, () => import("mysql2"));
   const pool = createPool({ uri: url, connectTimeout, supportBigNumbers: true });
   pool.on("connection", (connection) => connection.on("error", () => {}));
   return {
@@ -255,13 +255,8 @@ function isMysqlServerError(error: unknown): boolean {
  * module-not-found error. Any other failure to load (a broken native build, a missing dependency
  * of the driver itself) is rethrown as it is.
  */
-export async function importDriver<T>(family: SqlFamily, load: () => Promise<T>): Promise<T> {
-  const [name, pkg, install, shown] =
-    family === "sqlite"
-      ? ["SQLite", "better-sqlite3", "better-sqlite3@12", "sqlite:…"]
-      : family === "postgres"
-        ? ["PostgreSQL", "pg", "pg@8", "postgres://…"]
-        : ["MySQL/MariaDB", "mysql2", "mysql2@3", "mysql://…"];
+export async function importDriver<T>(dialect: StoreDialect, load: () => Promise<T>): Promise<T> {
+  const { label, package: pkg, install, shown } = dialect.driver;
   try {
     return await load();
   } catch (error) {
@@ -274,17 +269,9 @@ export async function importDriver<T>(family: SqlFamily, load: () => Promise<T>)
     const failure = new VisitorPassConfigError(
       "database",
       shown,
-      `the ${name} driver is not installed: npm install ${install}`,
+      `the ${label} driver is not installed: npm install ${install}`,
     );
     failure.cause = error;
     throw failure;
   }
-}
-
-function familyOf(db: Kysely<any>): SqlFamily {
-  const adapter = db.getExecutor().adapter;
-  const name = adapter.constructor.name.toLowerCase();
-  if (name.includes("mysql")) return "mysql";
-  if (name.includes("sqlite") || name.includes("d1") || name.includes("libsql")) return "sqlite";
-  return "postgres";
 }
