@@ -1,4 +1,4 @@
-import type { SelfServiceFormContext } from "../../../src/self-service/self-service-pages.js";
+import type { SelfServiceFormContext } from "../../../src/ui/self-service/self-service-pages.js";
 import { Html, html } from "../html.js";
 
 /**

@@ -1,5 +1,5 @@
 import { type Request, Router, urlencoded } from "express";
-import { type AdminRequest, VisitorAdmin, type VisitorAdminOptions } from "../../admin/admin.js";
+import { type AdminRequest, VisitorAdmin, type VisitorAdminOptions } from "../../features/admin/admin.js";
 import type { VisitorPass } from "../../core/visitor-pass.js";
 import { sendPage } from "./express-response.js";
 

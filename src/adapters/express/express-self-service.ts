@@ -5,10 +5,10 @@ import {
   SelfService,
   type SelfServiceOptions,
   type SelfServiceSubmission,
-} from "../../self-service/self-service.js";
+} from "../../features/self-service/self-service.js";
 import { sendPage } from "./express-response.js";
 
-export type { SelfServiceOptions } from "../../self-service/self-service.js";
+export type { SelfServiceOptions } from "../../features/self-service/self-service.js";
 
 /**
  * The self-service pages as a router: mount it at `passes.config.selfServicePath` (`/visitors`

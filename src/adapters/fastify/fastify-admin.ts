@@ -4,7 +4,7 @@ import {
   splitMount,
   VisitorAdmin,
   type VisitorAdminOptions,
-} from "../../admin/admin.js";
+} from "../../features/admin/admin.js";
 import type { VisitorPass } from "../../core/visitor-pass.js";
 import { sendPage } from "./fastify-response.js";
 

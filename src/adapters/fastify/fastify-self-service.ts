@@ -5,7 +5,7 @@ import {
   SelfService,
   type SelfServiceOptions,
   type SelfServiceSubmission,
-} from "../../self-service/self-service.js";
+} from "../../features/self-service/self-service.js";
 import { sendPage } from "./fastify-response.js";
 
 const FORM = "application/x-www-form-urlencoded";

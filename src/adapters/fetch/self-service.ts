@@ -4,9 +4,9 @@ import {
   SELF_SERVICE_BODY_LIMIT,
   SelfService,
   type SelfServiceOptions,
-} from "../../self-service/self-service.js";
+} from "../../features/self-service/self-service.js";
 
-export type { SelfServiceOptions } from "../../self-service/self-service.js";
+export type { SelfServiceOptions } from "../../features/self-service/self-service.js";
 
 /**
  * The self-service pages over Web `Request`/`Response`, at `passes.config.selfServicePath`:

@@ -6,7 +6,7 @@ import {
   splitMount,
   VisitorAdmin,
   type VisitorAdminOptions,
-} from "../../admin/admin.js";
+} from "../../features/admin/admin.js";
 import { VisitorPassUnavailable } from "../../core/errors.js";
 import type { VisitorPass } from "../../core/visitor-pass.js";
 import { pageResponse } from "./hono-response.js";

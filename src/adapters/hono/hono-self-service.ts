@@ -5,11 +5,11 @@ import {
   SELF_SERVICE_BODY_LIMIT,
   SelfService,
   type SelfServiceOptions,
-} from "../../self-service/self-service.js";
+} from "../../features/self-service/self-service.js";
 import { clientAddress } from "./hono-client-address.js";
 import { pageResponse } from "./hono-response.js";
 
-export type { SelfServiceOptions } from "../../self-service/self-service.js";
+export type { SelfServiceOptions } from "../../features/self-service/self-service.js";
 
 /**
  * The self-service pages as a sub-app: mount it at `passes.config.selfServicePath`, e.g.

@@ -1,4 +1,4 @@
-import { isCrossSite } from "../core/cross-site.js";
+import { isCrossSite } from "../../core/cross-site.js";
 import {
   MalformedVisitorToken,
   UnclaimedRequestError,
@@ -6,12 +6,12 @@ import {
   VisitorPassError,
   VisitorPassUnavailable,
   VisitorPassValidationError,
-} from "../core/errors.js";
-import { htmlPage, type PageResponse } from "../core/page.js";
-import { reactivationShortens } from "../core/reactivation.js";
-import { isUuid } from "../core/tokens.js";
-import type { Visitor } from "../core/visitor.js";
-import { flowOf, type VisitorPass } from "../core/visitor-pass.js";
+} from "../../core/errors.js";
+import { htmlPage, type PageResponse } from "../../core/page.js";
+import { reactivationShortens } from "../../core/reactivation.js";
+import { isUuid } from "../../core/tokens.js";
+import type { Visitor } from "../../core/visitor.js";
+import { flowOf, type VisitorPass } from "../../core/visitor-pass.js";
 import {
   type Frame,
   listPage,
@@ -19,7 +19,7 @@ import {
   passPage,
   passPath,
   sharingPage,
-} from "./admin-pages.js";
+} from "../../ui/admin/admin-pages.js";
 import {
   DEFAULT_LIST,
   type ListParams,

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { SelfServiceFields } from "../core/ports.js";
-import { CONTROL_CHARACTERS, fieldErrors } from "../core/validation.js";
+import type { SelfServiceFields } from "../../core/ports.js";
+import { CONTROL_CHARACTERS, fieldErrors } from "../../core/validation.js";
 
 /** The texts of the self-service form's validation messages; each can be replaced. */
 export interface SelfServiceMessages {
@@ -22,7 +22,7 @@ export const defaultMessages: SelfServiceMessages = {
   emailRefused: "Use your own email address: addresses at example.com cannot receive the link.",
 };
 
-export type { SelfServiceFields } from "../core/ports.js";
+export type { SelfServiceFields } from "../../core/ports.js";
 
 /** The refused domain `email` is at (the domain itself or a subdomain of it), or `null`. */
 export function refusedDomainOf(email: string, refused: readonly string[]): string | null {

@@ -1,5 +1,5 @@
-import type { DailyVisits } from "../core/sharing.js";
-import { html, type SafeHtml } from "../ui/html.js";
+import type { DailyVisits } from "../../core/sharing.js";
+import { html, type SafeHtml } from "../html.js";
 
 /** Each day is 10 units wide and the plot 100 high; the SVG stretches to its box. */
 const SLOT = 10;

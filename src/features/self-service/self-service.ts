@@ -1,11 +1,11 @@
-import type { ResolvedConfig } from "../core/config.js";
-import { isCrossSite, type OriginHeaders } from "../core/cross-site.js";
-import { VisitorPassError } from "../core/errors.js";
-import { htmlPage, type PageResponse } from "../core/page.js";
-import type { SelfServiceBackend } from "../core/ports.js";
-import { isUuid } from "../core/tokens.js";
-import type { Visitor } from "../core/visitor.js";
-import { defaultPages, type SelfServicePages } from "./self-service-pages.js";
+import type { ResolvedConfig } from "../../core/config.js";
+import { isCrossSite, type OriginHeaders } from "../../core/cross-site.js";
+import { VisitorPassError } from "../../core/errors.js";
+import { htmlPage, type PageResponse } from "../../core/page.js";
+import type { SelfServiceBackend } from "../../core/ports.js";
+import { isUuid } from "../../core/tokens.js";
+import type { Visitor } from "../../core/visitor.js";
+import { defaultPages, type SelfServicePages } from "../../ui/self-service/self-service-pages.js";
 import {
   defaultMessages,
   parseSubmission,
@@ -35,7 +35,7 @@ export interface SelfServiceOptions {
   messages?: Partial<SelfServiceMessages>;
 }
 
-export type { SelfServiceBackend } from "../core/ports.js";
+export type { SelfServiceBackend } from "../../core/ports.js";
 
 type Pending =
   | { state: "pending"; visitor: Visitor }

@@ -1,8 +1,8 @@
-import type { Visitor } from "../core/visitor.js";
-import { html, type SafeHtml } from "../ui/html.js";
-import { page } from "../ui/layout.js";
-import { throttledPage, tooLargePage } from "../ui/refusal-pages.js";
-import type { SelfServiceFields } from "./self-service-schema.js";
+import type { Visitor } from "../../core/visitor.js";
+import { html, type SafeHtml } from "../html.js";
+import { page } from "../layout.js";
+import { throttledPage, tooLargePage } from "../refusal-pages.js";
+import type { SelfServiceFields } from "../../features/self-service/self-service-schema.js";
 
 export interface SelfServiceFormContext {
   /** The pending pass the form completes. */
