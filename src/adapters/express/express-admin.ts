@@ -3,6 +3,17 @@ import { type AdminRequest, VisitorAdmin, type VisitorAdminOptions } from "../..
 import type { VisitorPass } from "../../core/visitor-pass.js";
 import { sendPage } from "./express-response.js";
 
+/**
+ * Options of `visitorAdmin` for Express: `authorize` receives Express's `req`.
+ *
+ * @example
+ * ```ts
+ * app.use(
+ *   "/admin/visitors",
+ *   visitorAdmin(passes, { authorize: (req) => req.session.user?.isStaff === true }),
+ * );
+ * ```
+ */
 export type ExpressAdminOptions = VisitorAdminOptions<Request>;
 
 /**

@@ -11,6 +11,14 @@ import { VisitorPassUnavailable } from "../../core/errors.js";
 import type { VisitorPass } from "../../core/visitor-pass.js";
 import { pageResponse } from "./hono-response.js";
 
+/**
+ * Options of `visitorAdmin` for Hono: `authorize` receives Hono's context.
+ *
+ * @example
+ * ```ts
+ * app.route("/admin/visitors", visitorAdmin(passes, { authorize: (c) => c.var.user?.isStaff === true }));
+ * ```
+ */
 export type HonoAdminOptions = VisitorAdminOptions<Context>;
 
 /**
