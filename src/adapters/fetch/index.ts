@@ -2,7 +2,7 @@
  * The request flow on Web-standard `Request` and `Response`: for any framework or runtime that
  * speaks them, and the base from which an adapter for another framework is one small file.
  *
- * @module
+ * @module visitor-pass/fetch
  */
 import {
   VisitorPassConfigError,
@@ -161,7 +161,7 @@ const CALLER = "visitorPassFetch()";
  * An adapter for another framework is one small file: turn its request into a `Request`, call
  * `handle`, send a `respond`'s response, or run the route and send what `finish` returns.
  *
- * @example A framework that hands you a `Request` and takes a `Response` (Bun, Deno, workers)
+ * @example A framework that hands you a Request and takes a Response (Bun, Deno, workers)
  * ```ts
  * import { visitorPassFetch, SCOPE_ANY } from "visitor-pass/fetch";
  *
@@ -179,7 +179,7 @@ const CALLER = "visitorPassFetch()";
  * };
  * ```
  *
- * @example An adapter for another framework, in one file (here a `node:http`-style handler)
+ * @example An adapter for another framework, in one file (here a node:http handler)
  * ```ts
  * import type { IncomingMessage, ServerResponse } from "node:http";
  * import { Readable } from "node:stream";
