@@ -112,6 +112,7 @@ for (const backend of BACKENDS) {
         const sid = /^s:([^.]+)\./.exec(decodeURIComponent(cookie.split("=")[1]!))?.[1];
         const stored = await backend.read(url!, sid!);
         expect(stored?.["visitor:session"]).toBe(visitor.uuid);
+        expect(stored).toHaveProperty(["visitor:session:admitted"]);
       });
     },
   );
