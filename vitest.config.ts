@@ -1,6 +1,21 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // The documentation's examples import the package by its name, as an app would: here that is
+  // the source (tsconfig.json's `paths` says the same to the type checker).
+  resolve: {
+    alias: [
+      {
+        find: /^visitor-pass$/,
+        replacement: fileURLToPath(new URL("src/index.ts", import.meta.url)),
+      },
+      {
+        find: /^visitor-pass\/(express|fastify|hono|fetch)$/,
+        replacement: fileURLToPath(new URL("src/adapters/$1/index.ts", import.meta.url)),
+      },
+    ],
+  },
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     globalSetup: ["test/support/global-setup.ts"],

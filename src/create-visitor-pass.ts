@@ -26,6 +26,12 @@ export interface VisitorPassOptions extends Omit<CoreOptions, "database"> {
    * Where passes are stored: `sqlite:<file>`, `sqlite::memory:`, `postgres://…`, `postgresql://…`,
    * `mysql://…`, or a `Kysely` instance the app already has (the app then owns and closes it).
    * @default process.env.VISITOR_PASS_DATABASE_URL ?? "sqlite:visitor-pass.sqlite3"
+   * @example
+   * ```ts
+   * createVisitorPass({ database: process.env.DATABASE_URL ?? "sqlite:app.sqlite3" });
+   * // Or the Kysely instance the app already has (its tables then sit beside the app's):
+   * createVisitorPass({ database: db });
+   * ```
    */
   database?: string | Kysely<any>;
 }

@@ -42,32 +42,57 @@ export interface VisitorPassOptions {
    * A store implementing the storage ports (`VisitorStore`), in place of `database`: passes are
    * kept wherever it keeps them, and `close()` closes it. Give one or the other, not both.
    * @default undefined (the SQL store opened on `database`)
+   * @example
+   * ```ts
+   * createVisitorPass({ store: new MyVisitorStore() }); // implements VisitorStore
+   * ```
    */
   store?: VisitorStore;
   /**
    * Session key that holds the stashed visitor uuid.
    * @default process.env.VISITOR_SESSION_KEY ?? "visitor:session"
+   * @example
+   * ```ts
+   * createVisitorPass({ sessionKey: "app:visitor" });
+   * ```
    */
   sessionKey?: string;
   /**
    * Seconds a visitor's session cookie lives, the default for new passes. `0` makes it a browser
    * session cookie; `null` leaves the app's session policy alone.
    * @default process.env.VISITOR_SESSION_EXPIRY ?? 0
+   * @example
+   * ```ts
+   * createVisitorPass({ sessionExpiry: 3600 }); // a visitor's session lasts an hour from admission
+   * ```
    */
   sessionExpiry?: number | null;
   /**
    * Query-string parameter that carries the token.
    * @default process.env.VISITOR_QUERYSTRING_KEY ?? "vuid"
+   * @example
+   * ```ts
+   * createVisitorPass({ querystringKey: "pass" }); // links end in ?pass=<uuid>
+   * ```
    */
   querystringKey?: string;
   /**
    * Seconds from creation (or reactivation) after which a link can no longer be used.
    * @default process.env.VISITOR_TOKEN_EXPIRY ?? 300
+   * @example
+   * ```ts
+   * createVisitorPass({ tokenExpiry: 7 * 24 * 3600 }); // links can be used for a week
+   * ```
    */
   tokenExpiry?: number;
   /**
    * Where the self-service pages are mounted.
    * @default "/visitors"
+   * @example
+   * ```ts
+   * const passes = createVisitorPass({ selfServicePath: "/ask-for-access" });
+   * app.use(passes.config.selfServicePath, selfService(passes)); // Express
+   * ```
    */
   selfServicePath?: string;
   /**
@@ -75,11 +100,19 @@ export interface VisitorPassOptions {
    * receive the link, so a pass sent there proves nothing. Lower-case domain names without "@";
    * `[]` refuses none.
    * @default ["example.com"]
+   * @example
+   * ```ts
+   * createVisitorPass({ selfServiceRefusedDomains: ["example.com", "mailinator.com"] });
+   * ```
    */
   selfServiceRefusedDomains?: readonly string[];
   /**
    * Prefix of the table names, so the tables can live in the app's own database.
    * @default "visitor_pass_"
+   * @example
+   * ```ts
+   * createVisitorPass({ database: process.env.DATABASE_URL, tablePrefix: "app_visitor_" });
+   * ```
    */
   tablePrefix?: string;
   /**
@@ -87,18 +120,30 @@ export interface VisitorPassOptions {
    * token leaves the address bar, history and Referer headers. Turn off only for apps that need
    * the landing page itself to render (see SECURITY.md for the trade-off).
    * @default true
+   * @example
+   * ```ts
+   * createVisitorPass({ landingRedirect: false }); // the landing page renders at the token's URL
+   * ```
    */
   landingRedirect?: boolean;
   /**
    * What a token does in a session that already holds a different active visitor, or a signed-in
    * user: `"keep"` ignores the token (safe against planted links), `"replace"` admits the new pass.
    * @default "keep"
+   * @example
+   * ```ts
+   * createVisitorPass({ onConflict: "replace" }); // a new link replaces the pass a session holds
+   * ```
    */
   onConflict?: "keep" | "replace";
   /**
    * Client addresses in visit logs: `false` keeps them, `"truncate"` keeps the network only (/24 for
    * IPv4, /48 for IPv6), `"drop"` stores none.
    * @default false
+   * @example
+   * ```ts
+   * createVisitorPass({ anonymizeIp: "truncate" }); // logs keep the /24 or /48 only
+   * ```
    */
   anonymizeIp?: false | "truncate" | "drop";
   /**
@@ -106,21 +151,49 @@ export interface VisitorPassOptions {
    * (POST): for links that must survive mail scanners that fetch them. `true` for every pass, a
    * list of scopes, or a function deciding per pass (e.g. from its context).
    * @default false
+   * @example
+   * ```ts
+   * createVisitorPass({ confirm: ["REFERENCE_REQUEST"] });
+   * // Or per pass, from what it was created with:
+   * createVisitorPass({ confirm: (visitor) => visitor.context?.sentByEmail === true });
+   * ```
    */
   confirm?: boolean | readonly string[] | ((visitor: Visitor) => boolean);
-  /** Renders the confirmation page (a whole HTML document) in place of the built-in one. */
+  /**
+   * Renders the confirmation page (a whole HTML document) in place of the built-in one.
+   * @example
+   * ```ts
+   * createVisitorPass({
+   *   confirm: true,
+   *   confirmPage: ({ visitor, action }) => `<!doctype html><title>Continue</title>
+   * <form method="post" action="${escapeHtml(action)}">
+   *   <button>Continue as ${escapeHtml(visitor.fullName)}</button>
+   * </form>`,
+   * });
+   * ```
+   */
   confirmPage?: (context: ConfirmPageContext) => string;
   /**
    * `"hash"` stores only a SHA-256 digest of each token, so a copy of the database lets nobody
    * in. The cost: a link can only be shown when its pass is created, and passes read back without
    * their token (`list()`) carry the digest as `uuid`.
    * @default "plain"
+   * @example
+   * ```ts
+   * const passes = createVisitorPass({ tokenStorage: "hash" });
+   * const visitor = await passes.create({ email: "ginger@example.org", scope: "REFERENCE_REQUEST" });
+   * const link = passes.tokenise("https://app.example/reference", visitor); // now or never
+   * ```
    */
   tokenStorage?: "plain" | "hash";
   /**
    * When the sharing analytics flag a pass as shared: when its visits show MORE distinct
    * sessions, client networks or browser families than these (positive whole numbers).
    * @default { sessions: 2, networks: 2, browsers: 2 }
+   * @example
+   * ```ts
+   * createVisitorPass({ sharingThresholds: { sessions: 3, networks: 2, browsers: 2 } });
+   * ```
    */
   sharingThresholds?: SharingThresholds;
   /**
@@ -139,6 +212,10 @@ export interface VisitorPassOptions {
    *   listening connection is down. Costs one more connection per process.
    * - `false`: read every pass from the database.
    * @default true
+   * @example
+   * ```ts
+   * createVisitorPass({ database: "postgres://app@db/app", passCache: "listen" });
+   * ```
    */
   passCache?: boolean | "listen";
   /**
@@ -157,6 +234,10 @@ export interface VisitorPassOptions {
    *
    * A whole number from 1 to 600000.
    * @default process.env.VISITOR_PASS_STORE_TIMEOUT ?? 2000
+   * @example
+   * ```ts
+   * createVisitorPass({ storeTimeout: 500 }); // 503 after half a second without the database
+   * ```
    */
   storeTimeout?: number;
   /**
@@ -169,6 +250,10 @@ export interface VisitorPassOptions {
    * is reported through `logger`, once when it starts, then with a count of the visits
    * affected every minute and when writes recover.
    * @default "serve"
+   * @example
+   * ```ts
+   * createVisitorPass({ onLogFailure: "refuse" }); // no unrecorded visit, ever
+   * ```
    */
   onLogFailure?: "serve" | "refuse";
   /**
@@ -176,6 +261,12 @@ export interface VisitorPassOptions {
    * written, visits dropped, a shutdown that could not write everything): `warn` and `error`
    * take one line of text each.
    * @default console
+   * @example
+   * ```ts
+   * createVisitorPass({
+   *   logger: { warn: (message) => log.warn(message), error: (message) => log.error(message) },
+   * });
+   * ```
    */
   logger?: VisitorPassLogger;
   /**
@@ -184,6 +275,10 @@ export interface VisitorPassOptions {
    * guard) set none of its own. `false` leaves caching to the app. A guard's own `cacheControl`
    * option overrides this.
    * @default "private, no-store"
+   * @example
+   * ```ts
+   * createVisitorPass({ guardCacheControl: "private, max-age=0, must-revalidate" });
+   * ```
    */
   guardCacheControl?: string | false;
   /**
@@ -191,11 +286,27 @@ export interface VisitorPassOptions {
    * over a limit the answer is 429 with `Retry-After`. `false` turns every throttle off, the bound
    * on pending self-service passes included. See `ThrottleOptions` for each budget.
    * @default { selfService: { points: 10, duration: 60 }, selfServiceForm: { points: 20, duration: 60 } }
+   * @example
+   * ```ts
+   * createVisitorPass({ throttle: { selfServiceForm: { points: 5, duration: 60 } } });
+   * ```
    */
   throttle?: false | ThrottleOptions;
-  /** The clock; tests inject one. @default () => new Date() */
+  /**
+   * The clock; tests inject one. @default () => new Date()
+   * @example
+   * ```ts
+   * createVisitorPass({ database: "sqlite::memory:", now: () => new Date("2026-01-01T12:00:00Z") });
+   * ```
+   */
   now?: () => Date;
-  /** Environment to read; tests inject one. @default process.env */
+  /**
+   * Environment to read; tests inject one. @default process.env
+   * @example
+   * ```ts
+   * createVisitorPass({ env: { VISITOR_TOKEN_EXPIRY: "600" } }); // instead of process.env
+   * ```
+   */
   env?: Record<string, string | undefined>;
 }
 
@@ -205,25 +316,63 @@ export interface VisitorPassLogger {
   error(message: string): void;
 }
 
-/** The budgets of the `throttle` option; each is `{ points, duration }` or `false` (no limit). */
+/**
+ * The budgets of the `throttle` option; each is `{ points, duration }` or `false` (no limit).
+ *
+ * @example
+ * ```ts
+ * createVisitorPass({
+ *   throttle: {
+ *     selfService: { points: 5, duration: 60 }, // 5 new requests a minute per network
+ *     selfServiceForm: { points: 10, duration: 60 },
+ *   },
+ * });
+ * createVisitorPass({ throttle: false }); // no throttle at all
+ * ```
+ */
 export interface ThrottleOptions {
   /**
    * Pending self-service passes one client network may create (a guard with `selfService: true`
    * met without a pass): `points` per `duration` seconds. A session asking again for the same
    * page gets the pending pass it already has, which counts nothing.
    * @default { points: 10, duration: 60 }
+   * @example
+   * ```ts
+   * createVisitorPass({ throttle: { selfService: { points: 5, duration: 60 } } });
+   * ```
    */
   selfService?: ThrottleLimit | false;
   /**
    * Self-service form submissions (POST) one client network may make: `points` per `duration`
    * seconds.
    * @default { points: 20, duration: 60 }
+   * @example
+   * ```ts
+   * createVisitorPass({ throttle: { selfServiceForm: false } }); // no limit on form posts
+   * ```
    */
   selfServiceForm?: ThrottleLimit | false;
   /**
    * Where the counts are kept. The default keeps them in this process's memory, so each process
    * counts on its own; `rateLimiterStore(...)` plugs in a shared one (Redis, SQL).
    * @default memoryThrottleStore()
+   * @example
+   * ```ts
+   * import { RateLimiterRedis } from "rate-limiter-flexible";
+   * import { rateLimiterStore } from "visitor-pass";
+   *
+   * const store = rateLimiterStore(
+   *   (budget) =>
+   *     new RateLimiterRedis({
+   *       storeClient: redis, // a connected node-redis client
+   *       useRedisPackage: true,
+   *       keyPrefix: `vp:${budget.name}`,
+   *       points: budget.points,
+   *       duration: budget.duration,
+   *     }),
+   * );
+   * createVisitorPass({ throttle: { store } }); // the same counts in every process
+   * ```
    */
   store?: ThrottleStore;
 }

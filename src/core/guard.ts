@@ -18,6 +18,19 @@ export function cacheHeaders(value: string | false): GuardHeaders {
   return value === false ? null : Object.freeze({ "Cache-Control": value });
 }
 
+/**
+ * Options of `userIsVisitor()`, the guard of a route, in every adapter.
+ *
+ * @example
+ * ```ts
+ * userIsVisitor({
+ *   scope: "REFERENCE_REQUEST",
+ *   bypass: (req) => req.session.user?.isStaff === true, // staff see the pages too
+ *   logVisit: true, // one VisitorLog row per visit (the default)
+ * });
+ * userIsVisitor({ scope: "EARLY_ACCESS", selfService: true }); // no pass: the self-service form
+ * ```
+ */
 export interface GuardOptions<Req> {
   /** The scope a visitor's pass must have; `SCOPE_ANY` admits every scope. */
   scope: string;

@@ -227,7 +227,15 @@ const sharingReportInput = z.strictObject({
     .default(0),
 });
 
-/** Options of `passes.sharingReport()`. */
+/**
+ * Options of `passes.sharingReport()`.
+ *
+ * @example
+ * ```ts
+ * const lastWeek = new Date(Date.now() - 7 * 24 * 3600 * 1000);
+ * const flagged = await passes.sharingReport({ since: lastWeek, flaggedOnly: true, limit: 50 });
+ * ```
+ */
 export interface SharingReportOptions {
   /** Count only visits at or after this instant; passes without such visits are left out. */
   since?: Date;
@@ -255,7 +263,14 @@ const visitsOverTimeInput = z.strictObject({
     .default(30),
 });
 
-/** Options of `passes.visitsOverTime()`. */
+/**
+ * Options of `passes.visitsOverTime()`.
+ *
+ * @example
+ * ```ts
+ * const days = await passes.visitsOverTime({ uuid: visitor.uuid, days: 14 }); // [{ day, visits }, …]
+ * ```
+ */
 export interface VisitsOverTimeOptions {
   /** Only the visits of this pass; all passes' when left out. */
   uuid?: string;

@@ -48,6 +48,24 @@ export interface RateLimiterLike {
  * A throttle store over rate-limiter-flexible: `create` builds a limiter for one budget, e.g.
  * `rateLimiterStore((b) => new RateLimiterRedis({ storeClient, keyPrefix: `vp:${b.name}`,
  * points: b.points, duration: b.duration }))`.
+ *
+ * @example
+ * ```ts
+ * import { RateLimiterRedis } from "rate-limiter-flexible";
+ * import { createVisitorPass, rateLimiterStore } from "visitor-pass";
+ *
+ * const store = rateLimiterStore(
+ *   (budget) =>
+ *     new RateLimiterRedis({
+ *       storeClient: redis, // a connected node-redis client
+ *       useRedisPackage: true,
+ *       keyPrefix: `vp:${budget.name}`,
+ *       points: budget.points,
+ *       duration: budget.duration,
+ *     }),
+ * );
+ * const passes = createVisitorPass({ throttle: { store } });
+ * ```
  */
 export function rateLimiterStore(
   create: (budget: ThrottleBudget) => RateLimiterLike,
@@ -81,7 +99,17 @@ export function rateLimiterStore(
   };
 }
 
-/** The default store: counts in this process's memory (each process has its own budget). */
+/**
+ * The default store: counts in this process's memory (each process has its own budget).
+ *
+ * @example
+ * ```ts
+ * import { createVisitorPass, memoryThrottleStore } from "visitor-pass";
+ *
+ * // The default, spelled out: each process counts on its own.
+ * createVisitorPass({ throttle: { store: memoryThrottleStore() } });
+ * ```
+ */
 export function memoryThrottleStore(): ThrottleStore {
   return rateLimiterStore(
     (budget) =>

@@ -43,6 +43,17 @@ export interface VisitorPassEvents {
   selfServiceVisitorCreated: (visitor: Visitor) => void | Promise<void>;
 }
 
+/**
+ * Options of `passes.purge()`.
+ *
+ * @example
+ * ```ts
+ * const purged = await passes.purge({
+ *   before: new Date(Date.now() - 30 * 24 * 3600 * 1000), // expired over 30 days ago
+ *   onProgress: (count) => console.log(`${count} passes purged so far`),
+ * });
+ * ```
+ */
 export interface PurgeOptions {
   /** Passes whose `expiresAt` is before this are deleted. @default now */
   before?: Date;

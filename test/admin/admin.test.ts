@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { splitMount } from "../../src/features/admin/admin.js";
 import { PAGE_HEADERS } from "../../src/core/page.js";
 import { flowOf } from "../../src/core/visitor-pass.js";
+import { splitMount } from "../../src/features/admin/admin.js";
 import { type Visitor, type VisitorPass, VisitorPassConfigError } from "../../src/index.js";
 import { DATABASES, openPasses as openDatabasePasses } from "../support/databases.js";
 import {

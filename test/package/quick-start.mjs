@@ -1,5 +1,5 @@
-// Run by smoke.sh in the throw-away project: starts one README quick start (copied there from
-// examples/quick-start/) as the README says to, `tsx app.ts`, and walks it as Fred and Ginger
+// Run by smoke.sh in the throw-away project: starts one quick start (copied there from
+// examples/quick-start/) as its page says to, `tsx app.ts`, and walks it as Fred and Ginger
 // would, with a client that keeps cookies, then stops it with SIGTERM:
 //
 //   node quick-start.mjs <file.ts> <SECRET_VARIABLE>

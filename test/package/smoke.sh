@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Packaging smoke test: install the packed tarball into an empty project, as a user would, and
 # use it from JavaScript (smoke.mjs) and from TypeScript (consumer.ts.txt, `tsc --noEmit`); then
-# type-check, start and walk the README's three quick starts (examples/quick-start/*.ts, kept
-# byte-identical to the README by readme-quick-starts.test.ts) with quick-start.mjs.
+# type-check, start and walk the quick starts (examples/quick-start/*.ts: the README's and the
+# getting-started pages', kept byte-identical to them by quick-starts.test.ts) with quick-start.mjs.
 #
 #   npm run test:package        (or: bash test/package/smoke.sh)
 #
@@ -153,7 +153,7 @@ kysely_version() { node -p 'require("./node_modules/kysely/package.json").versio
 npx --no-install tsc --noEmit -p tsconfig.json
 echo "the shipped types resolve and type-check with kysely $(kysely_version) (NodeNext, strict, skipLibCheck off)"
 
-step "the README quick starts: strict type-check, then start and walk each (tsx app.ts)"
+step "the quick starts: strict type-check, then start and walk each (tsx app.ts)"
 quick_start_began=$SECONDS
 cp "$repo"/examples/quick-start/*.ts .
 # The strictest options a new project gets from `tsc --init`, and the third-party typings

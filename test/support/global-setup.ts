@@ -11,7 +11,7 @@ export default function setup(): void {
     if (database.skipped) missing.push(`${database.name}: ${database.skipped}`);
   }
   if (!process.env.VISITOR_PASS_TEST_REDIS_URL?.trim()) {
-    missing.push("redis (scale-out): VISITOR_PASS_TEST_REDIS_URL is not set");
+    missing.push("redis (scale-out, session-store recipe): VISITOR_PASS_TEST_REDIS_URL is not set");
   }
   const chromium = process.env.VISITOR_PASS_CHROMIUM || "/usr/bin/chromium";
   if (!existsSync(chromium)) missing.push(`browser tests: ${chromium} is missing`);

@@ -1,8 +1,23 @@
 import { type Request, Router, urlencoded } from "express";
-import { type AdminRequest, VisitorAdmin, type VisitorAdminOptions } from "../../features/admin/admin.js";
 import type { VisitorPass } from "../../core/visitor-pass.js";
+import {
+  type AdminRequest,
+  VisitorAdmin,
+  type VisitorAdminOptions,
+} from "../../features/admin/admin.js";
 import { sendPage } from "./express-response.js";
 
+/**
+ * Options of `visitorAdmin` for Express: `authorize` receives Express's `req`.
+ *
+ * @example
+ * ```ts
+ * app.use(
+ *   "/admin/visitors",
+ *   visitorAdmin(passes, { authorize: (req) => req.session.user?.isStaff === true }),
+ * );
+ * ```
+ */
 export type ExpressAdminOptions = VisitorAdminOptions<Request>;
 
 /**

@@ -59,6 +59,14 @@ export interface VisitorSessionOptions {
   isAuthenticated?: (req: Request) => boolean;
 }
 
+/**
+ * Options of `visitorPass`: those of `visitorSession`.
+ *
+ * @example
+ * ```ts
+ * app.use(visitorPass(passes, { isAuthenticated: (req) => req.session.user != null }));
+ * ```
+ */
 export type VisitorPassMiddlewareOptions = VisitorSessionOptions;
 
 /**

@@ -1,13 +1,25 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { VisitorPass } from "../../core/visitor-pass.js";
 import {
   type AdminRequest,
   splitMount,
   VisitorAdmin,
   type VisitorAdminOptions,
 } from "../../features/admin/admin.js";
-import type { VisitorPass } from "../../core/visitor-pass.js";
 import { sendPage } from "./fastify-response.js";
 
+/**
+ * Options of the `visitorAdmin` plugin for Fastify: `authorize` receives Fastify's `request`.
+ *
+ * @example
+ * ```ts
+ * await app.register(visitorAdmin, {
+ *   passes,
+ *   prefix: "/admin/visitors",
+ *   authorize: (request) => request.session.get("user")?.isStaff === true,
+ * });
+ * ```
+ */
 export interface FastifyAdminOptions extends VisitorAdminOptions<FastifyRequest> {
   /** The object `createVisitorPass()` returned. */
   passes: VisitorPass;

@@ -2,7 +2,7 @@
  * The request flow on Web-standard `Request` and `Response`: for any framework or runtime that
  * speaks them, and the base from which an adapter for another framework is one small file.
  *
- * @module
+ * @module visitor-pass/fetch
  */
 import {
   setupError,
@@ -34,6 +34,17 @@ export type { SessionPort } from "../../core/ports.js";
 export type { Visitor } from "../../core/visitor.js";
 export { type SelfServiceOptions, selfService } from "./self-service.js";
 
+/**
+ * Options of `visitorPassFetch`.
+ *
+ * @example
+ * ```ts
+ * // The visitor in an encrypted cookie of its own:
+ * const vp = visitorPassFetch(passes, { secret: process.env.VISITOR_PASS_SECRET!, maxAge: 8 * 3600 });
+ * // Or in a server-side session the app already has:
+ * const withSession = visitorPassFetch(passes, { session: (request) => mySessionPort(request) });
+ * ```
+ */
 export interface FetchVisitorPassOptions {
   /**
    * Keys the stash cookie, which is sealed with AES-256-GCM under a key derived from this with
@@ -74,6 +85,15 @@ export interface FetchVisitorPassOptions {
   isAuthenticated?: (request: Request) => boolean | Promise<boolean>;
 }
 
+/**
+ * Options of one `handle()` call: the route's guard, and the client address.
+ *
+ * @example
+ * ```ts
+ * const onlyReferees = userIsVisitor({ scope: "REFERENCE_REQUEST" }); // checked once, reused
+ * const result = await vp.handle(request, { guard: onlyReferees, clientAddress: socket.remoteAddress });
+ * ```
+ */
 export interface HandleOptions {
   /**
    * Guard this request: admit visitors whose pass has `scope` (any with `SCOPE_ANY`), or anyone
@@ -156,7 +176,7 @@ const CALLER = "visitorPassFetch()";
  * `handle`, send a `respond`'s response, or run the route and send what `finish` returns.
  * SvelteKit's is its `handle` hook (`examples/sveltekit/src/hooks.server.ts` in the repository).
  *
- * @example A framework that hands you a `Request` and takes a `Response` (Bun, Deno, workers)
+ * @example A framework that hands you a Request and takes a Response (Bun, Deno, workers)
  * ```ts
  * import { visitorPassFetch, SCOPE_ANY } from "visitor-pass/fetch";
  *
@@ -174,7 +194,7 @@ const CALLER = "visitorPassFetch()";
  * };
  * ```
  *
- * @example An adapter for another framework, in one file (here a `node:http`-style handler)
+ * @example An adapter for another framework, in one file (here a node:http handler)
  * ```ts
  * import type { IncomingMessage, ServerResponse } from "node:http";
  * import { Readable } from "node:stream";
@@ -321,13 +341,38 @@ function isStash(session: SessionPort | StashSession): session is StashSession {
  * A guard's options checked now, at setup: throws `VisitorPassConfigError` for a missing scope,
  * a `bypass` that is not a function, or a self-service guard of `SCOPE_ANY`. Pass what it returns
  * as `handle`'s `guard`. (Options passed to `handle` unchecked are checked on their first use.)
+ *
+ * @example
+ * ```ts
+ * import { userIsVisitor, visitorPassFetch } from "visitor-pass/fetch";
+ *
+ * const vp = visitorPassFetch(passes, { secret: process.env.VISITOR_PASS_SECRET! });
+ * const onlyReferees = userIsVisitor({ scope: "REFERENCE_REQUEST" }); // throws now if misconfigured
+ *
+ * async function reference(request: Request): Promise<Response> {
+ *   const result = await vp.handle(request, { guard: onlyReferees });
+ *   if (result.kind === "respond") return result.response; // 403 for anyone without the pass
+ *   return result.finish(new Response(`Hello ${result.visitor!.firstName}`));
+ * }
+ * ```
  */
 export function userIsVisitor<T = Request>(options: GuardOptions<T>): GuardOptions<T> {
   guardOf(options);
   return options;
 }
 
-/** Ends visitor access for the session of a handled request at once: a visitor's final step. */
+/**
+ * Ends visitor access for the session of a handled request at once: a visitor's final step.
+ *
+ * @example
+ * ```ts
+ * const result = await vp.handle(request, { guard: onlyReferees });
+ * if (result.kind === "respond") return result.response;
+ * // …save the reference…
+ * clearVisitor(result); // this session loses its access at once
+ * return result.finish(Response.redirect(new URL("/thanks", request.url), 303));
+ * ```
+ */
 export function clearVisitor(result: HandleResult): void {
   if (result.kind !== "continue") {
     throw setupError("clearVisitor() needs the result of handle() that let the request go on.");

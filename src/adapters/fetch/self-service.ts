@@ -13,6 +13,20 @@ export type { SelfServiceOptions } from "../../features/self-service/self-servic
  * answers the form's GET and POST and the page after it, and `null` for any other request, which
  * the app then serves itself. Submissions over 16 KiB are refused with 413 without being read
  * further.
+ *
+ * @example
+ * ```ts
+ * import { selfService } from "visitor-pass/fetch";
+ *
+ * const selfServicePages = selfService(passes); // at passes.config.selfServicePath
+ *
+ * async function fetch(request: Request): Promise<Response> {
+ *   const page = await selfServicePages(request, { clientAddress: "203.0.113.7" }); // the client's
+ *   if (page) return page;
+ *   // …the app's own routes…
+ *   return new Response("Not found", { status: 404 });
+ * }
+ * ```
  */
 export function selfService(
   passes: VisitorPass,

@@ -1,16 +1,24 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { VisitorPassUnavailable } from "../../core/errors.js";
+import type { VisitorPass } from "../../core/visitor-pass.js";
 import {
   type AdminRequest,
   splitMount,
   VisitorAdmin,
   type VisitorAdminOptions,
 } from "../../features/admin/admin.js";
-import { VisitorPassUnavailable } from "../../core/errors.js";
-import type { VisitorPass } from "../../core/visitor-pass.js";
 import { pageResponse } from "./hono-response.js";
 
+/**
+ * Options of `visitorAdmin` for Hono: `authorize` receives Hono's context.
+ *
+ * @example
+ * ```ts
+ * app.route("/admin/visitors", visitorAdmin(passes, { authorize: (c) => c.var.user?.isStaff === true }));
+ * ```
+ */
 export type HonoAdminOptions = VisitorAdminOptions<Context>;
 
 /**

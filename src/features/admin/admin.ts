@@ -28,6 +28,22 @@ import {
   parseSharingParams,
 } from "./admin-query.js";
 
+/**
+ * Options of the admin pages (`visitorAdmin` in each adapter).
+ *
+ * @example
+ * ```ts
+ * app.use(
+ *   "/admin/visitors",
+ *   visitorAdmin(passes, {
+ *     authorize: (req) => req.session.user?.isStaff === true,
+ *     pageSize: 50,
+ *     baseUrl: "https://app.example/", // where the links shown point
+ *     title: "Reference requests",
+ *   }),
+ * );
+ * ```
+ */
 export interface VisitorAdminOptions<R> {
   /**
    * Decides whether this request may see and change passes; required. Receives the framework's

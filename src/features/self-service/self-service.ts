@@ -28,6 +28,20 @@ export interface SelfServiceSubmission extends OriginHeaders {
   ip?: string | null;
 }
 
+/**
+ * Options of the self-service pages (`selfService` in each adapter).
+ *
+ * @example
+ * ```ts
+ * app.use(
+ *   "/visitors",
+ *   selfService(passes, {
+ *     pages: { sent: () => "<!doctype html><title>Check your email</title><p>Your link is on its way.</p>" },
+ *     messages: { emailInvalid: "Please give an email address we can write to." },
+ *   }),
+ * );
+ * ```
+ */
 export interface SelfServiceOptions {
   /** Replace any page with your own rendering (each returns the whole HTML document). */
   pages?: Partial<SelfServicePages>;

@@ -1,9 +1,14 @@
 import { type DailyVisits, type SharingSignals, uncountedVisits } from "../../core/sharing.js";
 import type { Visitor, VisitorLog } from "../../core/visitor.js";
+import {
+  type ListParams,
+  listQuery,
+  type SharingParams,
+  sharingQuery,
+} from "../../features/admin/admin-query.js";
 import { html, type SafeHtml } from "../html.js";
 import { page } from "../layout.js";
 import { visitsChart } from "./admin-chart.js";
-import { type ListParams, listQuery, type SharingParams, sharingQuery } from "../../features/admin/admin-query.js";
 import { ADMIN_STYLES } from "./admin-styles.js";
 
 /** Where the admin is mounted and which section a page belongs to. */

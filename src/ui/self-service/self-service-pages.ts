@@ -1,8 +1,8 @@
 import type { Visitor } from "../../core/visitor.js";
+import type { SelfServiceFields } from "../../features/self-service/self-service-schema.js";
 import { html, type SafeHtml } from "../html.js";
 import { page } from "../layout.js";
 import { throttledPage, tooLargePage } from "../refusal-pages.js";
-import type { SelfServiceFields } from "../../features/self-service/self-service-schema.js";
 
 export interface SelfServiceFormContext {
   /** The pending pass the form completes. */
