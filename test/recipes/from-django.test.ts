@@ -33,7 +33,7 @@ function members(path: string, name: string): Set<string> {
 }
 
 const OPTIONS = members("src/core/config.ts", "VisitorPassOptions");
-const GUARD_OPTIONS = members("src/core/flow.ts", "GuardOptions");
+const GUARD_OPTIONS = members("src/core/guard.ts", "GuardOptions");
 const LOG_FIELDS = members("src/core/visitor.ts", "VisitorLog");
 const REQUEST_FIELDS = new Set(["visitor", "isVisitor"]);
 /** The frameworks' own names the page uses. */

@@ -12,7 +12,8 @@ import type { SessionPort } from "../../core/ports.js";
 import { hasUser } from "../../core/request-flow.js";
 import type { Visitor } from "../../core/visitor.js";
 import type { VisitorPass } from "../../core/visitor-pass.js";
-import { type Continue, fetchEntry, type Respond } from "../fetch/index.js";
+import { fetchEntry } from "../fetch/fetch-entry.js";
+import type { Continue, Respond } from "../fetch/index.js";
 import { clientAddress } from "./hono-client-address.js";
 
 declare module "hono" {
