@@ -495,11 +495,8 @@ describe("guard", () => {
         await db.destroy().catch(() => {});
       }
     });
-    // Known bug: on the request path a closed service should be a store that fails (503), as
-    // the comment on the flow's backend in visitor-pass.ts says and as recognise and restore
-    // behave. Creating the pending pass goes through `#open()`, whose VisitorPassError
-    // ("has been closed") `unavailable()` lets through, so the guard rejects instead (a 500).
-    it.fails("refuses with 503 on a service already closed, as for a failing store", async () => {
+    // On the request path a closed service is a store that fails, as recognise and restore treat it.
+    it("refuses with 503 on a service already closed, as for a failing store", async () => {
       await fx.passes.close();
       const result = await fx.flow.guard(selfService, {}, null, context());
       expect(result).toMatchObject({ kind: "respond", status: 503 });

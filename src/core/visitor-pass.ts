@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { type ResolvedConfig, resolveConfig, type VisitorPassOptions } from "./config.js";
-import { UnclaimedRequestError, VisitorPassError, VisitorPassValidationError } from "./errors.js";
+import {
+  UnclaimedRequestError,
+  VisitorPassError,
+  VisitorPassUnavailable,
+  VisitorPassValidationError,
+} from "./errors.js";
 import { PassCache } from "./pass-cache.js";
 import { PassRecords } from "./pass-records.js";
 import type {
@@ -398,7 +403,9 @@ export class VisitorPass {
     sessionExpiry: number | null | undefined,
   ): Promise<Visitor> {
     const now = this.config.now();
-    const records = this.#open();
+    // On the request path a closed service is a store that fails: the guard answers 503.
+    if (this.#closed) throw new VisitorPassUnavailable({ cause: new Error("closed") });
+    const records = this.#records;
     this.#sweepPending(now);
     return records.insert(randomUUID(), {
       firstName: "",
