@@ -182,11 +182,7 @@ export class VisitorFlow {
     context: RequestContext,
     missingSession: string,
   ): MaybePromise<FlowResult> {
-    if (!session) {
-      // Session middlewares pass such targets by (their cookie path does not match): anonymous.
-      if (!isOriginForm(request.url)) return ANONYMOUS;
-      throw setupError(missingSession);
-    }
+    if (!session) return withoutSession(request, missingSession);
     const recognised = this.recognise(request, session, context);
     return recognised instanceof Promise
       ? recognised.then((result) =>
@@ -241,11 +237,7 @@ export class VisitorFlow {
     recognition: Recognition,
     missingSession: string,
   ): MaybePromise<FlowResult> {
-    if (!session) {
-      // Session middlewares pass such targets by (their cookie path does not match): anonymous.
-      if (!isOriginForm(request.url)) return ANONYMOUS;
-      throw setupError(missingSession);
-    }
+    if (!session) return withoutSession(request, missingSession);
     if (recognition.kind === "unavailable") return unavailableResult(recognition.error);
     if (recognition.kind === "admitted")
       return this.#admitted(request, session, recognition, context);
@@ -426,6 +418,16 @@ export class VisitorFlow {
   ): void {
     this.#backend.recordVisit(visitor, request, sessionId, status);
   }
+}
+
+/**
+ * A request that got no session: anonymous when its target is not a path (`OPTIONS *`, an
+ * absolute URL), which session middlewares pass by as their cookie path does not match; else the
+ * session layer is missing, a setup error.
+ */
+function withoutSession(request: VisitRequest, missingSession: string): Continue {
+  if (!isOriginForm(request.url)) return ANONYMOUS;
+  throw setupError(missingSession);
 }
 
 function recognitionResult(recognition: Recognition): FlowResult {

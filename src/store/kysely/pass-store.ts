@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   type Kysely,
   type Selectable,
@@ -6,6 +5,7 @@ import {
   type UpdateQueryBuilder,
   type UpdateResult,
 } from "kysely";
+import { inBatches } from "../../core/batches.js";
 import type { VisitorRecord } from "../../core/visitor.js";
 import type {
   NewVisitor,
@@ -18,10 +18,6 @@ import type {
 import { type Database, matchesNothing, type SqlTables, type VisitorRow } from "./schema.js";
 import type { SqliteFastPath } from "./sqlite-fast-path.js";
 import type { Bounded } from "./store-deadline.js";
-
-const PURGE_BATCH = 250;
-/** How long one purge batch should take at most, in ms; longer ones make the next smaller. */
-const PURGE_BUDGET_MS = 40;
 
 type VisitorUpdate = UpdateQueryBuilder<Database, "visitors", "visitors", UpdateResult>;
 
@@ -260,15 +256,7 @@ export class KyselyPassStore implements PassStore {
     return query;
   }
 
-  async purge(
-    before: Date,
-    {
-      batchSize = PURGE_BATCH,
-      budgetMs = PURGE_BUDGET_MS,
-      onBatch,
-      pause = sleep,
-    }: PurgeBatches = {},
-  ): Promise<number> {
+  async purge(before: Date, batches?: PurgeBatches): Promise<number> {
     const cutoff = before.getTime();
     // The ids of one batch, in a derived table: MySQL takes neither a LIMIT in an IN subquery nor
     // a subquery on the table a DELETE deletes from, unless it is wrapped so.
@@ -284,10 +272,7 @@ export class KyselyPassStore implements PassStore {
             .as("batch"),
         )
         .select("batch.id");
-    let purged = 0;
-    let size = batchSize;
-    for (;;) {
-      const started = performance.now();
+    const purged = await inBatches(async (size) => {
       // Writes only, with no read first: a SQLite transaction that reads and then writes fails
       // outright when another connection wrote in between.
       const deleted = await this.#db.transaction().execute(async (trx) => {
@@ -302,26 +287,11 @@ export class KyselyPassStore implements PassStore {
       // rather than by an automatic checkpoint every thousand pages, which held the event loop
       // for one batch in many up to ~170 ms (bench/README.md, "Purge").
       this.#sqlite?.checkpoint();
-      const took = performance.now() - started;
-      purged += deleted;
-      if (deleted > 0) onBatch?.(purged);
-      if (deleted < size) {
-        // A session holding a purged pass is refused by every process once this resolves.
-        if (purged > 0) await this.#sqlite?.seenElsewhere();
-        return purged;
-      }
-      // A batch holds the event loop while SQLite works (its driver is synchronous), commit and
-      // checkpoint included: smaller batches while they take longer than the budget, larger (up
-      // to `batchSize`) while they are quick.
-      if (took > budgetMs) size = Math.max(1, Math.floor(size / 2));
-      else if (took < budgetMs / 4) size = Math.min(batchSize, size * 2);
-      // Rest as long as the batch took before the next one. With a synchronous driver (SQLite) a
-      // batch holds the event loop, and a request usually needs several turns of the loop
-      // (session load, pass lookup, response): yielding for one turn only (setImmediate) let a
-      // request wait for batch after batch (~200 ms measured); a rest lets requests in flight
-      // finish between two batches. It also leaves the database to other writers half the time.
-      await pause(Math.max(1, Math.ceil(took)));
-    }
+      return deleted;
+    }, batches);
+    // A session holding a purged pass is refused by every process once this resolves.
+    if (purged > 0) await this.#sqlite?.seenElsewhere();
+    return purged;
   }
 
   async deleteExpiredPending(before: Date, limit: number): Promise<number> {

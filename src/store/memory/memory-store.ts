@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { inBatches } from "../../core/batches.js";
 import type { SharingCounts } from "../../core/sharing.js";
 import type { VisitorLog, VisitorRecord } from "../../core/visitor.js";
 import type {
@@ -13,9 +13,6 @@ import type {
   VisitorStore,
 } from "../store.js";
 
-const PURGE_BATCH = 250;
-/** How long one purge batch should take at most, in ms; longer ones make the next smaller. */
-const PURGE_BUDGET_MS = 40;
 const DAY_MS = 86_400_000;
 
 /**
@@ -368,20 +365,9 @@ export class MemoryStore implements VisitorStore {
     return days;
   }
 
-  async purge(
-    before: Date,
-    {
-      batchSize = PURGE_BATCH,
-      budgetMs = PURGE_BUDGET_MS,
-      onBatch,
-      pause = sleep,
-    }: PurgeBatches = {},
-  ): Promise<number> {
+  async purge(before: Date, batches?: PurgeBatches): Promise<number> {
     const cutoff = before.getTime();
-    let purged = 0;
-    let size = batchSize;
-    for (;;) {
-      const started = performance.now();
+    return inBatches((size) => {
       const db = this.#db;
       const batch: PassRow[] = [];
       for (const row of db.passes.values()) {
@@ -390,15 +376,8 @@ export class MemoryStore implements VisitorStore {
       }
       for (const row of batch) this.#delete(row);
       if (batch.length > 0) db.version += 1;
-      const took = performance.now() - started;
-      purged += batch.length;
-      if (batch.length > 0) onBatch?.(purged);
-      if (batch.length < size) return purged;
-      if (took > budgetMs) size = Math.max(1, Math.floor(size / 2));
-      else if (took < budgetMs / 4) size = Math.min(batchSize, size * 2);
-      // Rest between batches, as the SQL stores do, so that requests in flight go first.
-      await pause(Math.max(1, Math.ceil(took)));
-    }
+      return batch.length;
+    }, batches);
   }
 
   async deleteExpiredPending(before: Date, limit: number): Promise<number> {
