@@ -172,6 +172,19 @@ export interface VisitorPassOptions {
    */
   onLogFailure?: "serve" | "refuse";
   /**
+   * Write a `VisitorLog` for each visit a guard admits. `false` writes none anywhere: guards
+   * still admit, `passes.logs()` finds nothing new, the sharing analytics see no new visits, and
+   * `onLogFailure: "refuse"` has nothing to refuse for. A guard's own `logVisit: false` turns
+   * its logs off under `true`; it cannot turn them on under `false`. The environment variable
+   * takes `true`, `false`, `1` or `0`.
+   * @default process.env.VISITOR_PASS_LOG_VISITS ?? true
+   * @example
+   * ```ts
+   * createVisitorPass({ logVisits: false }); // admit visitors, keep no record of their visits
+   * ```
+   */
+  logVisits?: boolean;
+  /**
    * Where the package reports what needs an operator's attention (visit logs that cannot be
    * written, visits dropped, a shutdown that could not write everything): `warn` and `error`
    * take one line of text each.
@@ -190,7 +203,11 @@ export interface VisitorPassOptions {
    * Limits on unauthenticated paths, counted per client network (/24 for IPv4, /48 for IPv6);
    * over a limit the answer is 429 with `Retry-After`. `false` turns every throttle off, the bound
    * on pending self-service passes included. See `ThrottleOptions` for each budget.
-   * @default { selfService: { points: 10, duration: 60 }, selfServiceForm: { points: 20, duration: 60 } }
+   * @default { landing: { points: 30, duration: 60 }, selfService: { points: 10, duration: 60 }, selfServiceForm: { points: 20, duration: 60 } }
+   * @example
+   * ```ts
+   * createVisitorPass({ throttle: { landing: { points: 100, duration: 60 }, selfServiceForm: false } });
+   * ```
    */
   throttle?: false | ThrottleOptions;
   /** The clock; tests inject one. @default () => new Date() */
@@ -207,6 +224,15 @@ export interface VisitorPassLogger {
 
 /** The budgets of the `throttle` option; each is `{ points, duration }` or `false` (no limit). */
 export interface ThrottleOptions {
+  /**
+   * Failed landings one client network may make: links whose token names no pass, or one that
+   * is inactive, expired or used up. A landing that admits counts nothing. Once the budget is
+   * used, every landing with a token from that network is answered 429 with `Retry-After` until
+   * the window ends, a valid token's too, so that the answers cannot tell guesses apart.
+   * `points` per `duration` seconds.
+   * @default { points: 30, duration: 60 }
+   */
+  landing?: ThrottleLimit | false;
   /**
    * Pending self-service passes one client network may create (a guard with `selfService: true`
    * met without a pass): `points` per `duration` seconds. A session asking again for the same
@@ -230,6 +256,7 @@ export interface ThrottleOptions {
 
 /** The default budgets of the `throttle` option. */
 export const DEFAULT_THROTTLE: Readonly<Record<ThrottleBudgetName, ThrottleLimit>> = Object.freeze({
+  landing: Object.freeze({ points: 30, duration: 60 }),
   selfService: Object.freeze({ points: 10, duration: 60 }),
   selfServiceForm: Object.freeze({ points: 20, duration: 60 }),
 });
@@ -265,6 +292,7 @@ export interface ResolvedConfig {
   confirmPage: ConfirmPageRenderer;
   storeTimeout: number;
   onLogFailure: "serve" | "refuse";
+  logVisits: boolean;
   logger: VisitorPassLogger;
   guardCacheControl: string | false;
   throttle: ResolvedThrottle;
@@ -317,6 +345,7 @@ export function resolveConfig(
       options.storeTimeout ?? env.VISITOR_PASS_STORE_TIMEOUT ?? DEFAULT_STORE_TIMEOUT,
     ),
     onLogFailure: oneOf("onLogFailure", options.onLogFailure ?? "serve", ["serve", "refuse"]),
+    logVisits: logVisits(options.logVisits, env.VISITOR_PASS_LOG_VISITS),
     logger: logger(options.logger),
     guardCacheControl: cacheControl(
       "guardCacheControl",
@@ -449,6 +478,15 @@ function confirmation(value: unknown): (visitor: Visitor) => boolean {
     value,
     "expected true/false, a list of scopes or a function",
   );
+}
+
+function logVisits(option: unknown, env: string | undefined): boolean {
+  if (option !== undefined) return oneOf("logVisits", option, [true, false]);
+  if (env === undefined || env.trim() === "") return true;
+  const value = env.trim().toLowerCase();
+  if (value === "true" || value === "1") return true;
+  if (value === "false" || value === "0") return false;
+  throw new VisitorPassConfigError("logVisits", env, "expected true, false, 1 or 0");
 }
 
 function logger(value: unknown): VisitorPassLogger {

@@ -73,6 +73,8 @@ export type Recognition =
   | { kind: "refused" }
   /** Ignored: the session already holds a different visitor or a user (`onConflict: "keep"`). */
   | { kind: "kept" }
+  /** Too many failed landings from this client network: answer with `page` (429, `Retry-After`). */
+  | { kind: "throttled"; error: VisitorPassThrottled; page: PageResponse }
   | { kind: "unavailable"; error: VisitorPassUnavailable };
 
 const NO_TOKEN: Recognition = Object.freeze({ kind: "none" });
@@ -80,7 +82,9 @@ const IGNORED: Recognition = Object.freeze({ kind: "ignored" });
 
 /** The response a request ends with at recognition (a bad token, a confirmation page), or null. */
 export function answerOf(recognition: Recognition): PageResponse | null {
-  return recognition.kind === "malformed" || recognition.kind === "confirm"
+  return recognition.kind === "malformed" ||
+    recognition.kind === "confirm" ||
+    recognition.kind === "throttled"
     ? recognition.page
     : null;
 }
@@ -139,6 +143,17 @@ export interface FlowBackend {
   ): Promise<Visitor>;
   /** Counts one attempt from `ip` against a budget: `null` when allowed, else seconds to wait. */
   throttle(budget: ThrottleBudgetName, ip: string | null): Promise<number | null>;
+  /**
+   * Before a token is looked at: the answer for a client network over its budget of failed
+   * landings (whatever the token: a valid one must not be told apart), else `null`.
+   */
+  landingThrottled(ip: string | null): Promise<Extract<Recognition, { kind: "throttled" }> | null>;
+  /** A landing whose token admitted nobody: counted against its network's budget. */
+  landingRefused(ip: string | null): Promise<Extract<Recognition, { kind: "refused" }>>;
+  /** A landing admitted `visitor` (`spent`: a use was spent): tells the app. */
+  admitted(visitor: Visitor, spent: boolean): void;
+  /** `clearVisitor()` ended a session's access as `visitor`: tells the app. */
+  cleared(visitor: Visitor): void;
 }
 
 export interface GuardOptions<Req> {
@@ -299,6 +314,8 @@ export class VisitorFlow {
       if (alreadyHeld) {
         return { kind: "admitted", visitor: alreadyHeld, spent: false, confirmed: confirming };
       }
+      const throttled = await this.#backend.landingThrottled(request.ip);
+      if (throttled) return throttled;
       if (this.config.onConflict === "keep") {
         if (context.authenticated) return { kind: "kept" };
         // Another pass the session holds (and still honours) stays: a link cannot replace it.
@@ -309,7 +326,7 @@ export class VisitorFlow {
         if (confirm) return confirm;
       }
       const visitor = await this.#backend.spendUse(token);
-      if (!visitor) return { kind: "refused" };
+      if (!visitor) return this.#backend.landingRefused(request.ip);
       return { kind: "admitted", visitor, spent: true, confirmed: confirming };
     } catch (error) {
       return { kind: "unavailable", error: unavailable(error) };
@@ -353,6 +370,7 @@ export class VisitorFlow {
     // A session that already held this pass keeps its admission as it was: landing again must
     // not give it a new lifetime (a stolen session could otherwise be renewed for ever).
     if (recognition.spent) await this.stash(session, visitor, context);
+    this.#backend.admitted(visitor, recognition.spent);
     // Sent on to the URL without its token, which must not travel on as a Referer.
     const redirect = (redirectStatus: 302 | 303): Settlement => ({
       ...settlementOf(visitor),
@@ -602,8 +620,12 @@ export class VisitorFlow {
     return { kind: "deny", error };
   }
 
-  /** Ends visitor access for this session. */
-  clear(session: SessionPort): void {
+  /**
+   * Ends visitor access for this session; `visitor`: the one `clearVisitor()` ends, which is told
+   * to the app when the session held a pass.
+   */
+  clear(session: SessionPort, visitor?: Visitor | null): void {
+    if (visitor && session.get(this.config.sessionKey) != null) this.#backend.cleared(visitor);
     session.delete(this.config.sessionKey);
     session.delete(this.#refererKey);
     session.delete(this.#admittedKey);

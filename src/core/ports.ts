@@ -301,8 +301,8 @@ export interface SelfServiceBackend {
   find(uuid: string): Promise<Visitor | null>;
   /** Fills in and activates a pending pass under a new token; `null` if another claim won. */
   claim(pending: Visitor, fields: SelfServiceFields): Promise<Visitor | null>;
-  /** Tells the app (which emails the link). */
-  created(visitor: Visitor): Promise<void>;
+  /** Tells the app (which emails the link), without waiting for it. */
+  created(visitor: Visitor): void;
   /** Counts one attempt from `ip` against a budget: `null` when allowed, else seconds to wait. */
   throttle(budget: ThrottleBudgetName, ip: string | null): Promise<number | null>;
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { RateLimiterRedis } from "rate-limiter-flexible";
 import { createClient } from "redis";
 import { afterEach, describe, expect, it } from "vitest";
@@ -28,11 +28,12 @@ function configError(options: VisitorPassOptions): VisitorPassConfigError {
 }
 
 describe("the throttle option", () => {
-  it("defaults to 10 pending passes and 20 form posts a minute per client network, in memory", () => {
+  it("defaults to 30 failed landings, 10 pending passes and 20 form posts a minute per client network, in memory", () => {
     const { throttle } = createVisitorPass({ env: {} }).config;
     expect(throttle).not.toBe(false);
     if (throttle === false) return;
     expect(throttle.budgets).toEqual({
+      landing: { points: 30, duration: 60 },
       selfService: { points: 10, duration: 60 },
       selfServiceForm: { points: 20, duration: 60 },
     });
@@ -47,7 +48,11 @@ describe("the throttle option", () => {
       throttle: { selfService: { points: 3, duration: 10 }, selfServiceForm: false, store },
     }).config;
     expect(throttle).toEqual({
-      budgets: { selfService: { points: 3, duration: 10 }, selfServiceForm: false },
+      budgets: {
+        landing: { points: 30, duration: 60 },
+        selfService: { points: 3, duration: 10 },
+        selfServiceForm: false,
+      },
       store,
     });
   });
@@ -56,7 +61,8 @@ describe("the throttle option", () => {
     ["a string", "on", "throttle"],
     ["true", true, "throttle"],
     ["an array", [], "throttle"],
-    ["an unknown budget", { landing: { points: 1, duration: 1 } }, "throttle.landing"],
+    ["an unknown budget", { landings: { points: 1, duration: 1 } }, "throttle.landings"],
+    ["landing points 0", { landing: { points: 0, duration: 60 } }, "throttle.landing"],
     ["points 0", { selfService: { points: 0, duration: 60 } }, "throttle.selfService"],
     ["fractional points", { selfService: { points: 1.5, duration: 60 } }, "throttle.selfService"],
     ["no duration", { selfServiceForm: { points: 5 } }, "throttle.selfServiceForm"],
@@ -146,6 +152,73 @@ describe("the self-service budget, per client network", () => {
   });
 });
 
+describe("the landing budget: failed landings per client network", () => {
+  let passes: VisitorPass | null = null;
+  afterEach(async () => {
+    await passes?.close();
+    passes = null;
+  });
+
+  async function open(options: VisitorPassOptions = {}): Promise<VisitorPass> {
+    passes = createVisitorPass({ env: {}, database: "sqlite::memory:", ...options });
+    await passes.migrate();
+    return passes;
+  }
+
+  const landing = (passes: VisitorPass, token: string, ip: string) =>
+    flowOf(passes, "test").recognise(
+      { ...request(ip), url: passes.tokenise("/reference", token) },
+      null,
+      { authenticated: false },
+    );
+  const unknown = () => randomUUID();
+
+  it("refuses every landing of a network that used its budget, a valid token's too; others go on", async () => {
+    const service = await open({ throttle: { landing: { points: 3, duration: 60 } } });
+    const valid = await service.create({ email: "a@example.org", scope: "REF" });
+    const inactive = await service.create({ email: "b@example.org", scope: "REF" });
+    await service.deactivate(inactive.uuid);
+    // A landing that admits counts nothing.
+    for (let i = 0; i < 5; i++) {
+      expect((await landing(service, valid.uuid, "203.0.113.9")).kind).toBe("admitted");
+    }
+    expect((await landing(service, unknown(), "203.0.113.1")).kind).toBe("refused");
+    expect((await landing(service, inactive.uuid, "203.0.113.2")).kind).toBe("refused");
+    expect((await landing(service, unknown(), "203.0.113.3")).kind).toBe("refused");
+    const throttled = await landing(service, valid.uuid, "203.0.113.4");
+    expect(throttled.kind).toBe("throttled");
+    if (throttled.kind !== "throttled") return;
+    expect(throttled.error).toBeInstanceOf(VisitorPassThrottled);
+    expect(throttled.page.status).toBe(429);
+    expect(Number(throttled.page.headers["Retry-After"])).toBeGreaterThanOrEqual(1);
+    expect((await landing(service, unknown(), "203.0.113.5")).kind).toBe("throttled");
+    // Nothing spent while refused; another network is not affected.
+    expect((await service.get(valid.uuid))?.uses).toBe(5);
+    expect((await landing(service, valid.uuid, "198.51.100.1")).kind).toBe("admitted");
+  });
+
+  it("counts nothing under throttle: false or landing: false", async () => {
+    for (const throttle of [false, { landing: false }] as const) {
+      const service = await open({ throttle });
+      for (let i = 0; i < 40; i++) {
+        expect((await landing(service, unknown(), "203.0.113.1")).kind).toBe("refused");
+      }
+      await service.close();
+      passes = null;
+    }
+  });
+
+  it("a throttle store that fails makes the landing unavailable, spending nothing", async () => {
+    const failing = rateLimiterStore(() => ({
+      consume: () => Promise.reject(new Error("redis down")),
+    }));
+    const service = await open({ throttle: { store: failing } });
+    const valid = await service.create({ email: "a@example.org", scope: "REF" });
+    expect((await landing(service, valid.uuid, "192.0.2.1")).kind).toBe("unavailable");
+    expect((await service.get(valid.uuid))?.uses).toBe(0);
+  });
+});
+
 const REDIS_URL = process.env.VISITOR_PASS_TEST_REDIS_URL?.trim() || null;
 
 describe.skipIf(!REDIS_URL)(
@@ -168,7 +241,11 @@ describe.skipIf(!REDIS_URL)(
       const options = {
         env: {},
         database: "sqlite::memory:",
-        throttle: { selfService: { points: 2, duration: 60 }, store },
+        throttle: {
+          selfService: { points: 2, duration: 60 },
+          landing: { points: 3, duration: 60 },
+          store,
+        },
       };
       const one = createVisitorPass(options);
       const two = createVisitorPass(options);
@@ -181,6 +258,16 @@ describe.skipIf(!REDIS_URL)(
         await expect(
           flowOf(one, "test").startSelfService(request("198.51.100.3"), guard),
         ).rejects.toBeInstanceOf(VisitorPassThrottled);
+        // Failed landings, counted in Redis too: the budget used in one refuses in the other.
+        const land = (passes: VisitorPass) =>
+          flowOf(passes, "test").recognise(
+            { ...request("198.51.100.4"), url: passes.tokenise("/reference", randomUUID()) },
+            null,
+            { authenticated: false },
+          );
+        for (let i = 0; i < 3; i++) expect((await land(i % 2 ? one : two)).kind).toBe("refused");
+        expect((await land(one)).kind).toBe("throttled");
+        expect((await land(two)).kind).toBe("throttled");
       } finally {
         await one.close();
         await two.close();

@@ -1,7 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { type ResolvedConfig, resolveConfig, type VisitorPassOptions } from "./config.js";
-import { UnclaimedRequestError, VisitorPassError, VisitorPassValidationError } from "./errors.js";
+import {
+  UnclaimedRequestError,
+  VisitorPassError,
+  VisitorPassThrottled,
+  VisitorPassValidationError,
+} from "./errors.js";
+import {
+  PassEvents,
+  type VisitorPassEventHandler,
+  type VisitorPassEventMap,
+  type VisitorPassEventName,
+} from "./events.js";
 import { type FlowBackend, VisitorFlow } from "./flow.js";
+import { textPage } from "./page.js";
 import { PassCache } from "./pass-cache.js";
 import { PassRecords } from "./pass-records.js";
 import type {
@@ -25,6 +37,7 @@ import {
   utcDay,
   type VisitsOverTimeOptions,
 } from "./sharing.js";
+import { SharingWatch } from "./sharing-watch.js";
 import { Throttles } from "./throttle.js";
 import { TokenKeys } from "./token-keys.js";
 import { addToken, parseToken } from "./tokens.js";
@@ -38,10 +51,10 @@ import {
 import { VisitLogWriter } from "./visit-log.js";
 import type { Visitor, VisitorLog } from "./visitor.js";
 
-export interface VisitorPassEvents {
-  /** A visitor completed the self-service form: send them their link (`passes.tokenise`). */
-  selfServiceVisitorCreated: (visitor: Visitor) => void | Promise<void>;
-}
+/** Each event's handler, by name (see `VisitorPassEventMap` for what each is given). */
+export type VisitorPassEvents = {
+  [E in VisitorPassEventName]: VisitorPassEventHandler<E>;
+};
 
 export interface PurgeOptions {
   /** Passes whose `expiresAt` is before this are deleted. @default now */
@@ -58,6 +71,8 @@ export interface PurgeOptions {
 const SWEEP_BATCH = 100;
 /** Milliseconds between two sweeps, unless the last one left more to delete. */
 const SWEEP_INTERVAL_MS = 30_000;
+
+const REFUSED = Object.freeze({ kind: "refused" as const });
 
 const FLOW = Symbol("visitor-pass.flow");
 /** The largest pass id: the column is a 32-bit integer on every database. */
@@ -76,7 +91,7 @@ export class VisitorPass {
   readonly #store: VisitorStore;
   readonly #records: PassRecords;
   readonly #visits: VisitLogWriter;
-  readonly #listeners = new Map<keyof VisitorPassEvents, Set<(...args: never[]) => unknown>>();
+  readonly #events: PassEvents;
   readonly #throttles: Throttles;
   /** When the last sweep of expired pending passes started (epoch ms), and whether it left more. */
   #lastSweep = Number.NEGATIVE_INFINITY;
@@ -99,7 +114,13 @@ export class VisitorPass {
       this.config.now,
       cache,
     );
-    this.#visits = new VisitLogWriter(this.#store, this.config);
+    this.#events = new PassEvents(this.config.logger);
+    const watch = new SharingWatch(this.#store, this.config.sharingThresholds, this.#events, (id) =>
+      this.#records.findById(id),
+    );
+    this.#visits = new VisitLogWriter(this.#store, this.config, (batch, insert) =>
+      watch.around(batch, insert),
+    );
     this.#throttles = new Throttles(this.config.throttle);
     const throttle = (budget: Parameters<Throttles["consume"]>[0], ip: string | null) =>
       this.#throttles.consume(budget, ip);
@@ -111,19 +132,35 @@ export class VisitorPass {
       sessionRef: (uuid) => this.#records.keyOf(uuid),
       isSessionRef: (value) => this.#records.keys.isKey(value),
       spendUse: (token) => this.#records.admit(token),
-      recordVisit: (visitor, request, sessionId, status) =>
-        this.#visits.record(visitor, request, sessionId, status),
-      logRefusal: () => this.#visits.refusal(),
+      recordVisit: this.config.logVisits
+        ? (visitor, request, sessionId, status) =>
+            this.#visits.record(visitor, request, sessionId, status)
+        : () => {},
+      logRefusal: this.config.logVisits ? () => this.#visits.refusal() : () => null,
       createPending: (scope, redirectTo, sessionExpiry) =>
         this.#createPending(scope, redirectTo, sessionExpiry),
       throttle,
+      landingThrottled: async (ip) => {
+        const retryAfter = await this.#throttles.consume("landing", ip, 0);
+        if (retryAfter === null) return null;
+        const error = new VisitorPassThrottled(retryAfter);
+        const page = textPage(error.status, error.message);
+        page.headers["Retry-After"] = String(error.retryAfter);
+        return { kind: "throttled", error, page };
+      },
+      landingRefused: async (ip) => {
+        await this.#throttles.consume("landing", ip);
+        return REFUSED;
+      },
+      admitted: (visitor, spent) => this.#events.fire("visitorAdmitted", { visitor, spent }),
+      cleared: (visitor) => this.#events.fire("visitorCleared", visitor),
     };
     this[FLOW] = new VisitorFlow(backend);
     this[SELF_SERVICE] = {
       config: this.config,
       find: (token) => this.#records.find(token),
       claim: (pending, fields) => this.#claim(pending, fields),
-      created: (visitor) => this.emit("selfServiceVisitorCreated", visitor),
+      created: (visitor) => this.#events.fire("selfServiceVisitorCreated", visitor),
       throttle,
     };
   }
@@ -192,12 +229,18 @@ export class VisitorPass {
     return addToken(String(url), this.config.querystringKey, uuid);
   }
 
-  /** Turns the pass off: its link and every session holding it stop working at once. */
+  /**
+   * Turns the pass off: its link and every session holding it stop working at once. Fires
+   * `passDeactivated` when the pass was active.
+   */
   async deactivate(uuid: string): Promise<Visitor | null> {
-    return this.#open().change(uuid, () => ({
-      isActive: false,
-      lastUpdatedAt: this.config.now(),
-    }));
+    let wasActive = false;
+    const visitor = await this.#open().change(uuid, (current) => {
+      wasActive = current.isActive;
+      return { isActive: false, lastUpdatedAt: this.config.now() };
+    });
+    if (visitor && wasActive) this.#events.fire("passDeactivated", visitor);
+    return visitor;
   }
 
   /**
@@ -328,22 +371,35 @@ export class VisitorPass {
     }
   }
 
-  /** Subscribes to an event; returns a function that unsubscribes. */
-  on<E extends keyof VisitorPassEvents>(event: E, listener: VisitorPassEvents[E]): () => void {
-    const listeners = this.#listeners.get(event) ?? new Set();
-    listeners.add(listener);
-    this.#listeners.set(event, listeners);
-    return () => listeners.delete(listener);
+  /**
+   * Subscribes `handler` to `event` (see `VisitorPassEventMap` for each event and what its
+   * handler is given); returns a function that unsubscribes it. Handlers run after the request
+   * that caused the event has done its work, which never waits for them; one that throws or
+   * rejects is reported through `logger` and fails nothing.
+   * @example
+   * ```ts
+   * passes.on("selfServiceVisitorCreated", async (visitor) => {
+   *   await mailer.send(visitor.email, passes.tokenise("https://app.example/reference", visitor));
+   * });
+   * passes.on("visitorAdmitted", ({ visitor, spent }) => metrics.count("landing", { spent }));
+   * passes.on("passFlaggedShared", ({ visitor, signals }) => alert(visitor.email, signals.reasons));
+   * ```
+   */
+  on<E extends VisitorPassEventName>(event: E, handler: VisitorPassEventHandler<E>): () => void {
+    return this.#events.on(event, handler);
   }
 
-  /** Calls every listener of `event` in turn, waiting for each. */
-  async emit<E extends keyof VisitorPassEvents>(
-    event: E,
-    ...args: Parameters<VisitorPassEvents[E]>
-  ): Promise<void> {
-    for (const listener of this.#listeners.get(event) ?? []) {
-      await (listener as (...a: typeof args) => unknown)(...args);
-    }
+  /** Unsubscribes `handler` from `event` (nothing happens when it was not subscribed). */
+  off<E extends VisitorPassEventName>(event: E, handler: VisitorPassEventHandler<E>): void {
+    this.#events.off(event, handler);
+  }
+
+  /**
+   * Calls every handler of `event` in turn, waiting for each, and rejects with a handler's error:
+   * for an app that raises an event itself (the package's own events never wait on handlers).
+   */
+  emit<E extends VisitorPassEventName>(event: E, payload: VisitorPassEventMap[E]): Promise<void> {
+    return this.#events.emit(event, payload);
   }
 
   /** Writes the visit logs still queued (they are written in batches, a few ms apart). */
@@ -365,6 +421,8 @@ export class VisitorPass {
       if (this.#visits.pending === 0) break;
     }
     await this.#sweeping;
+    // Handlers still running (an email being sent) finish before the store goes.
+    await this.#events.settled();
     if (this.#visits.pending > 0) {
       this.config.logger.error(
         `visitor-pass: closing with ${this.#visits.pending} visit logs the database would not take`,

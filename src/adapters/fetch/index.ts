@@ -258,7 +258,7 @@ export function visitorPassFetch(
         visitor,
         request: seen,
         finish: finishing.finish,
-        clear: () => flow.clear(session),
+        clear: () => flow.clear(session, visitor),
       };
     },
   };

@@ -297,7 +297,7 @@ function refusal(c: Context, error: VisitorPassHttpError): HTTPException {
  */
 export function clearVisitor(c: Context): void {
   const state = stateOf(c, "clearVisitor()");
-  state.flow.clear(state.session);
+  state.flow.clear(state.session, c.get("visitor"));
   c.set("visitor", null);
   c.set("isVisitor", false);
 }
