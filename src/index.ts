@@ -18,10 +18,19 @@ export {
   VisitorPassUriTooLong,
   VisitorPassValidationError,
 } from "./core/errors.js";
+export type {
+  FreshLinkSentEvent,
+  PassFlaggedSharedEvent,
+  VisitorAdmittedEvent,
+  VisitorPassEventHandler,
+  VisitorPassEventMap,
+  VisitorPassEventName,
+} from "./core/events.js";
 export type { GuardOptions } from "./core/flow.js";
 export { SCOPE_ANY } from "./core/flow.js";
 export { networkOf } from "./core/network.js";
 export type {
+  LogTruncation,
   NewVisitor,
   NewVisitorLog,
   PassChangeFeed,
@@ -57,7 +66,11 @@ export type {
   ThrottleVerdict,
 } from "./core/throttle.js";
 export { memoryThrottleStore, rateLimiterStore } from "./core/throttle.js";
-export type { CreateVisitorInput, ListVisitorsInput } from "./core/validation.js";
+export type {
+  CreateVisitorInput,
+  ListVisitorsInput,
+  TruncateLogsOptions,
+} from "./core/validation.js";
 export type { SerializedVisitor, VisitorLog, VisitorRecord } from "./core/visitor.js";
 export { Visitor } from "./core/visitor.js";
 export type { PurgeOptions, VisitorPassEvents } from "./core/visitor-pass.js";

@@ -47,6 +47,8 @@ import {
   type ListVisitorsInput,
   listInput,
   parse,
+  parseTruncateLogs,
+  type TruncateLogsOptions,
 } from "./validation.js";
 import { VisitLogWriter } from "./visit-log.js";
 import type { Visitor, VisitorLog } from "./visitor.js";
@@ -369,6 +371,29 @@ export class VisitorPass {
     } finally {
       this.#records.forgetAll();
     }
+  }
+
+  /**
+   * Deletes visit logs, keeping every pass: those older than `before`, those beyond the newest
+   * `keep` of each pass, or with both, those that are older than `before` and beyond the newest
+   * `keep`. Returns the count. It deletes in batches (at most 250 logs, smaller while one takes
+   * more than 40 ms, resting after each as long as it took), so that requests are never held
+   * long, even on a large table. Throws `VisitorPassValidationError`, deleting nothing, for a
+   * `before` that is not a date, a `keep` that is not a whole number from 0, or neither given.
+   * @example
+   * ```ts
+   * // Logs of the last 90 days, and at least the 20 newest of each pass whatever their age.
+   * await passes.truncateLogs({ before: new Date(Date.now() - 90 * 86_400_000), keep: 20 });
+   * ```
+   */
+  async truncateLogs(options: TruncateLogsOptions): Promise<number> {
+    this.#open();
+    const { before, keep, onProgress } = parseTruncateLogs(options);
+    await this.#visits.flush();
+    return this.#store.truncateLogs(
+      { ...(before ? { before } : {}), ...(keep !== undefined ? { keep } : {}) },
+      onProgress ? { onBatch: onProgress } : {},
+    );
   }
 
   /**

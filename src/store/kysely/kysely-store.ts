@@ -3,6 +3,7 @@ import {
   CompiledQuery,
   type Kysely,
   type Selectable,
+  type SelectQueryBuilder,
   sql,
   type UpdateQueryBuilder,
   type UpdateResult,
@@ -11,6 +12,7 @@ import { type DatabaseTarget, DEFAULT_STORE_TIMEOUT } from "../../core/config.js
 import type { SharingCounts } from "../../core/sharing.js";
 import type { VisitorLog, VisitorRecord } from "../../core/visitor.js";
 import type {
+  LogTruncation,
   NewVisitor,
   NewVisitorLog,
   PassChangeFeed,
@@ -42,6 +44,8 @@ import { storageFull } from "./storage-full.js";
 import { withDeadline } from "./store-deadline.js";
 
 const PURGE_BATCH = 250;
+/** Passes a truncation of the logs reads at a time, when it keeps the newest of each. */
+const TRUNCATE_PASSES = 100;
 /** How long one purge batch should take at most, in ms; longer ones make the next smaller. */
 const PURGE_BUDGET_MS = 40;
 
@@ -462,6 +466,118 @@ export class KyselyStore
       // (session load, pass lookup, response): yielding for one turn only (setImmediate) let a
       // request wait for batch after batch (~200 ms measured); a rest lets requests in flight
       // finish between two batches. It also leaves the database to other writers half the time.
+      await pause(Math.max(1, Math.ceil(took)));
+    }
+  }
+
+  async truncateLogs(
+    { before, keep }: LogTruncation,
+    {
+      batchSize = PURGE_BATCH,
+      budgetMs = PURGE_BUDGET_MS,
+      onBatch,
+      pause = sleep,
+    }: PurgeBatches = {},
+  ): Promise<number> {
+    const cutoff = before?.getTime();
+    const batches = { batchSize, budgetMs, pause };
+    let deleted = 0;
+    const count = (n: number) => {
+      deleted += n;
+      onBatch?.(deleted);
+    };
+    if (keep === undefined) {
+      await this.#deleteLogBatches(
+        (db, size) => {
+          let ids = db.selectFrom(this.#t.logs).select("id");
+          if (cutoff !== undefined) ids = ids.where("timestamp", "<", cutoff);
+          return ids.orderBy("id").limit(size);
+        },
+        batches,
+        count,
+      );
+      return deleted;
+    }
+    // Pass by pass, among those with more than `keep` logs (read a page at a time, in id order).
+    let after = 0;
+    for (;;) {
+      const page = await this.db
+        .selectFrom(this.#t.logs)
+        .select("visitor_id")
+        .where("visitor_id", ">", after)
+        .groupBy("visitor_id")
+        .having((eb) => eb.fn.countAll(), ">", keep)
+        .orderBy("visitor_id")
+        .limit(TRUNCATE_PASSES)
+        .execute();
+      for (const { visitor_id } of page) {
+        const visitorId = Number(visitor_id);
+        // The oldest log the pass keeps: every older one goes (logs written meanwhile are newer).
+        const edge =
+          keep === 0
+            ? null
+            : await this.db
+                .selectFrom(this.#t.logs)
+                .select(["timestamp", "id"])
+                .where("visitor_id", "=", visitorId)
+                .orderBy("timestamp", "desc")
+                .orderBy("id", "desc")
+                .limit(1)
+                .offset(keep - 1)
+                .executeTakeFirst();
+        if (keep > 0 && !edge) continue;
+        await this.#deleteLogBatches(
+          (db, size) => {
+            let ids = db.selectFrom(this.#t.logs).select("id").where("visitor_id", "=", visitorId);
+            if (edge) {
+              const time = Number(edge.timestamp);
+              const id = Number(edge.id);
+              ids = ids.where((eb) =>
+                eb.or([
+                  eb("timestamp", "<", time),
+                  eb.and([eb("timestamp", "=", time), eb("id", "<", id)]),
+                ]),
+              );
+            }
+            if (cutoff !== undefined) ids = ids.where("timestamp", "<", cutoff);
+            return ids.orderBy("id").limit(size);
+          },
+          batches,
+          count,
+        );
+      }
+      if (page.length < TRUNCATE_PASSES) return deleted;
+      after = Number(page[page.length - 1]!.visitor_id);
+    }
+  }
+
+  /**
+   * Deletes the logs whose ids `ids` selects (at most `size`), batch after batch until one
+   * deletes fewer, sized and rested between as a purge's; `count` is told each batch's count.
+   */
+  async #deleteLogBatches(
+    ids: (
+      db: Kysely<Database>,
+      size: number,
+    ) => SelectQueryBuilder<Database, "visitor_logs", { id: number }>,
+    { batchSize, budgetMs, pause }: Required<Omit<PurgeBatches, "onBatch">>,
+    count: (deleted: number) => void,
+  ): Promise<void> {
+    let size = batchSize;
+    for (;;) {
+      const started = performance.now();
+      // Through a derived table, for MySQL (as in `purge`).
+      const { numDeletedRows } = await this.db
+        .deleteFrom(this.#t.logs)
+        .where("id", "in", this.db.selectFrom(ids(this.db, size).as("batch")).select("batch.id"))
+        .executeTakeFirst();
+      const deleted = Number(numDeletedRows);
+      this.#sqlite?.checkpoint();
+      const took = performance.now() - started;
+      if (deleted > 0) count(deleted);
+      if (deleted < size) return;
+      if (took > budgetMs) size = Math.max(1, Math.floor(size / 2));
+      else if (took < budgetMs / 4) size = Math.min(batchSize, size * 2);
       await pause(Math.max(1, Math.ceil(took)));
     }
   }

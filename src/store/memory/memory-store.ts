@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { SharingCounts } from "../../core/sharing.js";
 import type { VisitorLog, VisitorRecord } from "../../core/visitor.js";
 import type {
+  LogTruncation,
   NewVisitor,
   NewVisitorLog,
   PurgeBatches,
@@ -397,6 +398,51 @@ export class MemoryStore implements VisitorStore {
       if (took > budgetMs) size = Math.max(1, Math.floor(size / 2));
       else if (took < budgetMs / 4) size = Math.min(batchSize, size * 2);
       // Rest between batches, as the SQL stores do, so that requests in flight go first.
+      await pause(Math.max(1, Math.ceil(took)));
+    }
+  }
+
+  async truncateLogs(
+    { before, keep }: LogTruncation,
+    {
+      batchSize = PURGE_BATCH,
+      budgetMs = PURGE_BUDGET_MS,
+      onBatch,
+      pause = sleep,
+    }: PurgeBatches = {},
+  ): Promise<number> {
+    const cutoff = before?.getTime();
+    let deleted = 0;
+    let size = batchSize;
+    for (;;) {
+      const started = performance.now();
+      const db = this.#db;
+      let batch = 0;
+      for (const [visitorId, rows] of db.logs) {
+        if (batch >= size) break;
+        // Newest first, as `logs()` gives them: the first `keep` stay.
+        const ordered = [...rows].sort((a, b) => b.timestamp - a.timestamp || b.id - a.id);
+        const doomed = new Set<LogRow>();
+        for (const row of ordered.slice(keep ?? 0)) {
+          if (batch >= size) break;
+          if (cutoff !== undefined && row.timestamp >= cutoff) continue;
+          doomed.add(row);
+          batch += 1;
+        }
+        if (doomed.size === 0) continue;
+        for (const row of doomed) {
+          if (row.idempotencyKey !== null) db.idempotencyKeys.delete(row.idempotencyKey);
+        }
+        const kept = rows.filter((row) => !doomed.has(row));
+        if (kept.length > 0) db.logs.set(visitorId, kept);
+        else db.logs.delete(visitorId);
+      }
+      const took = performance.now() - started;
+      deleted += batch;
+      if (batch > 0) onBatch?.(deleted);
+      if (batch < size) return deleted;
+      if (took > budgetMs) size = Math.max(1, Math.floor(size / 2));
+      else if (took < budgetMs / 4) size = Math.min(batchSize, size * 2);
       await pause(Math.max(1, Math.ceil(took)));
     }
   }
