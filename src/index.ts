@@ -58,6 +58,8 @@ export type {
 } from "./core/sharing.js";
 export type {
   RateLimiterLike,
+  RedisClientLike,
+  RedisThrottleStoreOptions,
   ThrottleBudget,
   ThrottleBudgetName,
   ThrottleLimit,
@@ -65,7 +67,11 @@ export type {
   ThrottleStore,
   ThrottleVerdict,
 } from "./core/throttle.js";
-export { memoryThrottleStore, rateLimiterStore } from "./core/throttle.js";
+export {
+  memoryThrottleStore,
+  rateLimiterStore,
+  redisThrottleStore,
+} from "./core/throttle.js";
 export type {
   CreateVisitorInput,
   ListVisitorsInput,

@@ -11,8 +11,11 @@ import {
   type SharingThresholds,
 } from "./sharing.js";
 import {
+  isRedisThrottleStoreOptions,
   memoryThrottleStore,
+  type RedisThrottleStoreOptions,
   type ResolvedThrottle,
+  redisThrottleStore,
   type ThrottleBudgetName,
   type ThrottleLimit,
   type ThrottleStore,
@@ -248,10 +251,18 @@ export interface ThrottleOptions {
   selfServiceForm?: ThrottleLimit | false;
   /**
    * Where the counts are kept. The default keeps them in this process's memory, so each process
-   * counts on its own; `rateLimiterStore(...)` plugs in a shared one (Redis, SQL).
+   * counts on its own. `{ redis: client }` (a connected client of `redis` or `ioredis`, which
+   * the app owns; `keyPrefix` optional) keeps them in Redis, shared by every process, as
+   * `redisThrottleStore(...)` does; `rateLimiterStore(...)` plugs in any other
+   * rate-limiter-flexible store (SQL, Memcached, …).
    * @default memoryThrottleStore()
+   * @example
+   * ```ts
+   * const redis = await createClient({ url: process.env.REDIS_URL }).connect();
+   * createVisitorPass({ throttle: { store: { redis } } });
+   * ```
    */
-  store?: ThrottleStore;
+  store?: ThrottleStore | RedisThrottleStoreOptions;
 }
 
 /** The default budgets of the `throttle` option. */
@@ -423,12 +434,23 @@ function resolveThrottle(value: unknown): ResolvedThrottle {
   for (const name of budgetNames) {
     budgets[name] = throttleLimit(`throttle.${name}`, options[name], DEFAULT_THROTTLE[name]);
   }
-  const store = options.store ?? memoryThrottleStore();
+  let store = options.store ?? memoryThrottleStore();
+  if (isRedisThrottleStoreOptions(store)) {
+    const { keyPrefix } = store;
+    if (keyPrefix !== undefined && (typeof keyPrefix !== "string" || keyPrefix.length > 100)) {
+      throw new VisitorPassConfigError(
+        "throttle.store.keyPrefix",
+        keyPrefix,
+        "expected a string of at most 100 characters",
+      );
+    }
+    store = redisThrottleStore(store);
+  }
   if (typeof (store as Partial<ThrottleStore>)?.limiter !== "function") {
     throw new VisitorPassConfigError(
       "throttle.store",
       store,
-      "expected a throttle store (an object with a limiter(budget) method), e.g. rateLimiterStore(...)",
+      "expected a throttle store (an object with a limiter(budget) method, e.g. rateLimiterStore(...)) or { redis: client }",
     );
   }
   return { budgets: Object.freeze(budgets), store: store as ThrottleStore };

@@ -73,6 +73,7 @@ describe("the throttle option", () => {
     ],
     ["a number for a budget", { selfService: 10 }, "throttle.selfService"],
     ["a store without limiter()", { store: {} }, "throttle.store"],
+    ["a redis that is no client", { store: { redis: {} } }, "throttle.store"],
   ])("refuses %s with VisitorPassConfigError naming the option", (_label, value, option) => {
     const error = configError({ throttle: value as VisitorPassOptions["throttle"] });
     expect(error.option).toBe(option);
@@ -224,6 +225,56 @@ const REDIS_URL = process.env.VISITOR_PASS_TEST_REDIS_URL?.trim() || null;
 describe.skipIf(!REDIS_URL)(
   "a shared throttle store (Redis, through rate-limiter-flexible)",
   () => {
+    it("throttle: { store: { redis } } counts every budget in Redis, shared by two pass services", async () => {
+      const redis = createClient({ url: REDIS_URL! });
+      await redis.connect();
+      const keyPrefix = `vp-test-${randomBytes(4).toString("hex")}:`;
+      const options: VisitorPassOptions = {
+        env: {},
+        database: "sqlite::memory:",
+        throttle: {
+          landing: { points: 2, duration: 60 },
+          selfService: { points: 1, duration: 60 },
+          store: { redis, keyPrefix },
+        },
+      };
+      const one = createVisitorPass(options);
+      const two = createVisitorPass(options);
+      try {
+        await one.migrate();
+        await two.migrate();
+        const land = (passes: VisitorPass) =>
+          flowOf(passes, "test").recognise(
+            { ...request("198.51.100.9"), url: passes.tokenise("/reference", randomUUID()) },
+            null,
+            { authenticated: false },
+          );
+        expect((await land(one)).kind).toBe("refused");
+        expect((await land(two)).kind).toBe("refused");
+        expect((await land(one)).kind).toBe("throttled");
+        const guard = createGuard({ scope: "REF", selfService: true });
+        await flowOf(two, "test").startSelfService(request("198.51.100.9"), guard);
+        await expect(
+          flowOf(one, "test").startSelfService(request("198.51.100.9"), guard),
+        ).rejects.toBeInstanceOf(VisitorPassThrottled);
+        const keys: string[] = [];
+        for await (const page of redis.scanIterator({ MATCH: `${keyPrefix}*`, COUNT: 100 })) {
+          keys.push(...page);
+        }
+        expect(keys.sort()).toEqual([
+          `${keyPrefix}landing:198.51.100.0`,
+          `${keyPrefix}selfService:198.51.100.0`,
+        ]);
+      } finally {
+        await one.close();
+        await two.close();
+        for await (const keys of redis.scanIterator({ MATCH: `${keyPrefix}*`, COUNT: 100 })) {
+          if (keys.length > 0) await redis.del(keys);
+        }
+        await redis.quit();
+      }
+    });
+
     it("holds one budget across two processes' pass services", async () => {
       const redis = createClient({ url: REDIS_URL! });
       await redis.connect();

@@ -1,4 +1,4 @@
-import { RateLimiterMemory } from "rate-limiter-flexible";
+import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
 import { networkOf } from "./network.js";
 
 /** How many attempts a client network may make: `points` per `duration` seconds. */
@@ -98,6 +98,64 @@ export function memoryThrottleStore(): ThrottleStore {
         points: budget.points,
         duration: budget.duration,
       }),
+  );
+}
+
+/**
+ * A connected Redis client, as far as this package tells one from something else: a client of
+ * the `redis` package (node-redis) or of `ioredis`.
+ */
+export interface RedisClientLike {
+  /** node-redis. */
+  sendCommand?: (...args: never[]) => unknown;
+  /** ioredis. */
+  defineCommand?: (...args: never[]) => unknown;
+}
+
+/** The `throttle.store` shorthand for counts in Redis: `{ redis: client }`. */
+export interface RedisThrottleStoreOptions {
+  /** A connected client of the `redis` package (node-redis) or of `ioredis`; the app owns it. */
+  redis: RedisClientLike;
+  /** Prefix of the keys the counts are kept under, then the budget's name. @default "visitor-pass:" */
+  keyPrefix?: string;
+}
+
+/**
+ * A throttle store keeping the counts in Redis (rate-limiter-flexible's `RateLimiterRedis`), so
+ * that every process sharing the Redis shares each network's budget. The app connects and
+ * closes the client.
+ * @example
+ * ```ts
+ * const redis = await createClient({ url: process.env.REDIS_URL }).connect();
+ * createVisitorPass({ throttle: { store: redisThrottleStore({ redis }) } });
+ * // the same: createVisitorPass({ throttle: { store: { redis } } });
+ * ```
+ */
+export function redisThrottleStore({
+  redis,
+  keyPrefix = "visitor-pass:",
+}: RedisThrottleStoreOptions): ThrottleStore {
+  // ioredis defines commands of its own; node-redis must be told it is node-redis.
+  const useRedisPackage = typeof redis.defineCommand !== "function";
+  return rateLimiterStore(
+    (budget) =>
+      new RateLimiterRedis({
+        storeClient: redis,
+        useRedisPackage,
+        keyPrefix: `${keyPrefix}${budget.name}`,
+        points: budget.points,
+        duration: budget.duration,
+      }),
+  );
+}
+
+/** Whether `value` is the `{ redis: client }` shorthand of `throttle.store`. */
+export function isRedisThrottleStoreOptions(value: unknown): value is RedisThrottleStoreOptions {
+  const redis = (value as Partial<RedisThrottleStoreOptions> | null)?.redis;
+  return (
+    typeof redis === "object" &&
+    redis !== null &&
+    (typeof redis.sendCommand === "function" || typeof redis.defineCommand === "function")
   );
 }
 
