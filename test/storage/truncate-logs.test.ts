@@ -125,6 +125,20 @@ for (const database of STORES) {
       );
     });
 
+    it("keep reaches every pass, however many there are", async () => {
+      const { passes, store } = storage;
+      const created = [];
+      for (let i = 0; i < 130; i++) {
+        created.push(await passes.create({ email: `p${i}@example.org`, scope: "S" }));
+      }
+      await store.insertLogs(
+        created.flatMap((pass) => [log(pass.id, at(0), "/old"), log(pass.id, at(1), "/new")]),
+      );
+      expect(await passes.truncateLogs({ keep: 1 })).toBe(130);
+      expect(await paths(storage, created[0]!.uuid)).toEqual(["/new"]);
+      expect(await paths(storage, created[129]!.uuid)).toEqual(["/new"]);
+    });
+
     it("refuses bad options with VisitorPassValidationError, deleting nothing", async () => {
       const { passes } = storage;
       const { a } = await twoPasses(3);
