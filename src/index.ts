@@ -18,10 +18,19 @@ export {
   VisitorPassUriTooLong,
   VisitorPassValidationError,
 } from "./core/errors.js";
+export type {
+  FreshLinkSentEvent,
+  PassFlaggedSharedEvent,
+  VisitorAdmittedEvent,
+  VisitorPassEventHandler,
+  VisitorPassEventMap,
+  VisitorPassEventName,
+} from "./core/events.js";
 export type { GuardOptions } from "./core/guard.js";
 export { SCOPE_ANY } from "./core/guard.js";
 export { networkOf } from "./core/network.js";
 export type {
+  LogTruncation,
   NewVisitor,
   NewVisitorLog,
   PassChangeFeed,
@@ -49,6 +58,8 @@ export type {
 } from "./core/sharing.js";
 export type {
   RateLimiterLike,
+  RedisClientLike,
+  RedisThrottleStoreOptions,
   ThrottleBudget,
   ThrottleBudgetName,
   ThrottleLimit,
@@ -56,8 +67,16 @@ export type {
   ThrottleStore,
   ThrottleVerdict,
 } from "./core/throttle.js";
-export { memoryThrottleStore, rateLimiterStore } from "./core/throttle.js";
-export type { CreateVisitorInput, ListVisitorsInput } from "./core/validation.js";
+export {
+  memoryThrottleStore,
+  rateLimiterStore,
+  redisThrottleStore,
+} from "./core/throttle.js";
+export type {
+  CreateVisitorInput,
+  ListVisitorsInput,
+  TruncateLogsOptions,
+} from "./core/validation.js";
 export type { SerializedVisitor, VisitorLog, VisitorRecord } from "./core/visitor.js";
 export { Visitor } from "./core/visitor.js";
 export type { PurgeOptions, VisitorPassEvents } from "./core/visitor-pass.js";

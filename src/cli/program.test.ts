@@ -484,6 +484,89 @@ describe("logs", () => {
   });
 });
 
+describe("truncate-logs", () => {
+  beforeEach(migrate);
+
+  async function withLogs(minutes: number[]): Promise<string> {
+    const pass = await create("--email", "a@x.org", "--scope", "S");
+    const store = new KyselyStore({ kind: "sqlite", filename: file }, "visitor_pass_");
+    try {
+      await store.insertLogs(
+        minutes.map((minute) => ({
+          visitorId: pass.id,
+          sessionKey: "s1",
+          httpMethod: "GET",
+          requestUri: `/m${minute}`,
+          queryString: "",
+          httpUserAgent: null,
+          httpReferer: null,
+          remoteAddr: null,
+          statusCode: 200,
+          timestamp: new Date(Date.parse("2026-01-01T00:00:00Z") + minute * 60_000),
+        })),
+      );
+    } finally {
+      await store.close();
+    }
+    return pass.uuid;
+  }
+
+  const paths = async (uuid: string) =>
+    JSON.parse((await run(["logs", uuid, "--json"])).stdout).map(
+      (log: { requestUri: string }) => log.requestUri,
+    );
+
+  it("deletes logs before --before, beyond --keep, or both, keeping the pass", async () => {
+    const uuid = await withLogs([0, 1, 2, 3, 4, 5]);
+    expect(await run(["truncate-logs", "--before", "2026-01-01T00:02:00Z"])).toEqual({
+      code: 0,
+      stdout: "Deleted 2 visit logs from before 2026-01-01 00:02:00Z.\n",
+      stderr: "",
+    });
+    expect(await run(["truncate-logs", "--before", "2026-01-01T00:05:00Z", "--keep", "2"])).toEqual(
+      {
+        code: 0,
+        stdout:
+          "Deleted 2 visit logs from before 2026-01-01 00:05:00Z and beyond the newest 2 of each pass.\n",
+        stderr: "",
+      },
+    );
+    expect(await paths(uuid)).toEqual(["/m5", "/m4"]);
+    const json = JSON.parse((await run(["truncate-logs", "--keep", "1", "--json"])).stdout);
+    expect(json).toEqual({ deleted: 1, before: null, keep: 1 });
+    expect(await paths(uuid)).toEqual(["/m5"]);
+    expect((await run(["show", uuid])).code).toBe(0);
+  });
+
+  it("reads --older-than as before now minus the duration", async () => {
+    await withLogs([0]);
+    const json = JSON.parse((await run(["truncate-logs", "--older-than", "30d", "--json"])).stdout);
+    expect(json).toEqual({ deleted: 1, before: "2026-01-30T12:00:00.000Z", keep: null });
+  });
+
+  it("refuses a call without a criterion, bad values and both dates, exit 2, deleting nothing", async () => {
+    const uuid = await withLogs([0, 1]);
+    expectUserError(
+      await run(["truncate-logs"]),
+      2,
+      /^Give --before \(or --older-than\), --keep, or both/,
+    );
+    expectUserError(
+      await run(["truncate-logs", "--keep", "-1"]),
+      2,
+      "Invalid input: --keep: Must be 0 or more.",
+    );
+    expectUserError(await run(["truncate-logs", "--keep", "many"]), 2, /is not a whole number/);
+    expectUserError(await run(["truncate-logs", "--before", "someday"]), 2, /is not a date/);
+    expectUserError(
+      await run(["truncate-logs", "--before", "2026-01-01", "--older-than", "1d"]),
+      2,
+      /cannot be used with/,
+    );
+    expect(await paths(uuid)).toHaveLength(2);
+  });
+});
+
 describe("purge", () => {
   beforeEach(migrate);
 

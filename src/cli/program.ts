@@ -9,6 +9,7 @@ import { registerPurge } from "./commands/purge.js";
 import { registerReactivate } from "./commands/reactivate.js";
 import { registerReport } from "./commands/report.js";
 import { registerShow } from "./commands/show.js";
+import { registerTruncateLogs } from "./commands/truncate-logs.js";
 import { Cli, type CliIo } from "./context.js";
 import { EXIT_OK, EXIT_USAGE, oneLine } from "./errors.js";
 import { printable } from "./format.js";
@@ -57,7 +58,8 @@ Examples:
   $ visitor-pass create --email ginger@x.org --scope REFERENCE_REQUEST --expires-in 7d \\
       --url https://app.example/reference
   $ visitor-pass list --scope REFERENCE_REQUEST --active --json
-  $ visitor-pass purge --older-than 30d`,
+  $ visitor-pass purge --older-than 30d
+  $ visitor-pass truncate-logs --older-than 90d --keep 20`,
     );
 
   registerMigrate(program, cli);
@@ -68,6 +70,7 @@ Examples:
   registerReactivate(program, cli);
   registerLogs(program, cli);
   registerPurge(program, cli);
+  registerTruncateLogs(program, cli);
   registerReport(program, cli);
   return program;
 }

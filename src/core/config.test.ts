@@ -376,6 +376,26 @@ describe("passCache", () => {
 });
 
 describe("store faults", () => {
+  it("logVisits: true by default, from the option, else from VISITOR_PASS_LOG_VISITS", () => {
+    expect(resolveConfig({ env: {} }).logVisits).toBe(true);
+    expect(resolveConfig({ env: {}, logVisits: false }).logVisits).toBe(false);
+    for (const [value, expected] of [
+      ["false", false],
+      ["0", false],
+      ["FALSE", false],
+      ["true", true],
+      ["1", true],
+      ["", true],
+    ] as const) {
+      expect(resolveConfig({ env: { VISITOR_PASS_LOG_VISITS: value } }).logVisits).toBe(expected);
+    }
+    expect(
+      resolveConfig({ env: { VISITOR_PASS_LOG_VISITS: "false" }, logVisits: true }).logVisits,
+    ).toBe(true);
+    expect(configError({ env: { VISITOR_PASS_LOG_VISITS: "off" } }).option).toBe("logVisits");
+    expect(configError({ env: {}, logVisits: "no" as never }).option).toBe("logVisits");
+  });
+
   it('onLogFailure: "serve" by default, "refuse" accepted, anything else refused', () => {
     expect(resolveConfig({ env: {} }).onLogFailure).toBe("serve");
     expect(resolveConfig({ env: {}, onLogFailure: "refuse" }).onLogFailure).toBe("refuse");

@@ -11,8 +11,11 @@ import {
   type SharingThresholds,
 } from "./sharing.js";
 import {
+  isRedisThrottleStoreOptions,
   memoryThrottleStore,
+  type RedisThrottleStoreOptions,
   type ResolvedThrottle,
+  redisThrottleStore,
   type ThrottleBudgetName,
   type ThrottleLimit,
   type ThrottleStore,
@@ -257,6 +260,19 @@ export interface VisitorPassOptions {
    */
   onLogFailure?: "serve" | "refuse";
   /**
+   * Write a `VisitorLog` for each visit a guard admits. `false` writes none anywhere: guards
+   * still admit, `passes.logs()` finds nothing new, the sharing analytics see no new visits, and
+   * `onLogFailure: "refuse"` has nothing to refuse for. A guard's own `logVisit: false` turns
+   * its logs off under `true`; it cannot turn them on under `false`. The environment variable
+   * takes `true`, `false`, `1` or `0`.
+   * @default process.env.VISITOR_PASS_LOG_VISITS ?? true
+   * @example
+   * ```ts
+   * createVisitorPass({ logVisits: false }); // admit visitors, keep no record of their visits
+   * ```
+   */
+  logVisits?: boolean;
+  /**
    * Where the package reports what needs an operator's attention (visit logs that cannot be
    * written, visits dropped, a shutdown that could not write everything): `warn` and `error`
    * take one line of text each.
@@ -285,10 +301,10 @@ export interface VisitorPassOptions {
    * Limits on unauthenticated paths, counted per client network (/24 for IPv4, /48 for IPv6);
    * over a limit the answer is 429 with `Retry-After`. `false` turns every throttle off, the bound
    * on pending self-service passes included. See `ThrottleOptions` for each budget.
-   * @default { selfService: { points: 10, duration: 60 }, selfServiceForm: { points: 20, duration: 60 } }
+   * @default { landing: { points: 30, duration: 60 }, selfService: { points: 10, duration: 60 }, selfServiceForm: { points: 20, duration: 60 } }
    * @example
    * ```ts
-   * createVisitorPass({ throttle: { selfServiceForm: { points: 5, duration: 60 } } });
+   * createVisitorPass({ throttle: { landing: { points: 100, duration: 60 }, selfServiceForm: false } });
    * ```
    */
   throttle?: false | ThrottleOptions;
@@ -332,6 +348,15 @@ export interface VisitorPassLogger {
  */
 export interface ThrottleOptions {
   /**
+   * Failed landings one client network may make: links whose token names no pass, or one that
+   * is inactive, expired or used up. A landing that admits counts nothing. Once the budget is
+   * used, every landing with a token from that network is answered 429 with `Retry-After` until
+   * the window ends, a valid token's too, so that the answers cannot tell guesses apart.
+   * `points` per `duration` seconds.
+   * @default { points: 30, duration: 60 }
+   */
+  landing?: ThrottleLimit | false;
+  /**
    * Pending self-service passes one client network may create (a guard with `selfService: true`
    * met without a pass): `points` per `duration` seconds. A session asking again for the same
    * page gets the pending pass it already has, which counts nothing.
@@ -354,31 +379,23 @@ export interface ThrottleOptions {
   selfServiceForm?: ThrottleLimit | false;
   /**
    * Where the counts are kept. The default keeps them in this process's memory, so each process
-   * counts on its own; `rateLimiterStore(...)` plugs in a shared one (Redis, SQL).
+   * counts on its own. `{ redis: client }` (a connected client of `redis` or `ioredis`, which
+   * the app owns; `keyPrefix` optional) keeps them in Redis, shared by every process, as
+   * `redisThrottleStore(...)` does; `rateLimiterStore(...)` plugs in any other
+   * rate-limiter-flexible store (SQL, Memcached, …).
    * @default memoryThrottleStore()
    * @example
    * ```ts
-   * import { RateLimiterRedis } from "rate-limiter-flexible";
-   * import { rateLimiterStore } from "visitor-pass";
-   *
-   * const store = rateLimiterStore(
-   *   (budget) =>
-   *     new RateLimiterRedis({
-   *       storeClient: redis, // a connected node-redis client
-   *       useRedisPackage: true,
-   *       keyPrefix: `vp:${budget.name}`,
-   *       points: budget.points,
-   *       duration: budget.duration,
-   *     }),
-   * );
-   * createVisitorPass({ throttle: { store } }); // the same counts in every process
+   * const redis = await createClient({ url: process.env.REDIS_URL }).connect();
+   * createVisitorPass({ throttle: { store: { redis } } });
    * ```
    */
-  store?: ThrottleStore;
+  store?: ThrottleStore | RedisThrottleStoreOptions;
 }
 
 /** The default budgets of the `throttle` option. */
 export const DEFAULT_THROTTLE: Readonly<Record<ThrottleBudgetName, ThrottleLimit>> = Object.freeze({
+  landing: Object.freeze({ points: 30, duration: 60 }),
   selfService: Object.freeze({ points: 10, duration: 60 }),
   selfServiceForm: Object.freeze({ points: 20, duration: 60 }),
 });
@@ -414,6 +431,7 @@ export interface ResolvedConfig {
   confirmPage: ConfirmPageRenderer;
   storeTimeout: number;
   onLogFailure: "serve" | "refuse";
+  logVisits: boolean;
   logger: VisitorPassLogger;
   guardCacheControl: string | false;
   throttle: ResolvedThrottle;
@@ -466,6 +484,7 @@ export function resolveConfig(
       options.storeTimeout ?? env.VISITOR_PASS_STORE_TIMEOUT ?? DEFAULT_STORE_TIMEOUT,
     ),
     onLogFailure: oneOf("onLogFailure", options.onLogFailure ?? "serve", ["serve", "refuse"]),
+    logVisits: logVisits(options.logVisits, env.VISITOR_PASS_LOG_VISITS),
     logger: logger(options.logger),
     guardCacheControl: cacheControl(
       "guardCacheControl",
@@ -543,12 +562,23 @@ function resolveThrottle(value: unknown): ResolvedThrottle {
   for (const name of budgetNames) {
     budgets[name] = throttleLimit(`throttle.${name}`, options[name], DEFAULT_THROTTLE[name]);
   }
-  const store = options.store ?? memoryThrottleStore();
+  let store = options.store ?? memoryThrottleStore();
+  if (isRedisThrottleStoreOptions(store)) {
+    const { keyPrefix } = store;
+    if (keyPrefix !== undefined && (typeof keyPrefix !== "string" || keyPrefix.length > 100)) {
+      throw new VisitorPassConfigError(
+        "throttle.store.keyPrefix",
+        keyPrefix,
+        "expected a string of at most 100 characters",
+      );
+    }
+    store = redisThrottleStore(store);
+  }
   if (typeof (store as Partial<ThrottleStore>)?.limiter !== "function") {
     throw new VisitorPassConfigError(
       "throttle.store",
       store,
-      "expected a throttle store (an object with a limiter(budget) method), e.g. rateLimiterStore(...)",
+      "expected a throttle store (an object with a limiter(budget) method, e.g. rateLimiterStore(...)) or { redis: client }",
     );
   }
   return { budgets: Object.freeze(budgets), store: store as ThrottleStore };
@@ -598,6 +628,15 @@ function confirmation(value: unknown): (visitor: Visitor) => boolean {
     value,
     "expected true/false, a list of scopes or a function",
   );
+}
+
+function logVisits(option: unknown, env: string | undefined): boolean {
+  if (option !== undefined) return oneOf("logVisits", option, [true, false]);
+  if (env === undefined || env.trim() === "") return true;
+  const value = env.trim().toLowerCase();
+  if (value === "true" || value === "1") return true;
+  if (value === "false" || value === "0") return false;
+  throw new VisitorPassConfigError("logVisits", env, "expected true, false, 1 or 0");
 }
 
 function logger(value: unknown): VisitorPassLogger {

@@ -118,7 +118,18 @@ export interface SharingReportRow extends SharingCounts {
   scope: string;
 }
 
-/** How a purge goes through its batches. */
+/**
+ * Which visit logs `truncateLogs` deletes: those older than `before` (when given) and, when `keep`
+ * is given, only those beyond the newest `keep` of their pass. At least one is given.
+ */
+export interface LogTruncation {
+  /** Logs with a `timestamp` before this instant. */
+  before?: Date;
+  /** Each pass keeps its newest `keep` logs (by `timestamp`, then `id`); 0 keeps none. */
+  keep?: number;
+}
+
+/** How a purge (or a truncation of the logs) goes through its batches. */
 export interface PurgeBatches {
   batchSize?: number;
   budgetMs?: number;
@@ -190,6 +201,13 @@ export interface VisitLogStore {
   insertLogs(logs: readonly NewVisitorLog[]): Promise<number>;
   /** The logs of one pass, newest first. Read-only. */
   logs(visitorId: number): Promise<VisitorLog[]>;
+  /**
+   * Deletes the visit logs `which` names, never a pass, in batches as `purge` makes them (at most
+   * `batchSize` logs, smaller while a batch takes longer than `budgetMs`, resting between two);
+   * returns the count. One statement per batch; the truncation as a whole is not one
+   * transaction. Logs written meanwhile are newer than any it deletes for `keep`.
+   */
+  truncateLogs(which: LogTruncation, options?: PurgeBatches): Promise<number>;
 }
 
 /** The analytics over the visit logs: reports and admin pages. Every method is read-only. */
@@ -268,6 +286,7 @@ export const VISITOR_STORE_METHODS = [
   "purge",
   "insertLogs",
   "logs",
+  "truncateLogs",
   "visitCounts",
   "sharingCounts",
   "sharingReport",
@@ -301,8 +320,8 @@ export interface SelfServiceBackend {
   find(uuid: string): Promise<Visitor | null>;
   /** Fills in and activates a pending pass under a new token; `null` if another claim won. */
   claim(pending: Visitor, fields: SelfServiceFields): Promise<Visitor | null>;
-  /** Tells the app (which emails the link). */
-  created(visitor: Visitor): Promise<void>;
+  /** Tells the app (which emails the link), without waiting for it. */
+  created(visitor: Visitor): void;
   /** Counts one attempt from `ip` against a budget: `null` when allowed, else seconds to wait. */
   throttle(budget: ThrottleBudgetName, ip: string | null): Promise<number | null>;
 }

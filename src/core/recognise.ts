@@ -1,6 +1,10 @@
 import { NEVER_CONFIRM, type ResolvedConfig } from "./config.js";
 import { isCrossSite, type OriginHeaders } from "./cross-site.js";
-import { MalformedVisitorToken, type VisitorPassUnavailable } from "./errors.js";
+import {
+  MalformedVisitorToken,
+  type VisitorPassThrottled,
+  type VisitorPassUnavailable,
+} from "./errors.js";
 import type { MaybePromise } from "./guard.js";
 import { htmlPage, type PageResponse, textPage } from "./page.js";
 import type { SessionPort, VisitRequest } from "./ports.js";
@@ -14,6 +18,13 @@ export interface RecogniseBackend {
   find(uuid: string): Promise<Visitor | null>;
   /** Spends one use of the pass `token` names, atomically: the visitor, or null if it cannot. */
   spendUse(token: string): Promise<Visitor | null>;
+  /**
+   * Before a token is looked at: the answer for a client network over its budget of failed
+   * landings (whatever the token: a valid one must not be told apart), else `null`.
+   */
+  landingThrottled(ip: string | null): Promise<Extract<Recognition, { kind: "throttled" }> | null>;
+  /** A landing whose token admitted nobody: counted against its network's budget. */
+  landingRefused(ip: string | null): Promise<Extract<Recognition, { kind: "refused" }>>;
 }
 
 /** What a token on a request came to. */
@@ -41,6 +52,8 @@ export type Recognition =
   | { kind: "refused" }
   /** Ignored: the session already holds a different visitor or a user (`onConflict: "keep"`). */
   | { kind: "kept" }
+  /** Too many failed landings from this client network: answer with `page` (429, `Retry-After`). */
+  | { kind: "throttled"; error: VisitorPassThrottled; page: PageResponse }
   | { kind: "unavailable"; error: VisitorPassUnavailable };
 
 export const NO_TOKEN: Recognition = Object.freeze({ kind: "none" });
@@ -106,6 +119,8 @@ export class Recogniser {
       if (alreadyHeld) {
         return { kind: "admitted", visitor: alreadyHeld, spent: false, confirmed: confirming };
       }
+      const throttled = await this.#backend.landingThrottled(request.ip);
+      if (throttled) return throttled;
       if (this.#config.onConflict === "keep") {
         if (authenticated) return { kind: "kept" };
         // Another pass the session holds (and still honours) stays: a link cannot replace it.
@@ -116,7 +131,7 @@ export class Recogniser {
         if (confirm) return confirm;
       }
       const visitor = await this.#backend.spendUse(token);
-      if (!visitor) return { kind: "refused" };
+      if (!visitor) return this.#backend.landingRefused(request.ip);
       return { kind: "admitted", visitor, spent: true, confirmed: confirming };
     } catch (error) {
       return { kind: "unavailable", error: unavailable(error) };

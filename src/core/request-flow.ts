@@ -40,6 +40,10 @@ export interface FlowBackend extends StashBackend, RecogniseBackend, SelfService
   logRefusal(): VisitorPassUnavailable | null;
   /** The HTML page of a 429 (`VisitorPassThrottled`): wait `retryAfter` seconds. */
   throttledPage(retryAfter: number): string;
+  /** A landing admitted `visitor` (`spent`: a use was spent): tells the app. */
+  admitted(visitor: Visitor, spent: boolean): void;
+  /** `clearVisitor()` ended a session's access as `visitor`: tells the app. */
+  cleared(visitor: Visitor): void;
 }
 
 /**
@@ -260,6 +264,7 @@ export class VisitorFlow {
     // A session that already held this pass keeps its admission as it was: landing again must
     // not give it a new lifetime (a stolen session could otherwise be renewed for ever).
     if (recognition.spent) await this.#stash.stash(session, visitor, context.authenticated);
+    this.#backend.admitted(visitor, recognition.spent);
     if (recognition.confirmed) return this.#offToken(request, visitor, 303);
     if (!this.config.landingRedirect || request.method.toUpperCase() !== "GET") {
       return goOn(visitor);
@@ -399,8 +404,12 @@ export class VisitorFlow {
     return stripToken(url, this.config.querystringKey);
   }
 
-  /** Ends visitor access for this session. */
-  clear(session: SessionPort): void {
+  /**
+   * Ends visitor access for this session; `visitor`: the one `clearVisitor()` ends, which is told
+   * to the app when the session held a pass.
+   */
+  clear(session: SessionPort, visitor?: Visitor | null): void {
+    if (visitor && this.#stash.holdsAny(session)) this.#backend.cleared(visitor);
     this.#stash.clear(session);
   }
 
@@ -436,6 +445,7 @@ function recognitionResult(recognition: Recognition): FlowResult {
       return ANONYMOUS;
     case "malformed":
     case "confirm":
+    case "throttled":
       return page(recognition.page);
     default:
       return {

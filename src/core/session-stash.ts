@@ -59,6 +59,11 @@ export class SessionStash {
     return new Set([this.#refererKey]);
   }
 
+  /** Whether the session holds a pass at all. */
+  holdsAny(session: SessionPort): boolean {
+    return session.get(this.#key) != null;
+  }
+
   /** Whether the session holds a pass reference matching `token` (its digest, or the token). */
   holds(session: SessionPort | null, token: string): boolean {
     const held = session?.get(this.#key);

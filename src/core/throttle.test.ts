@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { RateLimiterRedis } from "rate-limiter-flexible";
 import { createClient } from "redis";
 import { afterEach, describe, expect, it } from "vitest";
@@ -30,11 +30,12 @@ function configError(options: VisitorPassOptions): VisitorPassConfigError {
 }
 
 describe("the throttle option", () => {
-  it("defaults to 10 pending passes and 20 form posts a minute per client network, in memory", () => {
+  it("defaults to 30 failed landings, 10 pending passes and 20 form posts a minute per client network, in memory", () => {
     const { throttle } = createVisitorPass({ env: {} }).config;
     expect(throttle).not.toBe(false);
     if (throttle === false) return;
     expect(throttle.budgets).toEqual({
+      landing: { points: 30, duration: 60 },
       selfService: { points: 10, duration: 60 },
       selfServiceForm: { points: 20, duration: 60 },
     });
@@ -49,7 +50,11 @@ describe("the throttle option", () => {
       throttle: { selfService: { points: 3, duration: 10 }, selfServiceForm: false, store },
     }).config;
     expect(throttle).toEqual({
-      budgets: { selfService: { points: 3, duration: 10 }, selfServiceForm: false },
+      budgets: {
+        landing: { points: 30, duration: 60 },
+        selfService: { points: 3, duration: 10 },
+        selfServiceForm: false,
+      },
       store,
     });
   });
@@ -58,7 +63,8 @@ describe("the throttle option", () => {
     ["a string", "on", "throttle"],
     ["true", true, "throttle"],
     ["an array", [], "throttle"],
-    ["an unknown budget", { landing: { points: 1, duration: 1 } }, "throttle.landing"],
+    ["an unknown budget", { landings: { points: 1, duration: 1 } }, "throttle.landings"],
+    ["landing points 0", { landing: { points: 0, duration: 60 } }, "throttle.landing"],
     ["points 0", { selfService: { points: 0, duration: 60 } }, "throttle.selfService"],
     ["fractional points", { selfService: { points: 1.5, duration: 60 } }, "throttle.selfService"],
     ["no duration", { selfServiceForm: { points: 5 } }, "throttle.selfServiceForm"],
@@ -69,6 +75,7 @@ describe("the throttle option", () => {
     ],
     ["a number for a budget", { selfService: 10 }, "throttle.selfService"],
     ["a store without limiter()", { store: {} }, "throttle.store"],
+    ["a redis that is no client", { store: { redis: {} } }, "throttle.store"],
   ])("refuses %s with VisitorPassConfigError naming the option", (_label, value, option) => {
     const error = configError({ throttle: value as VisitorPassOptions["throttle"] });
     expect(error.option).toBe(option);
@@ -165,11 +172,132 @@ async function startSelfService(
   return null;
 }
 
+describe("the landing budget: failed landings per client network", () => {
+  let passes: VisitorPass | null = null;
+  afterEach(async () => {
+    await passes?.close();
+    passes = null;
+  });
+
+  async function open(options: VisitorPassOptions = {}): Promise<VisitorPass> {
+    passes = createVisitorPass({ env: {}, database: "sqlite::memory:", ...options });
+    await passes.migrate();
+    return passes;
+  }
+
+  /** What a landing came to: its recognition, or "throttled" for the 429 it was answered with. */
+  const landing = async (passes: VisitorPass, token: string, ip: string) => {
+    const result = await flowOf(passes, "test").recognise(
+      { ...request(ip), url: passes.tokenise("/reference", token) },
+      null,
+      { authenticated: false },
+    );
+    if (result.kind === "continue") return { kind: result.recognition.kind };
+    return { kind: result.status === 429 ? "throttled" : "respond", page: result };
+  };
+  const unknown = () => randomUUID();
+
+  it("refuses every landing of a network that used its budget, a valid token's too; others go on", async () => {
+    const service = await open({ throttle: { landing: { points: 3, duration: 60 } } });
+    const valid = await service.create({ email: "a@example.org", scope: "REF" });
+    const inactive = await service.create({ email: "b@example.org", scope: "REF" });
+    await service.deactivate(inactive.uuid);
+    // A landing that admits counts nothing.
+    for (let i = 0; i < 5; i++) {
+      expect((await landing(service, valid.uuid, "203.0.113.9")).kind).toBe("admitted");
+    }
+    expect((await landing(service, unknown(), "203.0.113.1")).kind).toBe("refused");
+    expect((await landing(service, inactive.uuid, "203.0.113.2")).kind).toBe("refused");
+    expect((await landing(service, unknown(), "203.0.113.3")).kind).toBe("refused");
+    const throttled = await landing(service, valid.uuid, "203.0.113.4");
+    expect(throttled.kind).toBe("throttled");
+    expect(throttled.page?.status).toBe(429);
+    expect(Number(throttled.page?.headers["Retry-After"])).toBeGreaterThanOrEqual(1);
+    expect((await landing(service, unknown(), "203.0.113.5")).kind).toBe("throttled");
+    // Nothing spent while refused; another network is not affected.
+    expect((await service.get(valid.uuid))?.uses).toBe(5);
+    expect((await landing(service, valid.uuid, "198.51.100.1")).kind).toBe("admitted");
+  });
+
+  it("counts nothing under throttle: false or landing: false", async () => {
+    for (const throttle of [false, { landing: false }] as const) {
+      const service = await open({ throttle });
+      for (let i = 0; i < 40; i++) {
+        expect((await landing(service, unknown(), "203.0.113.1")).kind).toBe("refused");
+      }
+      await service.close();
+      passes = null;
+    }
+  });
+
+  it("a throttle store that fails makes the landing unavailable, spending nothing", async () => {
+    const failing = rateLimiterStore(() => ({
+      consume: () => Promise.reject(new Error("redis down")),
+    }));
+    const service = await open({ throttle: { store: failing } });
+    const valid = await service.create({ email: "a@example.org", scope: "REF" });
+    expect((await landing(service, valid.uuid, "192.0.2.1")).kind).toBe("unavailable");
+    expect((await service.get(valid.uuid))?.uses).toBe(0);
+  });
+});
+
 const REDIS_URL = process.env.VISITOR_PASS_TEST_REDIS_URL?.trim() || null;
 
 describe.skipIf(!REDIS_URL)(
   "a shared throttle store (Redis, through rate-limiter-flexible)",
   () => {
+    it("throttle: { store: { redis } } counts every budget in Redis, shared by two pass services", async () => {
+      const redis = createClient({ url: REDIS_URL! });
+      await redis.connect();
+      const keyPrefix = `vp-test-${randomBytes(4).toString("hex")}:`;
+      const options: VisitorPassOptions = {
+        env: {},
+        database: "sqlite::memory:",
+        throttle: {
+          landing: { points: 2, duration: 60 },
+          selfService: { points: 1, duration: 60 },
+          store: { redis, keyPrefix },
+        },
+      };
+      const one = createVisitorPass(options);
+      const two = createVisitorPass(options);
+      try {
+        await one.migrate();
+        await two.migrate();
+        const land = async (passes: VisitorPass) => {
+          const result = await flowOf(passes, "test").recognise(
+            { ...request("198.51.100.9"), url: passes.tokenise("/reference", randomUUID()) },
+            null,
+            { authenticated: false },
+          );
+          return { kind: result.kind === "continue" ? result.recognition.kind : "throttled" };
+        };
+        expect((await land(one)).kind).toBe("refused");
+        expect((await land(two)).kind).toBe("refused");
+        expect((await land(one)).kind).toBe("throttled");
+        const guard = createGuard({ scope: "REF", selfService: true });
+        await startSelfService(flowOf(two, "test"), request("198.51.100.9"), guard);
+        await expect(
+          startSelfService(flowOf(one, "test"), request("198.51.100.9"), guard),
+        ).rejects.toBeInstanceOf(VisitorPassThrottled);
+        const keys: string[] = [];
+        for await (const page of redis.scanIterator({ MATCH: `${keyPrefix}*`, COUNT: 100 })) {
+          keys.push(...page);
+        }
+        expect(keys.sort()).toEqual([
+          `${keyPrefix}landing:198.51.100.0`,
+          `${keyPrefix}selfService:198.51.100.0`,
+        ]);
+      } finally {
+        await one.close();
+        await two.close();
+        for await (const keys of redis.scanIterator({ MATCH: `${keyPrefix}*`, COUNT: 100 })) {
+          if (keys.length > 0) await redis.del(keys);
+        }
+        await redis.quit();
+      }
+    });
+
     it("holds one budget across two processes' pass services", async () => {
       const redis = createClient({ url: REDIS_URL! });
       await redis.connect();
@@ -187,7 +315,11 @@ describe.skipIf(!REDIS_URL)(
       const options = {
         env: {},
         database: "sqlite::memory:",
-        throttle: { selfService: { points: 2, duration: 60 }, store },
+        throttle: {
+          selfService: { points: 2, duration: 60 },
+          landing: { points: 3, duration: 60 },
+          store,
+        },
       };
       const one = createVisitorPass(options);
       const two = createVisitorPass(options);
@@ -200,6 +332,18 @@ describe.skipIf(!REDIS_URL)(
         await expect(
           startSelfService(flowOf(one, "test"), request("198.51.100.3"), guard),
         ).rejects.toBeInstanceOf(VisitorPassThrottled);
+        // Failed landings, counted in Redis too: the budget used in one refuses in the other.
+        const land = async (passes: VisitorPass) => {
+          const result = await flowOf(passes, "test").recognise(
+            { ...request("198.51.100.4"), url: passes.tokenise("/reference", randomUUID()) },
+            null,
+            { authenticated: false },
+          );
+          return { kind: result.kind === "continue" ? result.recognition.kind : "throttled" };
+        };
+        for (let i = 0; i < 3; i++) expect((await land(i % 2 ? one : two)).kind).toBe("refused");
+        expect((await land(one)).kind).toBe("throttled");
+        expect((await land(two)).kind).toBe("throttled");
       } finally {
         await one.close();
         await two.close();

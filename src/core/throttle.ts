@@ -1,4 +1,4 @@
-import { RateLimiterMemory } from "rate-limiter-flexible";
+import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
 import { networkOf } from "./network.js";
 
 /** How many attempts a client network may make: `points` per `duration` seconds. */
@@ -10,7 +10,7 @@ export interface ThrottleLimit {
 }
 
 /** The throttled paths, each with a budget of its own. */
-export type ThrottleBudgetName = "selfService" | "selfServiceForm";
+export type ThrottleBudgetName = "landing" | "selfService" | "selfServiceForm";
 
 /** One budget as a store is asked to count it. */
 export interface ThrottleBudget extends ThrottleLimit {
@@ -24,11 +24,12 @@ export type ThrottleVerdict = { allowed: true } | { allowed: false; retryAfter: 
 /** Counts attempts per key within one budget. */
 export interface ThrottleLimiter {
   /**
-   * Counts one attempt by `key`. Refused: `retryAfter` is how many seconds until one would be
-   * allowed. Rejects only when the counts cannot be reached (then the request is refused as
-   * unavailable, never let through uncounted).
+   * Counts `points` attempts (one by default) by `key`. Refused: `retryAfter` is how many seconds
+   * until one would be allowed. With `points` 0 it counts nothing and only tells whether `key`
+   * has used its whole budget (refused then). Rejects only when the counts cannot be reached
+   * (then the request is refused as unavailable, never let through uncounted).
    */
-  consume(key: string): Promise<ThrottleVerdict>;
+  consume(key: string, points?: number): Promise<ThrottleVerdict>;
 }
 
 /**
@@ -74,9 +75,15 @@ export function rateLimiterStore(
     limiter(budget) {
       const limiter = create(budget);
       return {
-        async consume(key) {
+        async consume(key, points = 1) {
           try {
-            await limiter.consume(key);
+            const result = await limiter.consume(key, points);
+            // Asked without counting: refused once the whole budget is used.
+            const used = Number((result as { consumedPoints?: unknown } | null)?.consumedPoints);
+            if (points === 0 && used >= budget.points) {
+              const ms = Number((result as { msBeforeNext?: unknown }).msBeforeNext);
+              return { allowed: false, retryAfter: retryAfterOf(ms, budget) };
+            }
             return ALLOWED;
           } catch (refusal) {
             // rate-limiter-flexible rejects with its result when over the limit, with an Error
@@ -85,18 +92,19 @@ export function rateLimiterStore(
               throw refusal;
             }
             const ms = Number((refusal as { msBeforeNext?: unknown }).msBeforeNext);
-            return {
-              allowed: false,
-              retryAfter: Math.max(
-                1,
-                Math.ceil((Number.isFinite(ms) ? ms : budget.duration * 1000) / 1000),
-              ),
-            };
+            return { allowed: false, retryAfter: retryAfterOf(ms, budget) };
           }
         },
       };
     },
   };
+}
+
+function retryAfterOf(ms: number, budget: ThrottleBudget): number {
+  return Math.max(
+    1,
+    Math.ceil((Number.isFinite(ms) && ms > 0 ? ms : budget.duration * 1000) / 1000),
+  );
 }
 
 /**
@@ -121,6 +129,64 @@ export function memoryThrottleStore(): ThrottleStore {
   );
 }
 
+/**
+ * A connected Redis client, as far as this package tells one from something else: a client of
+ * the `redis` package (node-redis) or of `ioredis`.
+ */
+export interface RedisClientLike {
+  /** node-redis. */
+  sendCommand?: (...args: never[]) => unknown;
+  /** ioredis. */
+  defineCommand?: (...args: never[]) => unknown;
+}
+
+/** The `throttle.store` shorthand for counts in Redis: `{ redis: client }`. */
+export interface RedisThrottleStoreOptions {
+  /** A connected client of the `redis` package (node-redis) or of `ioredis`; the app owns it. */
+  redis: RedisClientLike;
+  /** Prefix of the keys the counts are kept under, then the budget's name. @default "visitor-pass:" */
+  keyPrefix?: string;
+}
+
+/**
+ * A throttle store keeping the counts in Redis (rate-limiter-flexible's `RateLimiterRedis`), so
+ * that every process sharing the Redis shares each network's budget. The app connects and
+ * closes the client.
+ * @example
+ * ```ts
+ * const redis = await createClient({ url: process.env.REDIS_URL }).connect();
+ * createVisitorPass({ throttle: { store: redisThrottleStore({ redis }) } });
+ * // the same: createVisitorPass({ throttle: { store: { redis } } });
+ * ```
+ */
+export function redisThrottleStore({
+  redis,
+  keyPrefix = "visitor-pass:",
+}: RedisThrottleStoreOptions): ThrottleStore {
+  // ioredis defines commands of its own; node-redis must be told it is node-redis.
+  const useRedisPackage = typeof redis.defineCommand !== "function";
+  return rateLimiterStore(
+    (budget) =>
+      new RateLimiterRedis({
+        storeClient: redis,
+        useRedisPackage,
+        keyPrefix: `${keyPrefix}${budget.name}`,
+        points: budget.points,
+        duration: budget.duration,
+      }),
+  );
+}
+
+/** Whether `value` is the `{ redis: client }` shorthand of `throttle.store`. */
+export function isRedisThrottleStoreOptions(value: unknown): value is RedisThrottleStoreOptions {
+  const redis = (value as Partial<RedisThrottleStoreOptions> | null)?.redis;
+  return (
+    typeof redis === "object" &&
+    redis !== null &&
+    (typeof redis.sendCommand === "function" || typeof redis.defineCommand === "function")
+  );
+}
+
 const ALLOWED: ThrottleVerdict = Object.freeze({ allowed: true });
 
 /** The throttles as configured: `throttle: false` in the options, or its budgets. */
@@ -141,11 +207,15 @@ export class Throttles {
 
   constructor(readonly config: ResolvedThrottle) {}
 
-  /** Counts one attempt from `ip`: `null` when allowed, else the seconds to wait. */
-  async consume(name: ThrottleBudgetName, ip: string | null): Promise<number | null> {
+  /**
+   * Counts `points` attempts (one by default) from `ip`: `null` when allowed, else the seconds
+   * to wait. With `points` 0, counts nothing: whether the budget is used up.
+   */
+  async consume(name: ThrottleBudgetName, ip: string | null, points = 1): Promise<number | null> {
     const limiter = this.#limiter(name);
     if (!limiter) return null;
-    const verdict = await limiter.consume(ip ? networkOf(ip) : "unknown");
+    const key = ip ? networkOf(ip) : "unknown";
+    const verdict = await (points === 1 ? limiter.consume(key) : limiter.consume(key, points));
     return verdict.allowed ? null : verdict.retryAfter;
   }
 

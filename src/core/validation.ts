@@ -102,3 +102,45 @@ export function fieldErrors(error: z.ZodError): Record<string, string[]> {
   }
   return fields;
 }
+
+const truncateLogsInput = z
+  .strictObject({
+    before: z
+      .date("Must be a date.")
+      .refine((d) => !Number.isNaN(d.getTime()), "Must be a date.")
+      .optional(),
+    keep: z
+      .number("Must be a number.")
+      .int("Must be a whole number.")
+      .min(0, "Must be 0 or more.")
+      .max(1_000_000_000, "At most 1000000000.")
+      .optional(),
+    onProgress: z
+      .custom<(deleted: number) => void>((v) => typeof v === "function", "Must be a function.")
+      .optional(),
+  })
+  .refine((input) => input.before !== undefined || input.keep !== undefined, {
+    message: "Give before, keep or both.",
+    path: ["_"],
+  });
+
+/** Options of `passes.truncateLogs()`. */
+export interface TruncateLogsOptions {
+  /** Delete visit logs whose `timestamp` is before this instant. */
+  before?: Date;
+  /**
+   * Keep the newest `keep` visit logs of each pass (by `timestamp`), whatever their age; with
+   * `before` too, only logs that are both older than `before` and beyond the newest `keep` go.
+   * `0` keeps none.
+   */
+  keep?: number;
+  /** Called after each batch with the number deleted so far (batches as a purge's). */
+  onProgress?: (deleted: number) => void;
+}
+
+export function parseTruncateLogs(options: TruncateLogsOptions | undefined) {
+  if (options === undefined || options === null) {
+    throw new VisitorPassValidationError({ _: ["Give before, keep or both."] });
+  }
+  return parse(truncateLogsInput, options) as TruncateLogsOptions;
+}

@@ -43,9 +43,17 @@ export class VisitLogWriter {
   /** While writes fail: what is reported about it. */
   #failure: LogFailure | null = null;
 
+  /**
+   * `around`: writes each batch through it (given the batch and the insert to run), so that
+   * something can look at the passes a batch concerns just before and after it is written.
+   */
   constructor(
     readonly store: VisitLogStore,
     readonly config: ResolvedConfig,
+    readonly around?: (
+      batch: readonly NewVisitorLog[],
+      insert: () => Promise<void>,
+    ) => Promise<void>,
   ) {}
 
   /**
@@ -138,7 +146,7 @@ export class VisitLogWriter {
   async #write(): Promise<boolean> {
     const batch = this.#queue.splice(0, BATCH_SIZE);
     try {
-      await this.#insert(batch);
+      await (this.around ? this.around(batch, () => this.#insert(batch)) : this.#insert(batch));
       this.#retrying = false;
       this.#recovered();
       return true;

@@ -3,9 +3,17 @@ import { type ResolvedConfig, resolveConfig, type VisitorPassOptions } from "./c
 import {
   UnclaimedRequestError,
   VisitorPassError,
+  VisitorPassThrottled,
   VisitorPassUnavailable,
   VisitorPassValidationError,
 } from "./errors.js";
+import {
+  PassEvents,
+  type VisitorPassEventHandler,
+  type VisitorPassEventMap,
+  type VisitorPassEventName,
+} from "./events.js";
+import { textPage } from "./page.js";
 import { PassCache } from "./pass-cache.js";
 import { PassRecords } from "./pass-records.js";
 import type {
@@ -30,6 +38,7 @@ import {
   utcDay,
   type VisitsOverTimeOptions,
 } from "./sharing.js";
+import { SharingWatch } from "./sharing-watch.js";
 import { Throttles } from "./throttle.js";
 import { TokenKeys } from "./token-keys.js";
 import { addToken, parseToken } from "./tokens.js";
@@ -39,14 +48,16 @@ import {
   type ListVisitorsInput,
   listInput,
   parse,
+  parseTruncateLogs,
+  type TruncateLogsOptions,
 } from "./validation.js";
 import { VisitLogWriter } from "./visit-log.js";
 import type { Visitor, VisitorLog } from "./visitor.js";
 
-export interface VisitorPassEvents {
-  /** A visitor completed the self-service form: send them their link (`passes.tokenise`). */
-  selfServiceVisitorCreated: (visitor: Visitor) => void | Promise<void>;
-}
+/** Each event's handler, by name (see `VisitorPassEventMap` for what each is given). */
+export type VisitorPassEvents = {
+  [E in VisitorPassEventName]: VisitorPassEventHandler<E>;
+};
 
 /**
  * Options of `passes.purge()`.
@@ -75,6 +86,8 @@ const SWEEP_BATCH = 100;
 /** Milliseconds between two sweeps, unless the last one left more to delete. */
 const SWEEP_INTERVAL_MS = 30_000;
 
+const REFUSED = Object.freeze({ kind: "refused" as const });
+
 const FLOW = Symbol("visitor-pass.flow");
 /** The largest pass id: the column is a 32-bit integer on every database. */
 const MAX_ID = 2_147_483_647;
@@ -92,7 +105,7 @@ export class VisitorPass {
   readonly #store: VisitorStore;
   readonly #records: PassRecords;
   readonly #visits: VisitLogWriter;
-  readonly #listeners = new Map<keyof VisitorPassEvents, Set<(...args: never[]) => unknown>>();
+  readonly #events: PassEvents;
   readonly #throttles: Throttles;
   /** When the last sweep of expired pending passes started (epoch ms), and whether it left more. */
   #lastSweep = Number.NEGATIVE_INFINITY;
@@ -115,7 +128,13 @@ export class VisitorPass {
       this.config.now,
       cache,
     );
-    this.#visits = new VisitLogWriter(this.#store, this.config);
+    this.#events = new PassEvents(this.config.logger);
+    const watch = new SharingWatch(this.#store, this.config.sharingThresholds, this.#events, (id) =>
+      this.#records.findById(id),
+    );
+    this.#visits = new VisitLogWriter(this.#store, this.config, (batch, insert) =>
+      watch.around(batch, insert),
+    );
     this.#throttles = new Throttles(this.config.throttle);
     const throttle = (budget: Parameters<Throttles["consume"]>[0], ip: string | null) =>
       this.#throttles.consume(budget, ip);
@@ -127,20 +146,36 @@ export class VisitorPass {
       sessionRef: (uuid) => this.#records.keyOf(uuid),
       isSessionRef: (value) => this.#records.keys.isKey(value),
       spendUse: (token) => this.#records.admit(token),
-      recordVisit: (visitor, request, sessionId, status) =>
-        this.#visits.record(visitor, request, sessionId, status),
-      logRefusal: () => this.#visits.refusal(),
+      recordVisit: this.config.logVisits
+        ? (visitor, request, sessionId, status) =>
+            this.#visits.record(visitor, request, sessionId, status)
+        : () => {},
+      logRefusal: this.config.logVisits ? () => this.#visits.refusal() : () => null,
       createPending: (scope, redirectTo, sessionExpiry) =>
         this.#createPending(scope, redirectTo, sessionExpiry),
       throttle,
       throttledPage: parts.throttledPage,
+      landingThrottled: async (ip) => {
+        const retryAfter = await this.#throttles.consume("landing", ip, 0);
+        if (retryAfter === null) return null;
+        const error = new VisitorPassThrottled(retryAfter);
+        const page = textPage(error.status, error.message);
+        page.headers["Retry-After"] = String(error.retryAfter);
+        return { kind: "throttled", error, page };
+      },
+      landingRefused: async (ip) => {
+        await this.#throttles.consume("landing", ip);
+        return REFUSED;
+      },
+      admitted: (visitor, spent) => this.#events.fire("visitorAdmitted", { visitor, spent }),
+      cleared: (visitor) => this.#events.fire("visitorCleared", visitor),
     };
     this[FLOW] = new VisitorFlow(backend);
     this[SELF_SERVICE] = {
       config: this.config,
       find: (token) => this.#records.find(token),
       claim: (pending, fields) => this.#claim(pending, fields),
-      created: (visitor) => this.emit("selfServiceVisitorCreated", visitor),
+      created: (visitor) => this.#events.fire("selfServiceVisitorCreated", visitor),
       throttle,
     };
   }
@@ -209,12 +244,18 @@ export class VisitorPass {
     return addToken(String(url), this.config.querystringKey, uuid);
   }
 
-  /** Turns the pass off: its link and every session holding it stop working at once. */
+  /**
+   * Turns the pass off: its link and every session holding it stop working at once. Fires
+   * `passDeactivated` when the pass was active.
+   */
   async deactivate(uuid: string): Promise<Visitor | null> {
-    return this.#open().change(uuid, () => ({
-      isActive: false,
-      lastUpdatedAt: this.config.now(),
-    }));
+    let wasActive = false;
+    const visitor = await this.#open().change(uuid, (current) => {
+      wasActive = current.isActive;
+      return { isActive: false, lastUpdatedAt: this.config.now() };
+    });
+    if (visitor && wasActive) this.#events.fire("passDeactivated", visitor);
+    return visitor;
   }
 
   /**
@@ -345,22 +386,58 @@ export class VisitorPass {
     }
   }
 
-  /** Subscribes to an event; returns a function that unsubscribes. */
-  on<E extends keyof VisitorPassEvents>(event: E, listener: VisitorPassEvents[E]): () => void {
-    const listeners = this.#listeners.get(event) ?? new Set();
-    listeners.add(listener);
-    this.#listeners.set(event, listeners);
-    return () => listeners.delete(listener);
+  /**
+   * Deletes visit logs, keeping every pass: those older than `before`, those beyond the newest
+   * `keep` of each pass, or with both, those that are older than `before` and beyond the newest
+   * `keep`. Returns the count. It deletes in batches (at most 250 logs, smaller while one takes
+   * more than 40 ms, resting after each as long as it took), so that requests are never held
+   * long, even on a large table. Throws `VisitorPassValidationError`, deleting nothing, for a
+   * `before` that is not a date, a `keep` that is not a whole number from 0, or neither given.
+   * @example
+   * ```ts
+   * // Logs of the last 90 days, and at least the 20 newest of each pass whatever their age.
+   * await passes.truncateLogs({ before: new Date(Date.now() - 90 * 86_400_000), keep: 20 });
+   * ```
+   */
+  async truncateLogs(options: TruncateLogsOptions): Promise<number> {
+    this.#open();
+    const { before, keep, onProgress } = parseTruncateLogs(options);
+    await this.#visits.flush();
+    return this.#store.truncateLogs(
+      { ...(before ? { before } : {}), ...(keep !== undefined ? { keep } : {}) },
+      onProgress ? { onBatch: onProgress } : {},
+    );
   }
 
-  /** Calls every listener of `event` in turn, waiting for each. */
-  async emit<E extends keyof VisitorPassEvents>(
-    event: E,
-    ...args: Parameters<VisitorPassEvents[E]>
-  ): Promise<void> {
-    for (const listener of this.#listeners.get(event) ?? []) {
-      await (listener as (...a: typeof args) => unknown)(...args);
-    }
+  /**
+   * Subscribes `handler` to `event` (see `VisitorPassEventMap` for each event and what its
+   * handler is given); returns a function that unsubscribes it. Handlers run after the request
+   * that caused the event has done its work, which never waits for them; one that throws or
+   * rejects is reported through `logger` and fails nothing.
+   * @example
+   * ```ts
+   * passes.on("selfServiceVisitorCreated", async (visitor) => {
+   *   await mailer.send(visitor.email, passes.tokenise("https://app.example/reference", visitor));
+   * });
+   * passes.on("visitorAdmitted", ({ visitor, spent }) => metrics.count("landing", { spent }));
+   * passes.on("passFlaggedShared", ({ visitor, signals }) => alert(visitor.email, signals.reasons));
+   * ```
+   */
+  on<E extends VisitorPassEventName>(event: E, handler: VisitorPassEventHandler<E>): () => void {
+    return this.#events.on(event, handler);
+  }
+
+  /** Unsubscribes `handler` from `event` (nothing happens when it was not subscribed). */
+  off<E extends VisitorPassEventName>(event: E, handler: VisitorPassEventHandler<E>): void {
+    this.#events.off(event, handler);
+  }
+
+  /**
+   * Calls every handler of `event` in turn, waiting for each, and rejects with a handler's error:
+   * for an app that raises an event itself (the package's own events never wait on handlers).
+   */
+  emit<E extends VisitorPassEventName>(event: E, payload: VisitorPassEventMap[E]): Promise<void> {
+    return this.#events.emit(event, payload);
   }
 
   /** Writes the visit logs still queued (they are written in batches, a few ms apart). */
@@ -382,6 +459,8 @@ export class VisitorPass {
       if (this.#visits.pending === 0) break;
     }
     await this.#sweeping;
+    // Handlers still running (an email being sent) finish before the store goes.
+    await this.#events.settled();
     if (this.#visits.pending > 0) {
       this.config.logger.error(
         `visitor-pass: closing with ${this.#visits.pending} visit logs the database would not take`,

@@ -1,5 +1,6 @@
 // The storage ports are the core's: a store implements them. Re-exported for the store's code.
 export type {
+  LogTruncation,
   NewVisitor,
   NewVisitorLog,
   PassChangeFeed,

@@ -114,6 +114,24 @@ describe.each(matrix(HARNESSES))("visit logs: %s", (_label, harness, database) =
       });
     });
 
+    describe("logVisits: false", () => {
+      const ctx = useApp(harness, database, { logVisits: false, onLogFailure: "refuse" });
+
+      it("admits as before and writes no visit log, whatever the route", async () => {
+        const visitor = await newPass(ctx.passes);
+        const client = ctx.client();
+        for (const path of ["/reference", "/any", "/teapot", "/nolog"]) {
+          const { status, body } = await client.json(ctx.passes.tokenise(path, visitor));
+          expect(status).toBe(path === "/teapot" ? 418 : 200);
+          expect(body).toMatchObject({ visitor: visitor.uuid, isVisitor: true });
+        }
+        expect((await client.post("/reference")).status).toBe(200);
+        await ctx.passes.flush();
+        expect(await ctx.passes.logs(visitor.uuid)).toEqual([]);
+        expect(await ctx.passes.visitCounts([visitor.id])).toEqual(new Map([[visitor.id, 0]]));
+      });
+    });
+
     for (const [mode, expected] of [
       ["truncate", "127.0.0.0"],
       ["drop", null],

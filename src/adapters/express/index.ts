@@ -330,6 +330,6 @@ function afterGuard(
 export function clearVisitor(req: Request): void {
   const state = stateOf(req, "clearVisitor()");
   const session = sessionPort(req);
-  if (session) state.flow.clear(session);
+  if (session) state.flow.clear(session, req.visitor);
   setVisitor(req, null);
 }

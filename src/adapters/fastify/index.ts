@@ -236,7 +236,7 @@ export function userIsVisitor(options: GuardOptions<FastifyRequest>): preHandler
  */
 export function clearVisitor(request: FastifyRequest): void {
   const state = stateOf(request, "clearVisitor()");
-  if (state.session) state.flow.clear(state.session);
+  if (state.session) state.flow.clear(state.session, request.visitor);
   request.visitor = null;
   request.isVisitor = false;
 }

@@ -65,7 +65,7 @@ export function fetchEntry(
         },
         finish: (response) => exchange.finish(response),
         clear: () => {
-          flow.clear(session);
+          flow.clear(session, continued.visitor);
           continued.visitor = null;
         },
       };

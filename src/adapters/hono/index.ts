@@ -236,6 +236,7 @@ function keepCookies(c: Context, response: Response): void {
  */
 export function clearVisitor(c: Context): void {
   const state = stateOf(c, "clearVisitor()");
+  state.visitor = c.get("visitor");
   state.clear();
   state.visitor = null;
   c.set("visitor", null);

@@ -137,7 +137,7 @@ export class SelfService {
       return this.#refusal("unavailable");
     }
     if (!claimed) return this.#refusal("completed");
-    await this.#backend.created(claimed);
+    this.#backend.created(claimed);
     return {
       status: 303,
       headers: {

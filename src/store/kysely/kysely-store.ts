@@ -3,6 +3,7 @@ import { type DatabaseTarget, DEFAULT_STORE_TIMEOUT } from "../../core/config.js
 import type { SharingCounts } from "../../core/sharing.js";
 import type { VisitorLog, VisitorRecord } from "../../core/visitor.js";
 import type {
+  LogTruncation,
   NewVisitor,
   NewVisitorLog,
   PassChangeFeed,
@@ -149,6 +150,10 @@ export class KyselyStore
 
   insertLogs(logs: readonly NewVisitorLog[]): Promise<number> {
     return this.#visitLogs.insertLogs(logs);
+  }
+
+  truncateLogs(which: LogTruncation, options?: PurgeBatches): Promise<number> {
+    return this.#visitLogs.truncateLogs(which, options);
   }
 
   logs(visitorId: number): Promise<VisitorLog[]> {

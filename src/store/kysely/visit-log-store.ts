@@ -1,6 +1,7 @@
-import { CompiledQuery, type Kysely, type Selectable } from "kysely";
+import { CompiledQuery, type Kysely, type Selectable, type SelectQueryBuilder } from "kysely";
+import { inBatches } from "../../core/batches.js";
 import type { VisitorLog } from "../../core/visitor.js";
-import type { NewVisitorLog, VisitLogStore } from "../store.js";
+import type { LogTruncation, NewVisitorLog, PurgeBatches, VisitLogStore } from "../store.js";
 import { type LogRow, logInsertSql, logParameters, logRow } from "./log-inserts.js";
 import type { Database, SqlTables, VisitorLogRow } from "./schema.js";
 import type { SqliteFastPath } from "./sqlite-fast-path.js";
@@ -71,7 +72,104 @@ export class KyselyVisitLogStore implements VisitLogStore {
       .execute();
     return rows.map(toLog);
   }
+
+  async truncateLogs({ before, keep }: LogTruncation, batches: PurgeBatches = {}): Promise<number> {
+    const cutoff = before?.getTime();
+    let deleted = 0;
+    const { onBatch } = batches;
+    const deleteAll = async (
+      ids: (db: Kysely<Database>, size: number) => LogIds,
+    ): Promise<void> => {
+      const from = deleted;
+      deleted += await inBatches(
+        async (size) => {
+          // Through a derived table, for MySQL (as a purge does).
+          const { numDeletedRows } = await this.#db
+            .deleteFrom(this.#t.logs)
+            .where(
+              "id",
+              "in",
+              this.#db.selectFrom(ids(this.#db, size).as("batch")).select("batch.id"),
+            )
+            .executeTakeFirst();
+          this.#sqlite?.checkpoint();
+          return Number(numDeletedRows);
+        },
+        { ...batches, onBatch: onBatch && ((done) => onBatch(from + done)) },
+      );
+    };
+    if (keep === undefined) {
+      await deleteAll((db, size) => {
+        let ids = db.selectFrom(this.#t.logs).select("id");
+        if (cutoff !== undefined) ids = ids.where("timestamp", "<", cutoff);
+        // In the order of the time index: when nothing is left to delete, finding so is cheap.
+        return ids.orderBy("timestamp").limit(size);
+      });
+      return deleted;
+    }
+    // Pass by pass, among those with more than `keep` logs, a range of pass ids at a time, so
+    // that each count reads the logs of at most `TRUNCATE_PASSES` passes.
+    let after = 0;
+    for (;;) {
+      const range = await this.#db
+        .selectFrom(this.#t.visitors)
+        .select("id")
+        .where("id", ">", after)
+        .orderBy("id")
+        .limit(TRUNCATE_PASSES)
+        .execute();
+      if (range.length === 0) return deleted;
+      const upTo = Number(range[range.length - 1]!.id);
+      const page = await this.#db
+        .selectFrom(this.#t.logs)
+        .select("visitor_id")
+        .where("visitor_id", ">", after)
+        .where("visitor_id", "<=", upTo)
+        .groupBy("visitor_id")
+        .having((eb) => eb.fn.countAll(), ">", keep)
+        .execute();
+      for (const { visitor_id } of page) {
+        const visitorId = Number(visitor_id);
+        // The oldest log the pass keeps: every older one goes (logs written meanwhile are newer).
+        const edge =
+          keep === 0
+            ? null
+            : await this.#db
+                .selectFrom(this.#t.logs)
+                .select(["timestamp", "id"])
+                .where("visitor_id", "=", visitorId)
+                .orderBy("timestamp", "desc")
+                .orderBy("id", "desc")
+                .limit(1)
+                .offset(keep - 1)
+                .executeTakeFirst();
+        if (keep > 0 && !edge) continue;
+        await deleteAll((db, size) => {
+          let ids = db.selectFrom(this.#t.logs).select("id").where("visitor_id", "=", visitorId);
+          if (edge) {
+            const time = Number(edge.timestamp);
+            const id = Number(edge.id);
+            ids = ids.where((eb) =>
+              eb.or([
+                eb("timestamp", "<", time),
+                eb.and([eb("timestamp", "=", time), eb("id", "<", id)]),
+              ]),
+            );
+          }
+          if (cutoff !== undefined) ids = ids.where("timestamp", "<", cutoff);
+          return ids.orderBy("timestamp").limit(size);
+        });
+      }
+      if (range.length < TRUNCATE_PASSES) return deleted;
+      after = upTo;
+    }
+  }
 }
+
+/** Passes whose logs a truncation counts at a time, when it keeps the newest of each. */
+const TRUNCATE_PASSES = 100;
+
+type LogIds = SelectQueryBuilder<Database, "visitor_logs", { id: number }>;
 
 function toLog(row: Selectable<VisitorLogRow>): VisitorLog {
   return {

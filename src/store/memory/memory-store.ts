@@ -2,6 +2,7 @@ import { inBatches } from "../../core/batches.js";
 import type { SharingCounts } from "../../core/sharing.js";
 import type { VisitorLog, VisitorRecord } from "../../core/visitor.js";
 import type {
+  LogTruncation,
   NewVisitor,
   NewVisitorLog,
   PurgeBatches,
@@ -377,6 +378,34 @@ export class MemoryStore implements VisitorStore {
       for (const row of batch) this.#delete(row);
       if (batch.length > 0) db.version += 1;
       return batch.length;
+    }, batches);
+  }
+
+  async truncateLogs({ before, keep }: LogTruncation, batches?: PurgeBatches): Promise<number> {
+    const cutoff = before?.getTime();
+    return inBatches((size) => {
+      const db = this.#db;
+      let batch = 0;
+      for (const [visitorId, rows] of db.logs) {
+        if (batch >= size) break;
+        // Newest first, as `logs()` gives them: the first `keep` stay.
+        const ordered = [...rows].sort((a, b) => b.timestamp - a.timestamp || b.id - a.id);
+        const doomed = new Set<LogRow>();
+        for (const row of ordered.slice(keep ?? 0)) {
+          if (batch >= size) break;
+          if (cutoff !== undefined && row.timestamp >= cutoff) continue;
+          doomed.add(row);
+          batch += 1;
+        }
+        if (doomed.size === 0) continue;
+        for (const row of doomed) {
+          if (row.idempotencyKey !== null) db.idempotencyKeys.delete(row.idempotencyKey);
+        }
+        const kept = rows.filter((row) => !doomed.has(row));
+        if (kept.length > 0) db.logs.set(visitorId, kept);
+        else db.logs.delete(visitorId);
+      }
+      return batch;
     }, batches);
   }
 
