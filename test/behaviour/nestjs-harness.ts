@@ -3,8 +3,8 @@ import type { AddressInfo } from "node:net";
 import fastifyCookie from "@fastify/cookie";
 import fastifySession from "@fastify/session";
 import {
-  type ArgumentsHost,
   All,
+  type ArgumentsHost,
   Catch,
   Controller,
   type ExceptionFilter,
