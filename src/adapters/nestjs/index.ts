@@ -7,7 +7,6 @@
  * @module visitor-pass/nestjs
  */
 export type { GuardOptions } from "../../core/flow.js";
-export type { SelfServiceOptions } from "../../self-service/self-service.js";
 export {
   CurrentVisitor,
   clearVisitor,

@@ -143,6 +143,7 @@ export class VisitorPassModule implements NestModule {
   readonly #mounting: Mounting;
   readonly #host: HttpAdapterHost;
 
+  /** @internal Nest builds the module; use `forRoot()` or `forRootAsync()`. */
   constructor(mounting: Mounting, host: HttpAdapterHost) {
     this.#mounting = mounting;
     this.#host = host;
