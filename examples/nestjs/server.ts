@@ -43,6 +43,7 @@ import {
   VisitorPassModule,
 } from "../../src/adapters/nestjs/index.js";
 import {
+  closeGracefully,
   createVisitorPass,
   handleSignals,
   type Visitor,
@@ -261,8 +262,10 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3004);
   await app.listen(port, process.env.HOST ?? "localhost");
   console.log(`visitor-pass on NestJS (${platform}): ${await app.getUrl()}/`);
-  // On SIGTERM or SIGINT: close the app (Nest stops the server), then write the queued visit logs.
+  // On SIGTERM or SIGINT: stop taking connections, let the requests in flight finish (keep-alive
+  // clients are told to go away), run Nest's shutdown, write the queued visit logs, exit.
   handleSignals(async () => {
+    await closeGracefully(app.getHttpServer());
     await app.close();
     await passes.close();
   });
