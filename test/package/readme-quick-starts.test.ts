@@ -7,7 +7,9 @@ import { describe, expect, it } from "vitest";
 
 const root = new URL("../../", import.meta.url);
 const readme = readFileSync(new URL("README.md", root), "utf8");
-const FILES = ["express", "fastify", "hono", "nestjs"].map((name) => `examples/quick-start/${name}.ts`);
+const FILES = ["express", "fastify", "hono", "nestjs"].map(
+  (name) => `examples/quick-start/${name}.ts`,
+);
 
 interface Block {
   path: string;

@@ -135,12 +135,9 @@ npm install --no-audit --no-fund typescript@5.9 tsx@4 @types/express@5 @types/ex
   @types/node@20 fastify@5 @fastify/cookie@11 @fastify/session@11 hono@4 @hono/node-server@1 \
   @nestjs/common@12 @nestjs/core@12 @nestjs/platform-express@12
 cp "$here/consumer.ts.txt" consumer.ts
-# tsx reads this file too when it runs the quick starts: legacy decorators, as a Nest project
-# (`nest new`) has them, for the NestJS one; the others use no decorators.
 cat >tsconfig.json <<'JSON'
 {
   "compilerOptions": {
-    "experimentalDecorators": true,
     "target": "ES2022",
     "module": "NodeNext",
     "moduleResolution": "NodeNext",
@@ -196,7 +193,8 @@ cp "$here/quick-start.mjs" quick-start.mjs
 node quick-start.mjs express.ts SESSION_SECRET
 node quick-start.mjs fastify.ts SESSION_SECRET
 node quick-start.mjs hono.ts VISITOR_PASS_SECRET
-node quick-start.mjs nestjs.ts SESSION_SECRET
+# tsx compiles a file with the options of the tsconfig that lists it: the decorators need these.
+TSX_TSCONFIG_PATH=tsconfig.quick-start-nestjs.json node quick-start.mjs nestjs.ts SESSION_SECRET
 echo "the four quick starts: type-checked, started, walked and stopped in $((SECONDS - quick_start_began)) s"
 
 # npm gave visitor-pass Kysely 0.28 above (0.29 declares Node >= 22, and npm picks by engines on
