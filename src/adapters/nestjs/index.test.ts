@@ -244,3 +244,39 @@ describe("UserIsVisitor", () => {
     await expect(guard.canActivate(rpc as never)).rejects.toThrow(/HTTP routes/);
   });
 });
+
+describe("the admin and self-service pages as module options", () => {
+  it.each(["express", "fastify"] as const)(
+    "serve the admin at its path to whom authorize admits, on %s",
+    async (platform) => {
+      const url = await start(platform, [
+        VisitorPassModule.forRoot<{ headers: Record<string, unknown> }>({
+          passes,
+          admin: {
+            path: "/staff/visitors",
+            authorize: (request) => request.headers["x-staff"] === "yes",
+          },
+        }),
+      ]);
+      await newPass();
+      const page = await fetch(`${url}/staff/visitors`, { headers: { "x-staff": "yes" } });
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+      expect(await page.text()).toContain("ginger@example.com");
+      expect((await fetch(`${url}/staff/visitors`)).status).toBe(403);
+    },
+  );
+
+  it.each(["express", "fastify"] as const)(
+    "serve the self-service pages at the path given, on %s",
+    async (platform) => {
+      const url = await start(platform, [
+        VisitorPassModule.forRoot({ passes, selfService: { path: "/apply-here" } }),
+      ]);
+      const sent = await fetch(`${url}/apply-here/self-service/sent`);
+      expect(sent.status).toBe(200);
+      expect(sent.headers.get("content-type")).toMatch(/^text\/html/);
+      expect((await fetch(`${url}/visitors/self-service/sent`)).status).toBe(404);
+    },
+  );
+});
