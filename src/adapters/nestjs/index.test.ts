@@ -280,3 +280,15 @@ describe("the admin and self-service pages as module options", () => {
     },
   );
 });
+
+describe("the platform", () => {
+  it("is one of Express and Fastify, in an HTTP application", async () => {
+    const mounting = { passes, isAuthenticated: undefined, selfService: null, admin: null };
+    const without = new VisitorPassModule(mounting, {} as never);
+    await expect(without.configure(undefined as never)).rejects.toThrow(/NestFactory\.create\(\)/);
+    const koa = new VisitorPassModule(mounting, { httpAdapter: { getType: () => "koa" } } as never);
+    await expect(koa.configure(undefined as never)).rejects.toThrow(
+      /Express and Fastify platforms, not on "koa"/,
+    );
+  });
+});
