@@ -8,7 +8,7 @@
  *
  * BENCH_QUICK=1 runs shorter rounds and smaller data sets (for trying the harness out);
  * BENCH_POSTGRES_URL (or VISITOR_PASS_TEST_POSTGRES_URL) adds the PostgreSQL overhead figure;
- * BENCH_ONLY=growth,memory (any of overhead, landing, growth, memory) runs only those sections.
+ * BENCH_ONLY=growth,memory (any of overhead, landing, nestjs, growth, memory) runs only those sections.
  * Quick and partial runs write bench/RESULTS.quick.md instead of the recorded results.
  */
 import { execFileSync } from "node:child_process";
@@ -20,7 +20,7 @@ import { cookieOf, load, median, type Server, startServer, startVisitorApp } fro
 import { seedSqlite } from "./seed.js";
 
 const quick = process.env.BENCH_QUICK === "1";
-const sections = ["overhead", "landing", "growth", "memory"] as const;
+const sections = ["overhead", "landing", "nestjs", "growth", "memory"] as const;
 const only = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
 for (const name of only ?? []) {
   if (!(sections as readonly string[]).includes(name)) {
@@ -32,6 +32,7 @@ const wanted = (section: (typeof sections)[number]) => !only || only.includes(se
 const here = path.dirname(fileURLToPath(import.meta.url));
 const app = path.join(here, "servers/express-app.mjs");
 const floor = path.join(here, "servers/express-floor.mjs");
+const nestApp = path.join(here, "servers/nestjs-app.mjs");
 const scratch = mkdtempSync(path.join(os.tmpdir(), "visitor-pass-bench-"));
 const rounds = quick ? 3 : 8;
 const seconds = quick ? 1 : 2;
@@ -135,6 +136,27 @@ async function landing(database: string) {
     );
     say(
       `| first click (lookup, use spent, rotation, redirect) vs a request creating a session | ${result.a.toFixed(0)} | ${result.b.toFixed(0)} | ${addedMicros(result)} | **${result.ratio.toFixed(2)}** |`,
+    );
+  } finally {
+    await plain.server.stop();
+    await visitor.server.stop();
+  }
+}
+
+/**
+ * The NestJS adapter: the same Nest app (Express platform) with a plain session route, and with
+ * VisitorPassModule and a route under `@UserIsVisitor()`, side by side.
+ */
+async function nestjs(database: string) {
+  const plain = await startedAt(nestApp, { BENCH_MODE: "plain" });
+  const visitor = await startVisitorApp(nestApp, { BENCH_DATABASE: database });
+  try {
+    const result = await ratio(
+      throughput(`${plain.server.url}/reference`, { cookie: plain.cookie }),
+      throughput(`${visitor.server.url}/reference`, { cookie: visitor.cookie }),
+    );
+    say(
+      `| NestJS on Express, SQLite: \`@UserIsVisitor()\` vs the same app's session route | ${result.a.toFixed(0)} | ${result.b.toFixed(0)} | ${addedMicros(result)} | **${result.ratio.toFixed(2)}** |`,
     );
   } finally {
     await plain.server.stop();
@@ -348,6 +370,14 @@ async function main() {
     say("| | plain req/s | visitor-pass req/s | time added per request | ratio |");
     say("|---|---:|---:|---:|---:|");
     await landing(`sqlite:${path.join(scratch, "landing.sqlite3")}`);
+    say();
+  }
+  if (wanted("nestjs")) {
+    say("## NestJS: a guarded, logged request from a visitor in session");
+    say();
+    say("| | plain req/s | visitor-pass req/s | time added per request | ratio |");
+    say("|---|---:|---:|---:|---:|");
+    await nestjs(`sqlite:${path.join(scratch, "nestjs.sqlite3")}`);
     say();
   }
   if (wanted("growth")) {

@@ -34,6 +34,7 @@ export default defineConfig({
           { text: "Hono", link: "/getting-started/hono" },
           { text: "SvelteKit", link: "/getting-started/sveltekit" },
           { text: "Any framework (Fetch)", link: "/getting-started/fetch" },
+          { text: "NestJS", link: "/getting-started/nestjs" },
         ],
       },
       { text: "Concepts", link: "/concepts" },

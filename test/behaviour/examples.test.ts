@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as fastifyExample from "../../examples/fastify/server.js";
 import * as fetchExample from "../../examples/fetch/server.js";
 import * as honoExample from "../../examples/hono/server.js";
+import * as nestjsExample from "../../examples/nestjs/server.js";
 import { createVisitorPass, type VisitorPass } from "../../src/index.js";
 import { Client } from "./client.js";
 
@@ -68,6 +69,25 @@ const EXAMPLES: [string, (passes: VisitorPass) => Promise<Started>, boolean][] =
     false,
   ],
 ];
+
+/** The NestJS example on `platform`, listening on 127.0.0.1, port 0. */
+async function startNest(passes: VisitorPass, platform: "express" | "fastify"): Promise<Started> {
+  const app = await nestjsExample.createApp({ passes, sessionSecret: "n".repeat(32), platform });
+  await app.listen(0, "127.0.0.1");
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      app.getHttpServer().closeAllConnections();
+      await app.close();
+    },
+  };
+}
+
+EXAMPLES.push(
+  ["nestjs on express", (passes) => startNest(passes, "express"), true],
+  ["nestjs on fastify", (passes) => startNest(passes, "fastify"), true],
+);
 
 const decode = (text: string) => text.replace(/&amp;/g, "&");
 const FORM_POST = { "content-type": "application/x-www-form-urlencoded" };

@@ -3,6 +3,7 @@ import { expressHarness } from "./express-harness.js";
 import { fastifyHarness } from "./fastify-harness.js";
 import { fetchHarness } from "./fetch-harness.js";
 import { honoHarness } from "./hono-harness.js";
+import { nestjsExpressHarness, nestjsFastifyHarness } from "./nestjs-harness.js";
 
 export { APP_COOKIE_MAX_AGE, REFERENCE_SCOPE } from "./routes.js";
 
@@ -86,4 +87,6 @@ export const HARNESSES: FrameworkHarness[] = [
   fastifyHarness,
   honoHarness,
   fetchHarness,
+  nestjsExpressHarness,
+  nestjsFastifyHarness,
 ];

@@ -51,7 +51,15 @@ process.on("exit", () => {
 /** Starts `tsx file` with `env`; its output is collected and can be waited on. */
 function start(env) {
   const child = spawn("node_modules/.bin/tsx", [file], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      // Which tsconfig tsx compiles with, when the caller names one (the NestJS quick start's).
+      ...(process.env.TSX_TSCONFIG_PATH
+        ? { TSX_TSCONFIG_PATH: process.env.TSX_TSCONFIG_PATH }
+        : {}),
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

@@ -9,7 +9,7 @@
 # It builds dist/ first (npm run build) unless VISITOR_PASS_SMOKE_SKIP_BUILD=1 (set by .ci/run,
 # which has just built). The temp project is removed at the end unless VISITOR_PASS_SMOKE_KEEP=1.
 # Needs the npm registry (express, express-session, fastify, @fastify/*, hono, @hono/node-server,
-# better-sqlite3, kysely, typescript, tsx, @types/*); better-sqlite3 is compiled from source on
+# @nestjs/*, better-sqlite3, kysely, typescript, tsx, @types/*); better-sqlite3 is compiled from source on
 # install (about a minute).
 #
 # The database drivers are optional peer dependencies: the tarball is installed first without
@@ -130,9 +130,10 @@ cp "$here/smoke.mjs" smoke.mjs
 node smoke.mjs
 
 step "tsc --noEmit on a TypeScript consumer (module NodeNext)"
-# One install for this step and the quick starts: the TypeScript tools and the three frameworks.
+# One install for this step and the quick starts: the TypeScript tools and the four frameworks.
 npm install --no-audit --no-fund typescript@5.9 tsx@4 @types/express@5 @types/express-session@1 \
-  @types/node@20 fastify@5 @fastify/cookie@11 @fastify/session@11 hono@4 @hono/node-server@1
+  @types/node@20 fastify@5 @fastify/cookie@11 @fastify/session@11 hono@4 @hono/node-server@1 \
+  @nestjs/common@12 @nestjs/core@12 @nestjs/platform-express@12
 cp "$here/consumer.ts.txt" consumer.ts
 cat >tsconfig.json <<'JSON'
 {
@@ -178,11 +179,23 @@ cat >tsconfig.quick-start.json <<'JSON'
 JSON
 npx --no-install tsc --noEmit -p tsconfig.quick-start.json
 echo "express.ts, fastify.ts, hono.ts type-check (NodeNext, strict, exactOptionalPropertyTypes, skipLibCheck off)"
+# The same, with the legacy decorators a Nest project's tsconfig.json sets.
+cat >tsconfig.quick-start-nestjs.json <<'JSON'
+{
+  "extends": "./tsconfig.quick-start.json",
+  "compilerOptions": { "experimentalDecorators": true },
+  "files": ["nestjs.ts"]
+}
+JSON
+npx --no-install tsc --noEmit -p tsconfig.quick-start-nestjs.json
+echo "nestjs.ts type-checks (the same options, and experimentalDecorators)"
 cp "$here/quick-start.mjs" quick-start.mjs
 node quick-start.mjs express.ts SESSION_SECRET
 node quick-start.mjs fastify.ts SESSION_SECRET
 node quick-start.mjs hono.ts VISITOR_PASS_SECRET
-echo "the three quick starts: type-checked, started, walked and stopped in $((SECONDS - quick_start_began)) s"
+# tsx compiles a file with the options of the tsconfig that lists it: the decorators need these.
+TSX_TSCONFIG_PATH=tsconfig.quick-start-nestjs.json node quick-start.mjs nestjs.ts SESSION_SECRET
+echo "the four quick starts: type-checked, started, walked and stopped in $((SECONDS - quick_start_began)) s"
 
 # npm gave visitor-pass Kysely 0.28 above (0.29 declares Node >= 22, and npm picks by engines on
 # Node 20). An app on a newer Node, or one that already uses Kysely 0.29, shares its 0.29 with

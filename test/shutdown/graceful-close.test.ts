@@ -291,6 +291,7 @@ const EXAMPLES: [string, string][] = [
   ["express-demo", "examples/express-demo/server.ts"],
   ["fastify", "examples/fastify/server.ts"],
   ["hono", "examples/hono/server.ts"],
+  ["nestjs", "examples/nestjs/server.ts"],
 ];
 
 describe.each(EXAMPLES)("example %s on SIGTERM", (name, script) => {
