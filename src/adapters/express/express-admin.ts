@@ -1,6 +1,8 @@
 import { type Request, Router, urlencoded } from "express";
 import type { VisitorPass } from "../../core/visitor-pass.js";
 import {
+  ADMIN_BODY_LIMIT,
+  ADMIN_FIELD_LIMIT,
   type AdminRequest,
   VisitorAdmin,
   type VisitorAdminOptions,
@@ -38,7 +40,9 @@ export type ExpressAdminOptions = VisitorAdminOptions<Request>;
 export function visitorAdmin(passes: VisitorPass, options: ExpressAdminOptions): Router {
   const admin = new VisitorAdmin<Request>(passes, options, "visitorAdmin()");
   const router = Router();
-  router.use(urlencoded({ extended: false, limit: "64kb", parameterLimit: 1000 }));
+  router.use(
+    urlencoded({ extended: false, limit: ADMIN_BODY_LIMIT, parameterLimit: ADMIN_FIELD_LIMIT }),
+  );
   router.use(async (req, res, next) => {
     try {
       sendPage(res, await admin.handle(describe(req), req));

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { VisitorPass } from "../../core/visitor-pass.js";
 import {
+  ADMIN_BODY_LIMIT,
   type AdminRequest,
   splitMount,
   VisitorAdmin,
@@ -49,7 +50,7 @@ export const visitorAdmin: FastifyPluginAsync<FastifyAdminOptions> = async (fast
   if (!fastify.hasContentTypeParser(FORM)) {
     fastify.addContentTypeParser(
       FORM,
-      { parseAs: "string", bodyLimit: 64 * 1024 },
+      { parseAs: "string", bodyLimit: ADMIN_BODY_LIMIT },
       (_request, body, done) => done(null, formFields(new URLSearchParams(body as string))),
     );
   }

@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { VisitorPassUnavailable } from "../../core/errors.js";
 import type { VisitorPass } from "../../core/visitor-pass.js";
 import {
+  ADMIN_BODY_LIMIT,
   type AdminRequest,
   splitMount,
   VisitorAdmin,
@@ -42,7 +43,7 @@ export function visitorAdmin(passes: VisitorPass, options: HonoAdminOptions): Ho
   app.on(
     ["GET", "POST"],
     "/*",
-    bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text("Payload too large.", 413) }),
+    bodyLimit({ maxSize: ADMIN_BODY_LIMIT, onError: (c) => c.text("Payload too large.", 413) }),
     async (c) => {
       try {
         return pageResponse(await admin.handle(await describe(c), c));

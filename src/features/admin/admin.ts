@@ -79,6 +79,14 @@ export interface AdminRequest {
   mount: string;
 }
 
+/**
+ * The largest admin form post read, in bytes (a bulk action's ids included); every adapter
+ * refuses a larger one with 413.
+ */
+export const ADMIN_BODY_LIMIT = 64 * 1024;
+/** The most form fields an admin post may have. */
+export const ADMIN_FIELD_LIMIT = 1000;
+
 const ACTIONS = new Set(["deactivate", "reactivate"]);
 /** The most passes one bulk form may change. */
 const MAX_BULK = 500;
