@@ -1,0 +1,115 @@
+import "../next/environment.js";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import { type VisitorPassNext, visitorPassNext } from "../../src/adapters/next/index.js";
+import type { VisitorPass } from "../../src/index.js";
+import { userOf } from "../next/app/lib.js";
+import { buildFixture, FIXTURE } from "../next/build.js";
+import type { FrameworkHarness, RunningApp } from "./harness.js";
+import { HONO_SECRET, openStash, STASH_COOKIE } from "./hono-harness.js";
+import { APP_COOKIE_MAX_AGE } from "./routes.js";
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/**
+ * The instance each request is served with. One Next server per test process serves every app a
+ * test starts (each on a port of its own, each with the passes the test built): the fixture's
+ * routes use the top-level exports of `visitor-pass/next`, which find the configured instance in
+ * a registry every bundle shares; here it answers the instance of the app the request came to.
+ */
+const serving = new AsyncLocalStorage<VisitorPassNext>();
+Object.defineProperty(globalThis, Symbol.for("visitor-pass.next"), {
+  configurable: true,
+  value: {
+    get current() {
+      return serving.getStore();
+    },
+    set current(_instance: VisitorPassNext | undefined) {
+      // Each app is served with its own instance, never with the last one configured.
+    },
+  },
+});
+
+/** The part of Next's programmatic server (`next()`, what `next start` runs) used here. */
+type CreateNext = (options: { dev: boolean; dir: string; hostname: string; quiet: boolean }) => {
+  prepare(): Promise<void>;
+  getRequestHandler(): Handler;
+};
+// Loaded by name rather than typed from "next", whose global types would change `process.env`'s.
+const next = createRequire(import.meta.url)("next") as CreateNext;
+
+let handler: Promise<Handler> | undefined;
+
+/** The fixture app, built once (see `buildFixture`), in production mode as `next start` runs it. */
+function nextHandler(): Promise<Handler> {
+  handler ??= (async () => {
+    await buildFixture();
+    const app = next({ dev: false, dir: FIXTURE, hostname: "127.0.0.1", quiet: true });
+    await app.prepare();
+    return app.getRequestHandler() as Handler;
+  })();
+  return handler;
+}
+
+function stashSessionId(cookieValue: string): string | null {
+  const sid = openStash(cookieValue)?.sid;
+  return typeof sid === "string" ? sid : null;
+}
+
+/** The first address of X-Forwarded-For, which Next sets to the socket's when the client did not. */
+function forwardedFor(request: Request): string | null {
+  return request.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || null;
+}
+
+export const nextHarness: FrameworkHarness = {
+  name: "next",
+  capabilities: {
+    serverSession: false,
+    splitMiddleware: false,
+    guardMiddleware: false,
+    missingSession: "none",
+    sessionPackage: null,
+  },
+  async start(passes: VisitorPass, options = {}): Promise<RunningApp> {
+    const setup = options.setup ?? "standard";
+    if (setup !== "standard") {
+      throw new Error(`next has one proxy and no session layer: no "${setup}" setup`);
+    }
+    const handle = await nextHandler();
+    const instance = visitorPassNext(passes, {
+      secret: HONO_SECRET,
+      cookieName: STASH_COOKIE,
+      maxAge: APP_COOKIE_MAX_AGE,
+      isAuthenticated: (request) => userOf(request) !== null,
+      clientAddress: forwardedFor,
+    });
+    const server = createServer((req, res) => {
+      serving.run(instance, () => {
+        handle(req, res).catch((error: unknown) => {
+          res.statusCode = 500;
+          res.end(String(error));
+        });
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => resolve());
+    });
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      sessionCookie: STASH_COOKIE,
+      sessionIdOf: stashSessionId,
+      close: () =>
+        new Promise<void>((resolve, reject) => {
+          server.close((error) => (error ? reject(error) : resolve()));
+          server.closeAllConnections();
+        }),
+    };
+  },
+  guard(options) {
+    return options;
+  },
+};
