@@ -31,6 +31,7 @@ export default defineConfig({
           { text: "Express", link: "/getting-started/express" },
           { text: "Fastify", link: "/getting-started/fastify" },
           { text: "Hono", link: "/getting-started/hono" },
+          { text: "Next.js", link: "/getting-started/next" },
         ],
       },
       { text: "Concepts", link: "/concepts" },

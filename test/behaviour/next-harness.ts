@@ -1,8 +1,12 @@
-import "../next/environment.js";
 import { AsyncLocalStorage } from "node:async_hooks";
+import { rmSync } from "node:fs";
+import { mkdtemp, symlink } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
-import { type VisitorPassNext, visitorPassNext } from "../../src/adapters/next/index.js";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { userIsVisitor } from "../../src/adapters/fetch/index.js";
+import type { VisitorPassNext } from "../../src/adapters/next/index.js";
 import type { VisitorPass } from "../../src/index.js";
 import { userOf } from "../next/app/lib.js";
 import { buildFixture, FIXTURE } from "../next/build.js";
@@ -32,24 +36,37 @@ Object.defineProperty(globalThis, Symbol.for("visitor-pass.next"), {
 });
 
 /** The part of Next's programmatic server (`next()`, what `next start` runs) used here. */
-type CreateNext = (options: { dev: boolean; dir: string; hostname: string; quiet: boolean }) => {
-  prepare(): Promise<void>;
-  getRequestHandler(): Handler;
-};
-// Loaded by name rather than typed from "next", whose global types would change `process.env`'s.
-const next = createRequire(import.meta.url)("next") as CreateNext;
+type CreateNext = (options: {
+  dev: boolean;
+  dir: string;
+  hostname: string;
+  port: number;
+  quiet: boolean;
+}) => { prepare(): Promise<void>; getRequestHandler(): Handler; close(): Promise<void> };
 
-let handler: Promise<Handler> | undefined;
+let ready: Promise<CreateNext> | undefined;
+let linkFolder: Promise<string> | undefined;
 
-/** The fixture app, built once (see `buildFixture`), in production mode as `next start` runs it. */
-function nextHandler(): Promise<Handler> {
-  handler ??= (async () => {
+/** A temporary folder for this process's links to the fixture, removed when it exits. */
+function links(): Promise<string> {
+  linkFolder ??= mkdtemp(join(tmpdir(), "visitor-pass-next-")).then((folder) => {
+    process.once("exit", () => rmSync(folder, { recursive: true, force: true }));
+    return folder;
+  });
+  return linkFolder;
+}
+
+/**
+ * Next's server over the fixture app, built once (see `buildFixture`), in production mode. Loaded
+ * by name rather than typed from "next", whose global types would change `process.env`'s.
+ */
+function nextServer(): Promise<CreateNext> {
+  ready ??= (async () => {
+    await import("../next/environment.js");
     await buildFixture();
-    const app = next({ dev: false, dir: FIXTURE, hostname: "127.0.0.1", quiet: true });
-    await app.prepare();
-    return app.getRequestHandler() as Handler;
+    return createRequire(import.meta.url)("next") as CreateNext;
   })();
-  return handler;
+  return ready;
 }
 
 function stashSessionId(cookieValue: string): string | null {
@@ -70,13 +87,16 @@ export const nextHarness: FrameworkHarness = {
     guardMiddleware: false,
     missingSession: "none",
     sessionPackage: null,
+    normalisesTargets: true,
   },
   async start(passes: VisitorPass, options = {}): Promise<RunningApp> {
     const setup = options.setup ?? "standard";
     if (setup !== "standard") {
       throw new Error(`next has one proxy and no session layer: no "${setup}" setup`);
     }
-    const handle = await nextHandler();
+    const next = await nextServer();
+    // Loaded once Next's environment is (see `environment.ts`), by the tests that start an app.
+    const { visitorPassNext } = await import("../../src/adapters/next/index.js");
     const instance = visitorPassNext(passes, {
       secret: HONO_SECRET,
       cookieName: STASH_COOKIE,
@@ -84,9 +104,10 @@ export const nextHarness: FrameworkHarness = {
       isAuthenticated: (request) => userOf(request) !== null,
       clientAddress: forwardedFor,
     });
+    let handle: Handler | undefined;
     const server = createServer((req, res) => {
       serving.run(instance, () => {
-        handle(req, res).catch((error: unknown) => {
+        handle!(req, res).catch((error: unknown) => {
           res.statusCode = 500;
           res.end(String(error));
         });
@@ -98,6 +119,14 @@ export const nextHarness: FrameworkHarness = {
     });
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : 0;
+    // Next must know its own origin, as `next start -p` tells it (a proxy's redirects are
+    // absolute). It keeps one server per folder for the process: each app gets a folder of its
+    // own, a link to the one fixture.
+    const dir = join(await links(), `app-${port}`);
+    await symlink(FIXTURE, dir, "dir");
+    const app = next({ dev: false, dir, hostname: "127.0.0.1", port, quiet: true });
+    await app.prepare();
+    handle = app.getRequestHandler();
     return {
       url: `http://127.0.0.1:${port}`,
       sessionCookie: STASH_COOKIE,
@@ -110,6 +139,7 @@ export const nextHarness: FrameworkHarness = {
     };
   },
   guard(options) {
-    return options;
+    // The check `withVisitor` makes when it wraps a route.
+    return userIsVisitor(options);
   },
 };

@@ -256,13 +256,13 @@ export function visitorPassNext(
       const result = await vp.handle(request, { clientAddress: addressOf(request) });
       if (result.kind === "respond") return absoluteLocation(result.response, request.url);
       const set = cookiesOf(await result.finish(new Response(null)));
-      // The pages, routes and actions after the proxy see the request as it now stands: without
-      // a token that admitted nobody (a HEAD, a cross-site POST), with the stash as it was just set.
-      const init = { request: { headers: forwardingHeaders(request, result.request.url, set) } };
-      const response =
-        result.request.url === request.url
-          ? NextResponse.next(init)
-          : NextResponse.rewrite(result.request.url, init);
+      // What comes after sees the stash as the proxy just set it, and the request's method and
+      // URL without a token (Next keeps a token that admitted nobody on the URL of the pages and
+      // routes, as a rewrite keeps the original query: `withVisitor` hands its route the request
+      // without it, and `requireVisitor` reads the URL forwarded here).
+      const response = NextResponse.next({
+        request: { headers: forwardingHeaders(request, result.request.url, set) },
+      });
       for (const cookie of set) response.cookies.set(cookie);
       return response;
     },
@@ -321,7 +321,13 @@ function cookiesOf(response: Response): ParsedCookie[] {
   if (response.headers.getSetCookie().length === 0) return [];
   const headers = new Headers();
   for (const line of response.headers.getSetCookie()) headers.append("Set-Cookie", line);
-  return new NextResponse(null, { headers }).cookies.getAll();
+  // An emptied cookie (the stash cleared) comes back without its value and its `Max-Age=0`:
+  // it is deleted with an expiry in the past.
+  return new NextResponse(null, { headers }).cookies
+    .getAll()
+    .map((cookie) =>
+      cookie.value ? cookie : { ...cookie, value: "", maxAge: 0, expires: new Date(0) },
+    );
 }
 
 /**

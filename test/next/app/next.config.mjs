@@ -5,6 +5,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** The fixture app of the Next.js behaviour suite (test/behaviour/next-harness.ts builds it). */
 export default {
+  // The proxy sees the URL as the client sent it: a landing's redirect keeps the other query
+  // parameters byte for byte (Next otherwise re-encodes the query for the proxy).
+  skipProxyUrlNormalize: true,
   // forbidden() in requireVisitor.
   experimental: { authInterrupts: true },
   // The repository's typecheck covers these files; the build need not check them again.

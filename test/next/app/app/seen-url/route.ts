@@ -1,7 +1,8 @@
+import { withVisitor } from "visitor-pass/next";
 import { json } from "../../lib";
 
-/** The URL as the route sees it, after the proxy. */
-function seen(request: Request): Response {
+/** The URL as a route after visitor-pass sees it: `withVisitor` hands it the request. */
+const seen = withVisitor(null, (request) => {
   const url = new URL(request.url);
   const path = `${url.pathname}${url.search}`;
   const response = json({
@@ -11,7 +12,7 @@ function seen(request: Request): Response {
   });
   response.headers.set("x-seen-url", path);
   return response;
-}
+});
 
 export {
   seen as DELETE,

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { forwardedRequest, forwardingHeaders } from "./next-forwarding.js";
+
+const URL_WITHOUT_TOKEN = "http://app.test/reference?a=1";
+
+describe("what the proxy forwards to the code after it", () => {
+  it("hands on the method, the URL without the token and the cookies Next has now", () => {
+    const incoming = new Request("http://app.test/reference?a=1&vuid=x", {
+      method: "POST",
+      headers: { cookie: "app=1; visitor_pass=old", "user-agent": "test" },
+    });
+    const headers = forwardingHeaders(incoming, URL_WITHOUT_TOKEN, [
+      { name: "visitor_pass", value: "new" },
+    ]);
+    expect(headers.get("cookie")).toBe("app=1; visitor_pass=new");
+    const request = forwardedRequest(headers, [{ name: "visitor_pass", value: "new" }], "test()");
+    expect(request.method).toBe("POST");
+    expect(request.url).toBe(URL_WITHOUT_TOKEN);
+    expect(request.headers.get("cookie")).toBe("visitor_pass=new");
+    expect(request.headers.get("user-agent")).toBe("test");
+    expect(request.headers.get("x-visitor-pass-request")).toBeNull();
+  });
+
+  it("drops a cookie the proxy emptied", () => {
+    const incoming = new Request("http://app.test/", { headers: { cookie: "visitor_pass=old" } });
+    const headers = forwardingHeaders(incoming, "http://app.test/", [
+      { name: "visitor_pass", value: "" },
+    ]);
+    expect(headers.get("cookie")).toBeNull();
+  });
+
+  it("refuses a request the proxy did not run for, or whose forwarded URL was changed", () => {
+    expect(() => forwardedRequest(new Headers(), [], "requireVisitor()")).toThrow(
+      /requireVisitor\(\) needs the visitor-pass proxy to have run on this request/,
+    );
+    const forged = new Headers({ "x-visitor-pass-request": "GET http://evil.test/" });
+    expect(() => forwardedRequest(forged, [], "requireVisitor()")).toThrow(/proxy/);
+    const headers = forwardingHeaders(new Request(URL_WITHOUT_TOKEN), URL_WITHOUT_TOKEN, []);
+    headers.set("x-visitor-pass-request", "GET http://app.test/elsewhere");
+    expect(() => forwardedRequest(headers, [], "requireVisitor()")).toThrow(/proxy/);
+  });
+});
