@@ -6,7 +6,9 @@ export interface Reference {
 
 const store = globalThis as { references?: Reference[]; lastLink?: string };
 
-export const references = (store.references ??= []);
+store.references ??= [];
+/** One list for the whole server, whichever bundle imports this module. */
+export const references: Reference[] = store.references;
 
 export function lastLink(): string | undefined {
   return store.lastLink;
