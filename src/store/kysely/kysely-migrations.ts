@@ -337,7 +337,12 @@ async function sqliteColumns(db: Kysely<any>, table: string): Promise<Set<string
 async function migratorClass(): Promise<typeof Migrator> {
   if ("Migrator" in kysely) return kysely.Migrator;
   const entry = "kysely/migration";
-  return ((await import(entry)) as { Migrator: typeof Migrator }).Migrator;
+  // Left to Node at run time: a bundler (Next.js's) must not fail on a path 0.28 does not have.
+  return (
+    (await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ entry)) as {
+      Migrator: typeof Migrator;
+    }
+  ).Migrator;
 }
 
 /** Runs of `migrateToLatest` on SQLite before it gives up on a race. */
