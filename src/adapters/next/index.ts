@@ -23,7 +23,7 @@ import {
 } from "../fetch/index.js";
 import { forwardedRequest, forwardingHeaders } from "./next-forwarding.js";
 
-export type { GuardOptions, SelfServiceOptions, SessionPort } from "../fetch/index.js";
+export type { GuardOptions, SessionPort } from "../fetch/index.js";
 export {
   MalformedVisitorToken,
   SCOPE_ANY,
@@ -167,7 +167,7 @@ function registry(): Registry {
  * you plug in). Only the proxy, route handlers and Server Actions can set cookies, so the proxy
  * admits and renews, and `requireVisitor` in a Server Component only reads.
  *
- * @example `visitor-pass.ts`, beside `app/`
+ * @example visitor-pass.ts, beside app/
  * ```ts
  * import { createVisitorPass } from "visitor-pass";
  * import { visitorPassNext } from "visitor-pass/next";
@@ -178,7 +178,7 @@ function registry(): Registry {
  * });
  * ```
  *
- * @example `proxy.ts`, a page and a Server Action
+ * @example proxy.ts, a page and a Server Action
  * ```ts
  * // proxy.ts
  * export { proxy } from "./visitor-pass";
@@ -404,7 +404,7 @@ export async function currentVisitor(): Promise<Visitor | null> {
  * The configured instance's `withVisitor` (see `VisitorPassNext`): the guard is checked now, the
  * route runs with the instance configured when a request comes.
  *
- * @example `app/reference/route.ts`
+ * @example app/reference/route.ts
  * ```ts
  * import { withVisitor } from "visitor-pass/next";
  *
