@@ -21,7 +21,7 @@ import {
   type VisitorPassHttpError,
   visitorPassFetch,
 } from "../fetch/index.js";
-import { forwardedRequest, forwardingHeaders } from "./next-forwarding.js";
+import { forwardedRequest, forwardingHeaders, forwardingKey } from "./next-forwarding.js";
 
 export type { GuardOptions, SessionPort } from "../fetch/index.js";
 export {
@@ -209,6 +209,7 @@ export function visitorPassNext(
   }
   const { clientAddress: addressOf = () => null, selfService, ...fetchOptions } = options;
   const vp = visitorPassFetch(passes, fetchOptions);
+  const key = forwardingKey(fetchOptions.session ? undefined : fetchOptions.secret);
   const pages = selfServicePages(passes, selfService);
   const selfServicePage = async (request: Request) =>
     (await pages(request, { clientAddress: addressOf(request) })) ??
@@ -220,7 +221,7 @@ export function visitorPassNext(
     guard?: GuardOptions<Request>,
   ): Promise<{ result: HandleResult; jar: CookieJar }> {
     const [incoming, jar] = await Promise.all([headers(), cookies()]);
-    const request = forwardedRequest(incoming, jar.getAll(), caller);
+    const request = forwardedRequest(key, incoming, jar.getAll(), caller);
     const result = await vp.handle(request, { guard, clientAddress: addressOf(request) });
     return { result, jar };
   }
@@ -261,7 +262,7 @@ export function visitorPassNext(
       // routes, as a rewrite keeps the original query: `withVisitor` hands its route the request
       // without it, and `requireVisitor` reads the URL forwarded here).
       const response = NextResponse.next({
-        request: { headers: forwardingHeaders(request, result.request.url, set) },
+        request: { headers: forwardingHeaders(key, request, result.request.url, set) },
       });
       for (const cookie of set) response.cookies.set(cookie);
       return response;
@@ -365,7 +366,7 @@ function configured(caller: string): VisitorPassNext {
  * The configured instance's `proxy`, for a `proxy.ts` that does not import the module calling
  * `visitorPassNext` (which must then run first, e.g. from `instrumentation.ts`).
  */
-export function proxy(request: Request): Promise<Response> {
+export async function proxy(request: Request): Promise<Response> {
   return configured("proxy()").proxy(request);
 }
 

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
 import { VisitorPassError } from "../../core/errors.js";
 
 /**
@@ -10,17 +10,22 @@ const PROOF_HEADER = "x-visitor-pass-proof";
 const KEY = Symbol.for("visitor-pass.next.forwarding-key");
 
 /**
- * The key of the proof, one per server process, shared by its bundles: only this server's proxy
- * can have written a request header the client could otherwise send itself.
+ * The key of the proof: derived from the app's secret, so that a proxy and pages served by
+ * different processes agree on it; without one (a session of the app's), one key per server
+ * process, shared by its bundles. Only this app's proxy can have written a request header the
+ * client could otherwise send itself.
  */
-function key(): Buffer {
+export function forwardingKey(secret: string | undefined): Buffer {
+  if (secret !== undefined) {
+    return Buffer.from(hkdfSync("sha256", secret, "visitor-pass", "next proxy forwarding, v1", 32));
+  }
   const global = globalThis as { [KEY]?: Buffer };
   global[KEY] ??= randomBytes(32);
   return global[KEY];
 }
 
-function proof(value: string): Buffer {
-  return createHmac("sha256", key()).update(value).digest();
+function proof(key: Buffer, value: string): Buffer {
+  return createHmac("sha256", key).update(value).digest();
 }
 
 /**
@@ -28,6 +33,7 @@ function proof(value: string): Buffer {
  * `Cookie` header with the cookies the proxy `set` (an emptied one removed).
  */
 export function forwardingHeaders(
+  key: Buffer,
   request: Request,
   url: string,
   set: { name: string; value: string }[],
@@ -49,7 +55,7 @@ export function forwardingHeaders(
   }
   const value = `${request.method.toUpperCase()} ${url}`;
   forwarded.set(REQUEST_HEADER, value);
-  forwarded.set(PROOF_HEADER, proof(value).toString("base64url"));
+  forwarded.set(PROOF_HEADER, proof(key, value).toString("base64url"));
   return forwarded;
 }
 
@@ -58,6 +64,7 @@ export function forwardingHeaders(
  * set included), as a Web `Request`; a clear error when no proxy of this server ran before.
  */
 export function forwardedRequest(
+  key: Buffer,
   incoming: Headers,
   cookies: { name: string; value: string }[],
   caller: string,
@@ -65,7 +72,7 @@ export function forwardedRequest(
   const value = incoming.get(REQUEST_HEADER);
   const given = Buffer.from(incoming.get(PROOF_HEADER) ?? "", "base64url");
   const space = value?.indexOf(" ") ?? -1;
-  if (value == null || space < 1 || !sameProof(given, proof(value))) {
+  if (value == null || space < 1 || !sameProof(given, proof(key, value))) {
     throw new VisitorPassError(
       `${caller} needs the visitor-pass proxy to have run on this request: export it from proxy.ts, with a matcher that covers this path.`,
       "VISITOR_PASS_SETUP",
