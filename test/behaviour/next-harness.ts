@@ -17,6 +17,25 @@ import { APP_COOKIE_MAX_AGE } from "./routes.js";
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /**
+ * Node's own Web classes, as this module first sees them. @hono/node-server (the Hono and fetch
+ * harnesses, in the same test process) puts lighter ones of its own on `globalThis`, which a
+ * route's `Response.json()` would then build, and Next refuses what is no `Response` of its own.
+ */
+const WEB_CLASSES = {
+  Request: globalThis.Request,
+  Response: globalThis.Response,
+  Headers: globalThis.Headers,
+};
+
+function restoreWebClasses(): void {
+  for (const [name, value] of Object.entries(WEB_CLASSES)) {
+    if ((globalThis as Record<string, unknown>)[name] !== value) {
+      Object.defineProperty(globalThis, name, { value, writable: true, configurable: true });
+    }
+  }
+}
+
+/**
  * The instance each request is served with. One Next server per test process serves every app a
  * test starts (each on a port of its own, each with the passes the test built): the fixture's
  * routes use the top-level exports of `visitor-pass/next`, which find the configured instance in
@@ -106,6 +125,7 @@ export const nextHarness: FrameworkHarness = {
     });
     let handle: Handler | undefined;
     const server = createServer((req, res) => {
+      restoreWebClasses();
       serving.run(instance, () => {
         handle!(req, res).catch((error: unknown) => {
           res.statusCode = 500;
