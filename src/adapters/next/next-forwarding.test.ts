@@ -28,6 +28,12 @@ describe("what the proxy forwards to the code after it", () => {
     expect(request.headers.get("x-visitor-pass-request")).toBeNull();
   });
 
+  it("leaves out the _rsc parameter of Next's own data requests", () => {
+    const url = "http://app.test/reference?a=1&_rsc=abc12";
+    const headers = forwardingHeaders(KEY, new Request(url), url, []);
+    expect(forwardedRequest(KEY, headers, [], "test()").url).toBe(URL_WITHOUT_TOKEN);
+  });
+
   it("drops a cookie the proxy emptied", () => {
     const incoming = new Request("http://app.test/", { headers: { cookie: "visitor_pass=old" } });
     const headers = forwardingHeaders(KEY, incoming, "http://app.test/", [

@@ -53,7 +53,7 @@ export function forwardingHeaders(
     if (header === "") forwarded.delete("cookie");
     else forwarded.set("cookie", header);
   }
-  const value = `${request.method.toUpperCase()} ${url}`;
+  const value = `${request.method.toUpperCase()} ${withoutRscKey(url)}`;
   forwarded.set(REQUEST_HEADER, value);
   forwarded.set(PROOF_HEADER, proof(key, value).toString("base64url"));
   return forwarded;
@@ -83,6 +83,17 @@ export function forwardedRequest(
   headers.delete(PROOF_HEADER);
   headers.set("cookie", cookies.map(({ name, value }) => `${name}=${value}`).join("; "));
   return new Request(value.slice(space + 1), { method: value.slice(0, space), headers });
+}
+
+/**
+ * `url` without the `_rsc` parameter Next adds to its client's requests for a page's data (a
+ * cache key, not the app's query), which would otherwise fill visit logs.
+ */
+function withoutRscKey(url: string): string {
+  if (!url.includes("_rsc=")) return url;
+  const parsed = new URL(url);
+  parsed.searchParams.delete("_rsc");
+  return parsed.href;
 }
 
 function sameProof(given: Buffer, expected: Buffer): boolean {
