@@ -35,6 +35,7 @@ export default defineConfig({
           { text: "SvelteKit", link: "/getting-started/sveltekit" },
           { text: "Any framework (Fetch)", link: "/getting-started/fetch" },
           { text: "NestJS", link: "/getting-started/nestjs" },
+          { text: "Next.js", link: "/getting-started/next" },
         ],
       },
       { text: "Concepts", link: "/concepts" },

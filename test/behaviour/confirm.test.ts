@@ -63,6 +63,12 @@ describe.each(HARNESSES)("confirmation step for mail scanners: $name", (harness)
         redirect: "manual",
       });
       const html = await page.text();
+      if (harness.capabilities.normalisesTargets) {
+        // The server redirects to the path with single slashes, on this site, first.
+        expect(page.status).toBe(308);
+        expect(page.headers.get("location")).toMatch(/^\/(?![/\\])/);
+        continue;
+      }
       expect(page.status).toBe(200);
       const action = actionOf(html);
       expect(action).toBe(`/evil.example/reference?vuid=${visitor.uuid}&vuid-confirm=1`);

@@ -149,6 +149,7 @@ export const expressHarness: FrameworkHarness = {
     splitMiddleware: true,
     guardMiddleware: true,
     missingSession: "request",
+    normalisesTargets: false,
     sessionPackage: "express-session",
   },
   async start(passes, options = {}): Promise<RunningApp> {

@@ -174,6 +174,7 @@ export const fastifyHarness: FrameworkHarness = {
     splitMiddleware: false,
     guardMiddleware: true,
     missingSession: "startup",
+    normalisesTargets: false,
     sessionPackage: "@fastify/session",
   },
   async start(passes, options = {}): Promise<RunningApp> {

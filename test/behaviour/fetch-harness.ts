@@ -171,6 +171,7 @@ export const fetchHarness: FrameworkHarness = {
     splitMiddleware: false,
     guardMiddleware: false,
     missingSession: "none",
+    normalisesTargets: false,
     sessionPackage: null,
   },
   async start(passes, options = {}): Promise<RunningApp> {

@@ -4,6 +4,7 @@ import { fastifyHarness } from "./fastify-harness.js";
 import { fetchHarness } from "./fetch-harness.js";
 import { honoHarness } from "./hono-harness.js";
 import { nestjsExpressHarness, nestjsFastifyHarness } from "./nestjs-harness.js";
+import { nextHarness } from "./next-harness.js";
 
 export { APP_COOKIE_MAX_AGE, REFERENCE_SCOPE } from "./routes.js";
 
@@ -71,6 +72,13 @@ export interface Capabilities {
   missingSession: "request" | "startup" | "none";
   /** The session package that setup error names (`null` with `missingSession: "none"`). */
   sessionPackage: string | null;
+  /**
+   * The server answers request targets other than a plain path itself, before any proxy or route
+   * runs (Next.js): a path with `//` or `\` in it, the absolute form among them, gets a 308 to the
+   * path with single slashes, and the asterisk form (`OPTIONS *`) an error page of its own.
+   * visitor-pass never sees them. `false`: they reach visitor-pass as sent.
+   */
+  normalisesTargets: boolean;
 }
 
 export interface FrameworkHarness {
@@ -89,4 +97,5 @@ export const HARNESSES: FrameworkHarness[] = [
   fetchHarness,
   nestjsExpressHarness,
   nestjsFastifyHarness,
+  nextHarness,
 ];

@@ -230,6 +230,7 @@ export const honoHarness: FrameworkHarness = {
     splitMiddleware: false,
     guardMiddleware: true,
     missingSession: "none",
+    normalisesTargets: false,
     sessionPackage: null,
   },
   start: (passes, options = {}) => serveHono(buildHonoApp(passes, options)),

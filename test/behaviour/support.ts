@@ -10,6 +10,9 @@ import { Client, type RedirectMode } from "./client.js";
 import type { FrameworkHarness, HarnessOptions, RunningApp } from "./harness.js";
 import { REFERENCE_SCOPE } from "./routes.js";
 
+/** Long enough for the Next.js fixture app to be built on the first start of a run. */
+const FIRST_START_TIMEOUT_MS = 180_000;
+
 export const SQLITE: TestDatabase = DATABASES.find((database) => database.name === "sqlite")!;
 
 /** `[harness, database]` pairs for `describe.each`, every database (skipped ones included). */
@@ -51,7 +54,8 @@ export function useApp(
     prefix = opened.prefix;
     cleanup = opened.cleanup;
     app = await harness.start(passes, harnessOptions);
-  });
+    // The first start of the Next.js harness may build its fixture app (see test/next/build.ts).
+  }, FIRST_START_TIMEOUT_MS);
   afterAll(async () => {
     await app?.close();
     await cleanup?.();

@@ -3,13 +3,15 @@
 # use it from JavaScript (smoke.mjs) and from TypeScript (consumer.ts.txt, `tsc --noEmit`); then
 # type-check, start and walk the quick starts (examples/quick-start/*.ts: the README's and the
 # getting-started pages', kept byte-identical to them by quick-starts.test.ts) with quick-start.mjs.
+# The Next.js quick start (examples/quick-start/next, shown by docs/getting-started/next.md) is
+# built, started and walked with next-quick-start.mjs.
 #
 #   npm run test:package        (or: bash test/package/smoke.sh)
 #
 # It builds dist/ first (npm run build) unless VISITOR_PASS_SMOKE_SKIP_BUILD=1 (set by .ci/run,
 # which has just built). The temp project is removed at the end unless VISITOR_PASS_SMOKE_KEEP=1.
 # Needs the npm registry (express, express-session, fastify, @fastify/*, hono, @hono/node-server,
-# @nestjs/*, better-sqlite3, kysely, typescript, tsx, @types/*); better-sqlite3 is compiled from source on
+# @nestjs/*, next, react, react-dom, better-sqlite3, kysely, typescript, tsx, @types/*); better-sqlite3 is compiled from source on
 # install (about a minute).
 #
 # The database drivers are optional peer dependencies: the tarball is installed first without
@@ -196,6 +198,14 @@ node quick-start.mjs hono.ts VISITOR_PASS_SECRET
 # tsx compiles a file with the options of the tsconfig that lists it: the decorators need these.
 TSX_TSCONFIG_PATH=tsconfig.quick-start-nestjs.json node quick-start.mjs nestjs.ts SESSION_SECRET
 echo "the four quick starts: type-checked, started, walked and stopped in $((SECONDS - quick_start_began)) s"
+
+step "the Next.js quick start (examples/quick-start/next): next build, next start, walked"
+# In a folder of its own, beside the project's tsconfig.json, with the project's node_modules.
+npm install --no-audit --no-fund next@16 react@19 react-dom@19 @types/react@19
+mkdir next-app
+cp -R "$repo"/examples/quick-start/next/. next-app/
+cp "$here/next-quick-start.mjs" next-app/
+(cd next-app && node next-quick-start.mjs)
 
 # npm gave visitor-pass Kysely 0.28 above (0.29 declares Node >= 22, and npm picks by engines on
 # Node 20). An app on a newer Node, or one that already uses Kysely 0.29, shares its 0.29 with

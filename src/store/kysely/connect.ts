@@ -118,7 +118,7 @@ export function connect(
 }
 
 async function openSqlite(filename: string) {
-  const { default: Sqlite } = await importDriver(SQLITE, () => import("better-sqlite3"));
+  const { default: Sqlite } = await importDriver(SQLITE, () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "better-sqlite3"));
   const memory = filename === ":memory:";
   const database = new Sqlite(memory ? ":memory:" : filename);
   if (!memory) {
@@ -136,7 +136,7 @@ async function openSqlite(filename: string) {
 }
 
 async function openPostgres(url: string, connectTimeout: number): Promise<PostgresPool> {
-  const { default: pg } = await importDriver(POSTGRES, () => import("pg"));
+  const { default: pg } = await importDriver(POSTGRES, () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "pg"));
   const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: connectTimeout });
   // A client losing its connection, idle or checked out, must not crash the process: the query in
   // flight fails (and is reported as unavailable), and the next one gets a fresh connection.
@@ -192,7 +192,7 @@ function boundedPgClient(
 }
 
 async function openMysql(url: string, connectTimeout: number): Promise<MysqlPool> {
-  const { createPool } = await importDriver(MYSQL, () => import("mysql2"));
+  const { createPool } = await importDriver(MYSQL, () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "mysql2"));
   const pool = createPool({ uri: url, connectTimeout, supportBigNumbers: true });
   pool.on("connection", (connection) => connection.on("error", () => {}));
   return {
@@ -253,7 +253,9 @@ function isMysqlServerError(error: unknown): boolean {
  * Loads a database driver. The drivers are optional peer dependencies (an app installs the one
  * it uses), so a missing one fails with the command that installs it rather than a bare
  * module-not-found error. Any other failure to load (a broken native build, a missing dependency
- * of the driver itself) is rethrown as it is.
+ * of the driver itself) is rethrown as it is. Each `load` leaves its import to Node at run time
+ * (`webpackIgnore`, `turbopackIgnore`): an app bundled by Next.js must build without the drivers
+ * it does not use.
  */
 export async function importDriver<T>(dialect: StoreDialect, load: () => Promise<T>): Promise<T> {
   const { label, package: pkg, install, shown } = dialect.driver;

@@ -208,7 +208,12 @@ export function migrations(dialect: StoreDialect, t: TableNames): Record<string,
 async function migratorClass(): Promise<typeof Migrator> {
   if ("Migrator" in kysely) return kysely.Migrator;
   const entry = "kysely/migration";
-  return ((await import(entry)) as { Migrator: typeof Migrator }).Migrator;
+  // Left to Node at run time: a bundler (Next.js's) must not fail on a path 0.28 does not have.
+  return (
+    (await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ entry)) as {
+      Migrator: typeof Migrator;
+    }
+  ).Migrator;
 }
 
 /**

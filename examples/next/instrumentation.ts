@@ -1,0 +1,7 @@
+/** Runs once when the server starts: the tables first. */
+export async function register() {
+  if (process.env.NEXT_RUNTIME === "nodejs") {
+    const { passes } = await import("./visitor-pass");
+    await passes.migrate();
+  }
+}

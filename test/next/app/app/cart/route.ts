@@ -1,0 +1,3 @@
+import { CART_COOKIE, cookie, json } from "../../lib";
+
+export const GET = (request: Request) => json({ cart: cookie(request, CART_COOKIE) });

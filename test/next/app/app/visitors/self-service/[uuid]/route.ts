@@ -1,0 +1,3 @@
+import { selfService } from "visitor-pass/next";
+
+export const { GET, HEAD, POST } = selfService;
