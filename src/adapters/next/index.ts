@@ -21,7 +21,12 @@ import {
   type VisitorPassHttpError,
   visitorPassFetch,
 } from "../fetch/index.js";
-import { forwardedRequest, forwardingHeaders, forwardingKey } from "./next-forwarding.js";
+import {
+  forwardedRequest,
+  forwardingHeaders,
+  forwardingKey,
+  proxiedUrl,
+} from "./next-forwarding.js";
 
 export type { GuardOptions, SessionPort } from "../fetch/index.js";
 export {
@@ -286,7 +291,10 @@ export function visitorPassNext(
         throw new VisitorPassConfigError("onRefused", onRefused, "must be a function");
       }
       const guard = guardOptions ? checkGuard(described as GuardOptions<Request>) : undefined;
-      return async (request, context) => {
+      return async (incoming, context) => {
+        // Behind the proxy, its answer stands: the token it already looked at (and counted, when
+        // it admitted nobody) is not looked at again.
+        const request = asProxied(key, incoming);
         const result = await vp.handle(request, { guard, clientAddress: addressOf(request) });
         if (result.kind === "respond") {
           return result.error && onRefused
@@ -305,6 +313,22 @@ export function visitorPassNext(
   };
   registry().current = instance;
   return instance;
+}
+
+/** `request` at the URL the proxy forwarded (without a token), when a proxy ran before. */
+function asProxied(key: Buffer, request: Request): Request {
+  const url = proxiedUrl(key, request.headers);
+  if (url === null || url === request.url) return request;
+  const init: RequestInit & { duplex?: "half" } = {
+    method: request.method,
+    headers: request.headers,
+    signal: request.signal,
+  };
+  if (request.body) {
+    init.body = request.body;
+    init.duplex = "half";
+  }
+  return new Request(url, init);
 }
 
 /** `response` with its `Location` made absolute, as Next requires of a proxy's redirect. */

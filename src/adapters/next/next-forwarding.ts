@@ -86,6 +86,18 @@ export function forwardedRequest(
 }
 
 /**
+ * The URL the proxy forwarded for this request (without a token), or `null` when no proxy of
+ * this server ran before: a route handler then sees the request as the client sent it.
+ */
+export function proxiedUrl(key: Buffer, incoming: Headers): string | null {
+  const value = incoming.get(REQUEST_HEADER);
+  const given = Buffer.from(incoming.get(PROOF_HEADER) ?? "", "base64url");
+  const space = value?.indexOf(" ") ?? -1;
+  if (value == null || space < 1 || !sameProof(given, proof(key, value))) return null;
+  return value.slice(space + 1);
+}
+
+/**
  * `url` without the `_rsc` parameter Next adds to its client's requests for a page's data (a
  * cache key, not the app's query), which would otherwise fill visit logs.
  */

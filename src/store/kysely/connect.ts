@@ -118,7 +118,10 @@ export function connect(
 }
 
 async function openSqlite(filename: string) {
-  const { default: Sqlite } = await importDriver(SQLITE, () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "better-sqlite3"));
+  const { default: Sqlite } = await importDriver(
+    SQLITE,
+    () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "better-sqlite3"),
+  );
   const memory = filename === ":memory:";
   const database = new Sqlite(memory ? ":memory:" : filename);
   if (!memory) {
@@ -136,7 +139,10 @@ async function openSqlite(filename: string) {
 }
 
 async function openPostgres(url: string, connectTimeout: number): Promise<PostgresPool> {
-  const { default: pg } = await importDriver(POSTGRES, () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "pg"));
+  const { default: pg } = await importDriver(
+    POSTGRES,
+    () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "pg"),
+  );
   const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: connectTimeout });
   // A client losing its connection, idle or checked out, must not crash the process: the query in
   // flight fails (and is reported as unavailable), and the next one gets a fresh connection.
@@ -192,7 +198,10 @@ function boundedPgClient(
 }
 
 async function openMysql(url: string, connectTimeout: number): Promise<MysqlPool> {
-  const { createPool } = await importDriver(MYSQL, () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "mysql2"));
+  const { createPool } = await importDriver(
+    MYSQL,
+    () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "mysql2"),
+  );
   const pool = createPool({ uri: url, connectTimeout, supportBigNumbers: true });
   pool.on("connection", (connection) => connection.on("error", () => {}));
   return {

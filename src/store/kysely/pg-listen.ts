@@ -151,7 +151,9 @@ export class PgChangeListener {
   }
 
   async #listen(): Promise<void> {
-    const { default: pg } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "pg");
+    const { default: pg } = await import(
+      /* webpackIgnore: true */ /* turbopackIgnore: true */ "pg"
+    );
     const client = new pg.Client({
       connectionString: this.url,
       connectionTimeoutMillis: 5_000,
