@@ -176,11 +176,11 @@ cat >tsconfig.quick-start.json <<'JSON'
     "skipLibCheck": false,
     "types": ["node"]
   },
-  "files": ["express.ts", "fastify.ts", "hono.ts"]
+  "files": ["express.ts", "fastify.ts", "hono.ts", "fetch.ts"]
 }
 JSON
 npx --no-install tsc --noEmit -p tsconfig.quick-start.json
-echo "express.ts, fastify.ts, hono.ts type-check (NodeNext, strict, exactOptionalPropertyTypes, skipLibCheck off)"
+echo "express.ts, fastify.ts, hono.ts, fetch.ts type-check (NodeNext, strict, exactOptionalPropertyTypes, skipLibCheck off)"
 # The same, with the legacy decorators a Nest project's tsconfig.json sets.
 cat >tsconfig.quick-start-nestjs.json <<'JSON'
 {
@@ -195,9 +195,34 @@ cp "$here/quick-start.mjs" quick-start.mjs
 node quick-start.mjs express.ts SESSION_SECRET
 node quick-start.mjs fastify.ts SESSION_SECRET
 node quick-start.mjs hono.ts VISITOR_PASS_SECRET
+node quick-start.mjs fetch.ts VISITOR_PASS_SECRET
 # tsx compiles a file with the options of the tsconfig that lists it: the decorators need these.
 TSX_TSCONFIG_PATH=tsconfig.quick-start-nestjs.json node quick-start.mjs nestjs.ts SESSION_SECRET
-echo "the four quick starts: type-checked, started, walked and stopped in $((SECONDS - quick_start_began)) s"
+echo "the five quick starts: type-checked, started, walked and stopped in $((SECONDS - quick_start_began)) s"
+
+# The recipes' code (docs/recipes/, the same files the repository's tests run against the source)
+# type-checks against the package as installed, with the libraries each recipe names.
+step "the recipes (examples/recipes/*.ts): strict type-check against the packed package"
+npm install --no-audit --no-fund nodemailer@10 @types/nodemailer connect-redis@9 redis@5 \
+  connect-pg-simple@10 @types/connect-pg-simple
+mkdir recipes
+cp "$repo"/examples/recipes/*.ts recipes/
+cat >tsconfig.recipes.json <<'JSON'
+{
+  "compilerOptions": {
+    "target": "ES2022",
+    "module": "NodeNext",
+    "moduleResolution": "NodeNext",
+    "strict": true,
+    "noEmit": true,
+    "skipLibCheck": true,
+    "types": ["node"]
+  },
+  "include": ["recipes/*.ts"]
+}
+JSON
+npx --no-install tsc --noEmit -p tsconfig.recipes.json
+echo "$(ls recipes | wc -l) recipe files type-check against the installed package"
 
 step "the Next.js quick start (examples/quick-start/next): next build, next start, walked"
 # In a folder of its own, beside the project's tsconfig.json, with the project's node_modules.

@@ -33,6 +33,13 @@ export {
 export { type GuardOptions, SCOPE_ANY } from "../../core/guard.js";
 export type { SessionPort } from "../../core/ports.js";
 export type { Visitor } from "../../core/visitor.js";
+export type {
+  Closable,
+  CloseGracefullyOptions,
+  CloseResult,
+  HandleSignalsOptions,
+} from "../../server/graceful-close.js";
+export { closeGracefully, handleSignals } from "../../server/graceful-close.js";
 export { type SelfServiceOptions, selfService } from "./self-service.js";
 
 /**
