@@ -15,7 +15,7 @@ const secret = process.env.VISITOR_PASS_SECRET;
 if (!secret) throw new Error("Set VISITOR_PASS_SECRET (32+ random characters) to seal cookies.");
 const port = Number(process.env.PORT ?? 3000);
 const site = process.env.SITE_URL ?? `http://localhost:${port}`; // where the links point
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const html = (body: string, status = 200) =>
   new Response(body, { status, headers: { "Content-Type": "text/html; charset=utf-8" } });
 
@@ -32,7 +32,7 @@ async function app(request: Request, clientAddress?: string): Promise<Response> 
   if (result.kind === "respond") {
     // A refusal (403, 503 while the store fails, …) as your page; keep visitor-pass's headers.
     if (!result.error) return result.response; // a bad token, the landing's redirect
-    const page = html(`<h1>${result.error.status}</h1><p>${escape(result.error.message)}</p>`);
+    const page = html(`<h1>${result.error.status}</h1><p>${escapeHtml(result.error.message)}</p>`);
     result.response.headers.forEach((value, name) => {
       if (name !== "content-type" && name !== "content-length") page.headers.append(name, value);
     });
@@ -58,7 +58,7 @@ async function app(request: Request, clientAddress?: string): Promise<Response> 
   }
   if (route === "GET /reference") {
     return finish(
-      html(`<p>Hello ${escape(visitor!.firstName)}, Fred asks you for a reference.</p>
+      html(`<p>Hello ${escapeHtml(visitor!.firstName)}, Fred asks you for a reference.</p>
 <form method="post"><textarea name="text"></textarea><button>Send</button></form>`),
     );
   }

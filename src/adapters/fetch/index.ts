@@ -4,22 +4,11 @@
  *
  * @module visitor-pass/fetch
  */
-import {
-  setupError,
-  VisitorPassConfigError,
-  type VisitorPassHttpError,
-} from "../../core/errors.js";
+import { setupError, type VisitorPassHttpError } from "../../core/errors.js";
 import { type GuardOptions, guardOf } from "../../core/guard.js";
-import type { SessionPort, VisitRequest } from "../../core/ports.js";
-import type {
-  Respond as FlowRespond,
-  FlowResult,
-  PendingVisit,
-  VisitorFlow,
-} from "../../core/request-flow.js";
+import type { SessionPort } from "../../core/ports.js";
 import type { Visitor } from "../../core/visitor.js";
 import type { VisitorPass } from "../../core/visitor-pass.js";
-import { cookieStash, type StashSession, stashOptions } from "./cookie-stash.js";
 import { fetchEntry } from "./fetch-entry.js";
 
 export {
