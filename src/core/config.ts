@@ -354,6 +354,10 @@ export interface ThrottleOptions {
    * the window ends, a valid token's too, so that the answers cannot tell guesses apart.
    * `points` per `duration` seconds.
    * @default { points: 30, duration: 60 }
+   * @example
+   * ```ts
+   * createVisitorPass({ throttle: { landing: { points: 100, duration: 60 } } }); // a busy office
+   * ```
    */
   landing?: ThrottleLimit | false;
   /**

@@ -374,7 +374,9 @@ export class VisitorFlow {
 
   /**
    * `enter` and `guard` in one call, for entry points that know the route's guard when the
-   * request arrives (the Fetch entry point). `appRequest` is what `bypass` is given.
+   * request arrives (the Fetch entry point). `appRequest` is what `bypass` is given; `failedEarlier`
+   * is a store failure an earlier step of the same request met (a proxy before the page), which
+   * the guard then refuses with, as it would have with its own.
    */
   handle<Req>(
     request: VisitRequest,
@@ -382,6 +384,7 @@ export class VisitorFlow {
     context: RequestContext,
     guard: Guard<Req> | null,
     appRequest: Req,
+    failedEarlier: VisitorPassUnavailable | null = null,
   ): MaybePromise<FlowResult> {
     const entered = this.enter(request, session, context, "a session is required");
     if (!guard) return entered;
@@ -390,7 +393,7 @@ export class VisitorFlow {
       const guarded = this.guard(guard, appRequest, result.visitor, {
         visit: request,
         session,
-        unavailable: result.unavailable,
+        unavailable: result.unavailable ?? failedEarlier,
       });
       const merge = (outcome: FlowResult): FlowResult =>
         outcome.kind === "continue" ? { ...outcome, hideToken: result.hideToken } : outcome;

@@ -140,7 +140,15 @@ export interface RedisClientLike {
   defineCommand?: (...args: never[]) => unknown;
 }
 
-/** The `throttle.store` shorthand for counts in Redis: `{ redis: client }`. */
+/**
+ * The `throttle.store` shorthand for counts in Redis: `{ redis: client }`.
+ *
+ * @example
+ * ```ts
+ * const redis = await createClient({ url: process.env.REDIS_URL }).connect();
+ * createVisitorPass({ throttle: { store: { redis, keyPrefix: "myapp:throttle" } } });
+ * ```
+ */
 export interface RedisThrottleStoreOptions {
   /** A connected client of the `redis` package (node-redis) or of `ioredis`; the app owns it. */
   redis: RedisClientLike;

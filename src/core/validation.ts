@@ -124,7 +124,15 @@ const truncateLogsInput = z
     path: ["_"],
   });
 
-/** Options of `passes.truncateLogs()`. */
+/**
+ * Options of `passes.truncateLogs()`.
+ *
+ * @example
+ * ```ts
+ * // Logs older than 90 days go, but each pass keeps its 20 newest visits.
+ * await passes.truncateLogs({ before: new Date(Date.now() - 90 * 86_400_000), keep: 20 });
+ * ```
+ */
 export interface TruncateLogsOptions {
   /** Delete visit logs whose `timestamp` is before this instant. */
   before?: Date;

@@ -1,4 +1,4 @@
-import { VisitorPassConfigError } from "../../core/errors.js";
+import { VisitorPassConfigError, VisitorPassUnavailable } from "../../core/errors.js";
 import { guardOf } from "../../core/guard.js";
 import type { SessionPort, VisitRequest } from "../../core/ports.js";
 import type {
@@ -45,7 +45,15 @@ export function fetchEntry(
       const visit = visitRequest(request, handleOptions.clientAddress ?? null);
       const authenticated = handleOptions.authenticated ?? (await isAuthenticated(request));
       const exchange = new Exchange(flow, session, visit);
-      const result = await flow.handle(visit, session, { authenticated }, guard, request);
+      const failedEarlier = handleOptions.unavailable ? new VisitorPassUnavailable() : null;
+      const result = await flow.handle(
+        visit,
+        session,
+        { authenticated },
+        guard,
+        request,
+        failedEarlier,
+      );
       if (result.kind === "respond") return exchange.respond(result);
       exchange.admitted(result);
       const seen = result.hideToken ? withoutToken(request, flow) : request;
@@ -53,11 +61,12 @@ export function fetchEntry(
         kind: "continue",
         visitor: result.visitor,
         request: seen,
+        unavailable: (result.unavailable ?? failedEarlier) !== null,
         guard: async (described, bypassArgument) => {
           const guarded = await flow.guard(guardOf(described), bypassArgument, continued.visitor, {
             visit,
             session,
-            unavailable: result.unavailable,
+            unavailable: result.unavailable ?? failedEarlier,
           });
           if (guarded.kind === "respond") return exchange.respond(guarded);
           exchange.admitted(guarded);

@@ -108,6 +108,24 @@ describe("visitorPassFetch", () => {
     expect(response.headers.get("cache-control")).toBe("private, no-store");
   });
 
+  it("refuses a guarded request with 503 when an earlier step found the store failing", async () => {
+    // A proxy before this step could not check the pass its token named: the page's guard,
+    // which finds no visitor, refuses as unavailable rather than as denied.
+    const refused = responded(
+      await vp.handle(get("/reference"), { guard: REFERENCE, unavailable: true }),
+    );
+    expect(refused.response.status).toBe(503);
+    expect(refused.error?.code).toBe("VISITOR_PASS_UNAVAILABLE");
+    expect(
+      responded(await vp.handle(get("/reference"), { guard: REFERENCE })).response.status,
+    ).toBe(403);
+    // Without a guard the request goes on, saying so for a later step.
+    expect(continued(await vp.handle(get("/public"), { unavailable: true })).unavailable).toBe(
+      true,
+    );
+    expect(continued(await vp.handle(get("/public"))).unavailable).toBe(false);
+  });
+
   it("refuses a visitor of another scope with a 403 Response", async () => {
     const visitor = await newPass();
     const cookie = await land(visitor.uuid);

@@ -113,6 +113,11 @@ export interface HandleOptions {
   session?: SessionPort;
   /** Whether a user is signed in, when the adapter knows it (it overrides `isAuthenticated`). */
   authenticated?: boolean;
+  /**
+   * The store failed for this request in an earlier step (`Continue#unavailable` of a proxy's
+   * `handle`, carried to the page's): the guard refuses with 503, as it would have then.
+   */
+  unavailable?: boolean;
 }
 
 /**
@@ -137,6 +142,12 @@ export interface Continue {
   visitor: Visitor | null;
   /** The request as the app should see it: without the token, which must not reach its logs. */
   request: Request;
+  /**
+   * The store failed while the request was looked at (a pass could not be checked): a guard on
+   * it refuses with 503. For an adapter that guards in a later step, to pass on as `handle`'s
+   * `unavailable`.
+   */
+  unavailable: boolean;
   /**
    * Guards the request further on, where the framework's guard sits on a route rather than in
    * `handle`: `null` when `options` admit it (its visit is logged by `finish`), else the answer

@@ -23,6 +23,7 @@ import {
 } from "../fetch/index.js";
 import {
   forwardedRequest,
+  forwardedUnavailable,
   forwardingHeaders,
   forwardingKey,
   proxiedUrl,
@@ -227,7 +228,12 @@ export function visitorPassNext(
   ): Promise<{ result: HandleResult; jar: CookieJar }> {
     const [incoming, jar] = await Promise.all([headers(), cookies()]);
     const request = forwardedRequest(key, incoming, jar.getAll(), caller);
-    const result = await vp.handle(request, { guard, clientAddress: addressOf(request) });
+    const result = await vp.handle(request, {
+      guard,
+      clientAddress: addressOf(request),
+      // Proven with the request: forwardedRequest checked the proxy wrote it.
+      unavailable: forwardedUnavailable(incoming),
+    });
     return { result, jar };
   }
 
@@ -267,7 +273,9 @@ export function visitorPassNext(
       // routes, as a rewrite keeps the original query: `withVisitor` hands its route the request
       // without it, and `requireVisitor` reads the URL forwarded here).
       const response = NextResponse.next({
-        request: { headers: forwardingHeaders(key, request, result.request.url, set) },
+        request: {
+          headers: forwardingHeaders(key, request, result.request.url, set, result.unavailable),
+        },
       });
       for (const cookie of set) response.cookies.set(cookie);
       return response;
@@ -295,7 +303,12 @@ export function visitorPassNext(
         // Behind the proxy, its answer stands: the token it already looked at (and counted, when
         // it admitted nobody) is not looked at again.
         const request = asProxied(key, incoming);
-        const result = await vp.handle(request, { guard, clientAddress: addressOf(request) });
+        const proven = proxiedUrl(key, incoming.headers) !== null;
+        const result = await vp.handle(request, {
+          guard,
+          clientAddress: addressOf(request),
+          unavailable: proven && forwardedUnavailable(incoming.headers),
+        });
         if (result.kind === "respond") {
           return result.error && onRefused
             ? onRefused(result.error, result.response)

@@ -8,6 +8,8 @@ import { VisitorPassError } from "../../core/errors.js";
 const REQUEST_HEADER = "x-visitor-pass-request";
 const PROOF_HEADER = "x-visitor-pass-proof";
 const KEY = Symbol.for("visitor-pass.next.forwarding-key");
+/** Marks a forwarded request for which the proxy found the store failing. */
+const UNAVAILABLE = "unavailable";
 
 /**
  * The key of the proof: derived from the app's secret, so that a proxy and pages served by
@@ -37,6 +39,7 @@ export function forwardingHeaders(
   request: Request,
   url: string,
   set: { name: string; value: string }[],
+  unavailable = false,
 ): Headers {
   const forwarded = new Headers(request.headers);
   if (set.length > 0) {
@@ -53,7 +56,8 @@ export function forwardingHeaders(
     if (header === "") forwarded.delete("cookie");
     else forwarded.set("cookie", header);
   }
-  const value = `${request.method.toUpperCase()} ${withoutRscKey(url)}`;
+  // A URL has no spaces: the store's failure, if the proxy met one, follows the URL after one.
+  const value = `${request.method.toUpperCase()} ${withoutRscKey(url)}${unavailable ? ` ${UNAVAILABLE}` : ""}`;
   forwarded.set(REQUEST_HEADER, value);
   forwarded.set(PROOF_HEADER, proof(key, value).toString("base64url"));
   return forwarded;
@@ -82,7 +86,13 @@ export function forwardedRequest(
   headers.delete(REQUEST_HEADER);
   headers.delete(PROOF_HEADER);
   headers.set("cookie", cookies.map(({ name, value }) => `${name}=${value}`).join("; "));
-  return new Request(value.slice(space + 1), { method: value.slice(0, space), headers });
+  const [url] = value.slice(space + 1).split(" ");
+  return new Request(url!, { method: value.slice(0, space), headers });
+}
+
+/** Whether the proxy found the store failing for this (proven) forwarded request. */
+export function forwardedUnavailable(incoming: Headers): boolean {
+  return (incoming.get(REQUEST_HEADER) ?? "").endsWith(` ${UNAVAILABLE}`);
 }
 
 /**
@@ -94,7 +104,7 @@ export function proxiedUrl(key: Buffer, incoming: Headers): string | null {
   const given = Buffer.from(incoming.get(PROOF_HEADER) ?? "", "base64url");
   const space = value?.indexOf(" ") ?? -1;
   if (value == null || space < 1 || !sameProof(given, proof(key, value))) return null;
-  return value.slice(space + 1);
+  return value.slice(space + 1).split(" ")[0]!;
 }
 
 /**
