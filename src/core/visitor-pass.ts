@@ -484,9 +484,7 @@ export class VisitorPass {
     const now = this.config.now();
     // On the request path a closed service is a store that fails: the guard answers 503.
     if (this.#closed) throw new VisitorPassUnavailable({ cause: new Error("closed") });
-    const records = this.#records;
-    this.#sweepPending(now);
-    return records.insert(randomUUID(), {
+    const visitor = await this.#records.insert(randomUUID(), {
       firstName: "",
       lastName: "",
       email: "",
@@ -500,6 +498,10 @@ export class VisitorPass {
       maxUses: null,
       uses: 0,
     });
+    // Once the pass is stored, not beside its insert: on MySQL the sweep's range delete locks
+    // the gaps the insert would write into, and the request would wait on it.
+    this.#sweepPending(now);
+    return visitor;
   }
 
   /**
