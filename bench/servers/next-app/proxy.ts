@@ -1,0 +1,7 @@
+// The visitor's requests go through the adapter's proxy; the plain routes (/plain/…) and the
+// bench's own endpoints do not, as in an app without visitor-pass.
+export { proxy } from "./visitor-pass";
+
+export const config = {
+  matcher: ["/reference"],
+};
