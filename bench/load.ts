@@ -93,12 +93,12 @@ export async function startVisitorApp(script: string, env: Record<string, string
 
 /**
  * One unlimited pass made by a bench server in its visitor mode (`POST /bench/pass`), and the
- * cookie of a session its landing (`GET /reference?vuid=…`) admitted.
+ * cookie of a session its landing (`GET <route>?vuid=…`) admitted.
  */
-export async function admitVisitor(server: Server) {
+export async function admitVisitor(server: Server, route = "/reference") {
   const pass = await fetch(`${server.url}/bench/pass`, { method: "POST" });
   const { uuid } = (await pass.json()) as { uuid: string };
-  const landing = await fetch(`${server.url}/reference?vuid=${uuid}`, { redirect: "manual" });
+  const landing = await fetch(`${server.url}${route}?vuid=${uuid}`, { redirect: "manual" });
   if (landing.status !== 302) throw new Error(`landing answered ${landing.status}`);
   return { server, uuid, cookie: await cookieOf(landing) };
 }

@@ -188,7 +188,7 @@ async function nestjs(database: string) {
 
 /**
  * One row of an adapter's table: the app `visitor` starts (a guarded, logged route at
- * `/reference`) against the same app without visitor-pass (`plain`, its route at `plainRoute`),
+ * `visitorRoute`) against the same app without visitor-pass (`plain`, its route at `plainRoute`),
  * side by side.
  */
 async function adapterRow(
@@ -196,13 +196,14 @@ async function adapterRow(
   plain: () => Promise<Started>,
   visitor: () => Promise<Started>,
   plainRoute = "/reference",
+  visitorRoute = "/reference",
 ) {
   const a = await plain();
   const b = await visitor();
   try {
     const result = await ratio(
       throughput(`${a.server.url}${plainRoute}`, { cookie: a.cookie }),
-      throughput(`${b.server.url}/reference`, { cookie: b.cookie }),
+      throughput(`${b.server.url}${visitorRoute}`, { cookie: b.cookie }),
     );
     say(
       `| ${label} | ${result.a.toFixed(0)} | ${result.b.toFixed(0)} | ${addedMicros(result)} | **${result.ratio.toFixed(2)}** |`,
@@ -530,6 +531,25 @@ async function main() {
             admitVisitor(await nextServer({ BENCH_MODE: "visitor", BENCH_DATABASE: database })),
           "/plain/reference",
         ),
+    );
+    // The same route with no proxy before it (`withVisitor()` admits and restores by itself):
+    // how much of the row above is the proxy.
+    await adapterRow(
+      "Next.js 16, SQLite: `withVisitor()` alone, no proxy, vs the same plain Route Handler",
+      async () => {
+        const server = await nextServer({ BENCH_MODE: "plain" });
+        return { server, cookie: await cookieOf(await fetch(`${server.url}/plain/start`)) };
+      },
+      async () =>
+        admitVisitor(
+          await nextServer({
+            BENCH_MODE: "visitor",
+            BENCH_DATABASE: `sqlite:${path.join(scratch, "next-direct.sqlite3")}`,
+          }),
+          "/direct/reference",
+        ),
+      "/plain/reference",
+      "/direct/reference",
     );
     say();
   }
