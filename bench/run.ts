@@ -241,7 +241,12 @@ async function adapterSection(
 function nextServer(env: Record<string, string>) {
   return startServer(
     nextBin,
-    { NEXT_TELEMETRY_DISABLED: "1", ...env },
+    // The proxy's module creates the passes in every process: on a file of the run's own.
+    {
+      NEXT_TELEMETRY_DISABLED: "1",
+      BENCH_DATABASE: `sqlite:${path.join(scratch, "next-plain.sqlite3")}`,
+      ...env,
+    },
     {
       args: ["start", nextApp, "-H", "127.0.0.1", "-p", "0"],
       group: true,
@@ -550,6 +555,21 @@ async function main() {
         ),
       "/plain/reference",
       "/direct/reference",
+    );
+    // No visitor-pass on either side: the plain route behind a proxy that does nothing, against
+    // the same route with no proxy. Next's own share of the proxy row.
+    await adapterRow(
+      "Next.js 16, no visitor-pass: the same plain Route Handler behind a proxy doing nothing (`NextResponse.next()`) vs without",
+      async () => {
+        const server = await nextServer({ BENCH_MODE: "plain" });
+        return { server, cookie: await cookieOf(await fetch(`${server.url}/plain/start`)) };
+      },
+      async () => {
+        const server = await nextServer({ BENCH_MODE: "plain" });
+        return { server, cookie: await cookieOf(await fetch(`${server.url}/plain/start`)) };
+      },
+      "/plain/reference",
+      "/noop/reference",
     );
     say();
   }
