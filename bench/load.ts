@@ -9,17 +9,30 @@ export interface Server {
 }
 
 /**
- * Starts `script` in its own Node process (with `nodeArgs` before it, e.g. a TypeScript loader)
- * and waits until its output matches `ready`, whose first group is the port it listens on.
+ * Starts `script` in its own Node process (with `nodeArgs` before it, e.g. a TypeScript loader,
+ * and `args` after it) and waits until its output matches `ready`, whose first group is the port
+ * it listens on.
  */
 export async function startServer(
   script: string,
   env: Record<string, string>,
-  { nodeArgs = [], ready = /READY (\d+)/ }: { nodeArgs?: string[]; ready?: RegExp } = {},
+  {
+    nodeArgs = [],
+    args = [],
+    ready = /READY (\d+)/,
+    group = false,
+  }: {
+    nodeArgs?: string[];
+    args?: string[];
+    ready?: RegExp;
+    /** The server starts processes of its own (`next start`): stopped as a process group. */
+    group?: boolean;
+  } = {},
 ): Promise<Server> {
-  const child = spawn(process.execPath, [...nodeArgs, script], {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     env: { ...process.env, ...env, NODE_ENV: "production" },
     stdio: ["ignore", "pipe", "inherit"],
+    detached: group,
   });
   const port = await new Promise<number>((resolve, reject) => {
     let output = "";
@@ -36,11 +49,30 @@ export async function startServer(
     url: `http://127.0.0.1:${port}`,
     child,
     async stop() {
+      if (group) return stopGroup(child.pid!);
       if (child.exitCode !== null) return;
       child.kill("SIGTERM");
       await once(child, "exit");
     },
   };
+}
+
+/** Ends the process group `pid` leads, waiting (at most 10 s) until none of it is left. */
+async function stopGroup(pid: number): Promise<void> {
+  const alive = () => {
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!alive()) return;
+  process.kill(-pid, "SIGTERM");
+  for (let waited = 0; alive() && waited < 10_000; waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (alive()) process.kill(-pid, "SIGKILL");
 }
 
 /** The session cookie a response sets (its body read, so that the connection is free). */
@@ -56,10 +88,17 @@ export async function cookieOf(response: Response): Promise<string> {
  * one unlimited pass, and the cookie of a session admitted by it.
  */
 export async function startVisitorApp(script: string, env: Record<string, string>) {
-  const server = await startServer(script, { BENCH_MODE: "visitor", ...env });
+  return admitVisitor(await startServer(script, { BENCH_MODE: "visitor", ...env }));
+}
+
+/**
+ * One unlimited pass made by a bench server in its visitor mode (`POST /bench/pass`), and the
+ * cookie of a session its landing (`GET <route>?vuid=…`) admitted.
+ */
+export async function admitVisitor(server: Server, route = "/reference") {
   const pass = await fetch(`${server.url}/bench/pass`, { method: "POST" });
   const { uuid } = (await pass.json()) as { uuid: string };
-  const landing = await fetch(`${server.url}/reference?vuid=${uuid}`, { redirect: "manual" });
+  const landing = await fetch(`${server.url}${route}?vuid=${uuid}`, { redirect: "manual" });
   if (landing.status !== 302) throw new Error(`landing answered ${landing.status}`);
   return { server, uuid, cookie: await cookieOf(landing) };
 }

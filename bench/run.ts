@@ -8,7 +8,8 @@
  *
  * BENCH_QUICK=1 runs shorter rounds and smaller data sets (for trying the harness out);
  * BENCH_POSTGRES_URL (or VISITOR_PASS_TEST_POSTGRES_URL) adds the PostgreSQL overhead figure;
- * BENCH_ONLY=growth,memory (any of overhead, landing, nestjs, growth, memory) runs only those sections.
+ * BENCH_ONLY=growth,memory (any of overhead, landing, nestjs, fastify, hono, next, growth, memory)
+ * runs only those sections.
  * Quick and partial runs write bench/RESULTS.quick.md instead of the recorded results.
  */
 import { execFileSync } from "node:child_process";
@@ -16,11 +17,28 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { cookieOf, load, median, type Server, startServer, startVisitorApp } from "./load.js";
+import {
+  admitVisitor,
+  cookieOf,
+  load,
+  median,
+  type Server,
+  startServer,
+  startVisitorApp,
+} from "./load.js";
 import { seedSqlite } from "./seed.js";
 
 const quick = process.env.BENCH_QUICK === "1";
-const sections = ["overhead", "landing", "nestjs", "growth", "memory"] as const;
+const sections = [
+  "overhead",
+  "landing",
+  "nestjs",
+  "fastify",
+  "hono",
+  "next",
+  "growth",
+  "memory",
+] as const;
 const only = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
 for (const name of only ?? []) {
   if (!(sections as readonly string[]).includes(name)) {
@@ -33,6 +51,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const app = path.join(here, "servers/express-app.mjs");
 const floor = path.join(here, "servers/express-floor.mjs");
 const nestApp = path.join(here, "servers/nestjs-app.mjs");
+const fastifyApp = path.join(here, "servers/fastify-app.mjs");
+const honoApp = path.join(here, "servers/hono-app.mjs");
+const nextApp = path.join(here, "servers/next-app");
+const nextBin = path.join(here, "../node_modules/next/dist/bin/next");
 const scratch = mkdtempSync(path.join(os.tmpdir(), "visitor-pass-bench-"));
 const rounds = quick ? 3 : 8;
 const seconds = quick ? 1 : 2;
@@ -162,6 +184,86 @@ async function nestjs(database: string) {
     await plain.server.stop();
     await visitor.server.stop();
   }
+}
+
+/**
+ * One row of an adapter's table: the app `visitor` starts (a guarded, logged route at
+ * `visitorRoute`) against the same app without visitor-pass (`plain`, its route at `plainRoute`),
+ * side by side.
+ */
+async function adapterRow(
+  label: string,
+  plain: () => Promise<Started>,
+  visitor: () => Promise<Started>,
+  plainRoute = "/reference",
+  visitorRoute = "/reference",
+) {
+  const a = await plain();
+  const b = await visitor();
+  try {
+    const result = await ratio(
+      throughput(`${a.server.url}${plainRoute}`, { cookie: a.cookie }),
+      throughput(`${b.server.url}${visitorRoute}`, { cookie: b.cookie }),
+    );
+    say(
+      `| ${label} | ${result.a.toFixed(0)} | ${result.b.toFixed(0)} | ${addedMicros(result)} | **${result.ratio.toFixed(2)}** |`,
+    );
+  } finally {
+    await a.server.stop();
+    await b.server.stop();
+  }
+}
+
+/** The databases of the adapters' rows: SQLite (a file named after `name`), and PostgreSQL if set. */
+function adapterDatabases(name: string): { label: string; database: string | null }[] {
+  const postgres = process.env.BENCH_POSTGRES_URL ?? process.env.VISITOR_PASS_TEST_POSTGRES_URL;
+  return [
+    { label: "SQLite", database: `sqlite:${path.join(scratch, `${name}.sqlite3`)}` },
+    { label: "PostgreSQL", database: postgres ?? null },
+  ];
+}
+
+/** The rows of an adapter's section, one per database (a skipped row without PostgreSQL). */
+async function adapterSection(
+  name: string,
+  describe: (database: string) => string,
+  row: (label: string, database: string) => Promise<void>,
+) {
+  say("| | plain req/s | visitor-pass req/s | time added per request | ratio |");
+  say("|---|---:|---:|---:|---:|");
+  for (const { label, database } of adapterDatabases(name)) {
+    if (database) await row(`${describe(label)}`, database);
+    else say(`| ${describe(label)} | — | — | — | skipped: set BENCH_POSTGRES_URL |`);
+  }
+}
+
+/** The Next.js bench app (`servers/next-app`) served by `next start` in its own process. */
+function nextServer(env: Record<string, string>) {
+  return startServer(
+    nextBin,
+    // The proxy's module creates the passes in every process: on a file of the run's own.
+    {
+      NEXT_TELEMETRY_DISABLED: "1",
+      BENCH_DATABASE: `sqlite:${path.join(scratch, "next-plain.sqlite3")}`,
+      ...env,
+    },
+    {
+      args: ["start", nextApp, "-H", "127.0.0.1", "-p", "0"],
+      group: true,
+      ready: /Local:\s+http:\/\/127\.0\.0\.1:(\d+)[\s\S]*Ready in/,
+    },
+  );
+}
+
+/** `next build` of the bench app, once, before anything is measured. */
+function buildNextApp(): number {
+  const started = performance.now();
+  execFileSync(process.execPath, [nextBin, "build"], {
+    cwd: nextApp,
+    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  return (performance.now() - started) / 1000;
 }
 
 /** What the bench server says of the event loop while it purged (or idled). */
@@ -378,6 +480,97 @@ async function main() {
     say("| | plain req/s | visitor-pass req/s | time added per request | ratio |");
     say("|---|---:|---:|---:|---:|");
     await nestjs(`sqlite:${path.join(scratch, "nestjs.sqlite3")}`);
+    say();
+  }
+  if (wanted("fastify")) {
+    say("## Fastify: a guarded, logged request from a visitor in session");
+    say();
+    await adapterSection(
+      "fastify",
+      (database) =>
+        `Fastify 5, ${database}: \`userIsVisitor()\` preHandler vs the same app's @fastify/session route`,
+      (label, database) =>
+        adapterRow(
+          label,
+          () => startedAt(fastifyApp, { BENCH_MODE: "plain" }),
+          () => startVisitorApp(fastifyApp, { BENCH_DATABASE: database }),
+        ),
+    );
+    say();
+  }
+  if (wanted("hono")) {
+    say("## Hono: a guarded, logged request from a visitor with its cookie");
+    say();
+    await adapterSection(
+      "hono",
+      (database) =>
+        `Hono on @hono/node-server, ${database}: \`userIsVisitor()\` (encrypted cookie) vs the same app reading a signed cookie`,
+      (label, database) =>
+        adapterRow(
+          label,
+          () => startedAt(honoApp, { BENCH_MODE: "plain" }),
+          () => startVisitorApp(honoApp, { BENCH_DATABASE: database }),
+        ),
+    );
+    say();
+  }
+  if (wanted("next")) {
+    say("## Next.js: a guarded, logged Route Handler from a visitor with its cookie");
+    say();
+    say(
+      `The bench app (\`servers/next-app\`) built by \`next build\` in ${buildNextApp().toFixed(0)} s, each variant served by \`next start\` in its own process.`,
+    );
+    say();
+    await adapterSection(
+      "next",
+      (database) =>
+        `Next.js 16, ${database}: the proxy and \`withVisitor()\` vs a Route Handler reading a signed cookie`,
+      (label, database) =>
+        adapterRow(
+          label,
+          async () => {
+            const server = await nextServer({ BENCH_MODE: "plain" });
+            return { server, cookie: await cookieOf(await fetch(`${server.url}/plain/start`)) };
+          },
+          async () =>
+            admitVisitor(await nextServer({ BENCH_MODE: "visitor", BENCH_DATABASE: database })),
+          "/plain/reference",
+        ),
+    );
+    // The same route with no proxy before it (`withVisitor()` admits and restores by itself):
+    // how much of the row above is the proxy.
+    await adapterRow(
+      "Next.js 16, SQLite: `withVisitor()` alone, no proxy, vs the same plain Route Handler",
+      async () => {
+        const server = await nextServer({ BENCH_MODE: "plain" });
+        return { server, cookie: await cookieOf(await fetch(`${server.url}/plain/start`)) };
+      },
+      async () =>
+        admitVisitor(
+          await nextServer({
+            BENCH_MODE: "visitor",
+            BENCH_DATABASE: `sqlite:${path.join(scratch, "next-direct.sqlite3")}`,
+          }),
+          "/direct/reference",
+        ),
+      "/plain/reference",
+      "/direct/reference",
+    );
+    // No visitor-pass on either side: the plain route behind a proxy that does nothing, against
+    // the same route with no proxy. Next's own share of the proxy row.
+    await adapterRow(
+      "Next.js 16, no visitor-pass: the same plain Route Handler behind a proxy doing nothing (`NextResponse.next()`) vs without",
+      async () => {
+        const server = await nextServer({ BENCH_MODE: "plain" });
+        return { server, cookie: await cookieOf(await fetch(`${server.url}/plain/start`)) };
+      },
+      async () => {
+        const server = await nextServer({ BENCH_MODE: "plain" });
+        return { server, cookie: await cookieOf(await fetch(`${server.url}/plain/start`)) };
+      },
+      "/plain/reference",
+      "/noop/reference",
+    );
     say();
   }
   if (wanted("growth")) {
