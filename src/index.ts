@@ -48,6 +48,7 @@ export type {
   VisitorStore,
   VisitRequest,
 } from "./core/ports.js";
+export type { LinkMessage, LinkReason, SendLink } from "./core/send-link.js";
 export type {
   CountVisitorsInput,
   DailyVisits,

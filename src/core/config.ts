@@ -5,6 +5,7 @@ import {
   VISITOR_STORE_METHODS,
   type VisitorStore,
 } from "./ports.js";
+import type { SendLink } from "./send-link.js";
 import {
   type ResolvedSharingThresholds,
   resolveSharingThresholds,
@@ -309,6 +310,19 @@ export interface VisitorPassOptions {
    */
   throttle?: false | ThrottleOptions;
   /**
+   * How the app sends a visitor a link (fresh links, self-service): given the visitor and the
+   * absolute URL, it sends to `visitor.email` only. Called after the request that caused it was
+   * answered; a rejection goes to `logger`.
+   * @default none (nothing is sent; self-service apps send from `selfServiceVisitorCreated`)
+   * @example
+   * ```ts
+   * createVisitorPass({
+   *   sendLink: async ({ visitor, url }) => mailer.send({ to: visitor.email, text: url }),
+   * });
+   * ```
+   */
+  sendLink?: SendLink;
+  /**
    * The clock; tests inject one. @default () => new Date()
    * @example
    * ```ts
@@ -439,6 +453,7 @@ export interface ResolvedConfig {
   logger: VisitorPassLogger;
   guardCacheControl: string | false;
   throttle: ResolvedThrottle;
+  sendLink: SendLink | null;
   now: () => Date;
 }
 
@@ -495,6 +510,7 @@ export function resolveConfig(
       options.guardCacheControl === undefined ? DEFAULT_CACHE_CONTROL : options.guardCacheControl,
     ),
     throttle: resolveThrottle(options.throttle),
+    sendLink: optionalFunction("sendLink", options.sendLink) ?? null,
     now: optionalFunction("now", options.now) ?? (() => new Date()),
   };
 }
