@@ -99,25 +99,25 @@ export interface HandleOptions {
    * (`userIsVisitor(options)` checks it at setup): the guard it describes is checked once and kept.
    * @default no guard: the visitor, if any, is recognised and nothing is refused
    */
-  guard?: GuardOptions<Request>;
+  guard?: GuardOptions<Request> | undefined;
   /**
    * The client address, which a `Request` does not carry: what your server resolved (the socket's
    * address, or a trusted proxy's header). Logged with visits and used by self-service throttles.
    * @default null
    */
-  clientAddress?: string | null;
+  clientAddress?: string | null | undefined;
   /**
    * This request's server-side session, for an adapter whose framework hands it over per request
    * (it overrides the `session` option).
    */
-  session?: SessionPort;
+  session?: SessionPort | undefined;
   /** Whether a user is signed in, when the adapter knows it (it overrides `isAuthenticated`). */
-  authenticated?: boolean;
+  authenticated?: boolean | undefined;
   /**
    * The store failed for this request in an earlier step (`Continue#unavailable` of a proxy's
    * `handle`, carried to the page's): the guard refuses with 503, as it would have then.
    */
-  unavailable?: boolean;
+  unavailable?: boolean | undefined;
 }
 
 /**
