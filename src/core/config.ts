@@ -399,8 +399,10 @@ export interface ThrottleOptions {
    * Where the counts are kept. The default keeps them in this process's memory, so each process
    * counts on its own. `{ redis: client }` (a connected client of `redis` or `ioredis`, which
    * the app owns; `keyPrefix` optional) keeps them in Redis, shared by every process, as
-   * `redisThrottleStore(...)` does; `rateLimiterStore(...)` plugs in any other
-   * rate-limiter-flexible store (SQL, Memcached, …).
+   * `redisThrottleStore(...)` does. `"database"` keeps them in the pass database (a table of
+   * their own, `<tablePrefix>throttle`, on a connection of their own), shared by every process
+   * using it: PostgreSQL, MySQL/MariaDB or a SQLite file, through rate-limiter-flexible's SQL
+   * limiters. `rateLimiterStore(...)` plugs in any other rate-limiter-flexible store.
    * @default memoryThrottleStore()
    * @example
    * ```ts
@@ -408,7 +410,7 @@ export interface ThrottleOptions {
    * createVisitorPass({ throttle: { store: { redis } } });
    * ```
    */
-  store?: ThrottleStore | RedisThrottleStoreOptions;
+  store?: ThrottleStore | RedisThrottleStoreOptions | "database";
 }
 
 /** The default budgets of the `throttle` option. */
@@ -583,6 +585,8 @@ function resolveThrottle(value: unknown): ResolvedThrottle {
     budgets[name] = throttleLimit(`throttle.${name}`, options[name], DEFAULT_THROTTLE[name]);
   }
   let store = options.store ?? memoryThrottleStore();
+  // The store's own database: the pass service asks its store for it (`throttleStore()`).
+  if (store === "database") return { budgets: Object.freeze(budgets), store };
   if (isRedisThrottleStoreOptions(store)) {
     const { keyPrefix } = store;
     if (keyPrefix !== undefined && (typeof keyPrefix !== "string" || keyPrefix.length > 100)) {
@@ -598,7 +602,7 @@ function resolveThrottle(value: unknown): ResolvedThrottle {
     throw new VisitorPassConfigError(
       "throttle.store",
       store,
-      "expected a throttle store (an object with a limiter(budget) method, e.g. rateLimiterStore(...)) or { redis: client }",
+      'expected a throttle store (an object with a limiter(budget) method, e.g. rateLimiterStore(...)), { redis: client } or "database"',
     );
   }
   return { budgets: Object.freeze(budgets), store: store as ThrottleStore };

@@ -12,7 +12,7 @@
  */
 import type { DatabaseTarget, ResolvedConfig } from "./config.js";
 import type { ResolvedSharingThresholds, SharingCounts } from "./sharing.js";
-import type { ThrottleBudgetName } from "./throttle.js";
+import type { ThrottleBudgetName, ThrottleStore } from "./throttle.js";
 import type { Visitor, VisitorLog, VisitorRecord } from "./visitor.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -259,6 +259,12 @@ export interface StoreLifecycle {
   migrate(): Promise<number>;
   /** Releases what the store opened (never a connection the application owns). */
   close(): Promise<void>;
+  /**
+   * Counts of the throttles kept in this store's database (`throttle: { store: "database" }`),
+   * shared by every process using it; each count is atomic. Optional: a store without it cannot
+   * be asked for that option (a configuration error). The store closes what it opens for them.
+   */
+  throttleStore?(): ThrottleStore;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
+import { VisitorPassConfigError } from "./errors.js";
 import { networkOf } from "./network.js";
 
 /** How many attempts a client network may make: `points` per `duration` seconds. */
@@ -202,7 +203,8 @@ export type ResolvedThrottle =
   | false
   | {
       budgets: Readonly<Record<ThrottleBudgetName, ThrottleLimit | false>>;
-      store: ThrottleStore;
+      /** `"database"`: the pass store's own (`VisitorStore#throttleStore`), given to `Throttles`. */
+      store: ThrottleStore | "database";
     };
 
 /**
@@ -212,8 +214,24 @@ export type ResolvedThrottle =
  */
 export class Throttles {
   readonly #limiters = new Map<ThrottleBudgetName, ThrottleLimiter | null>();
+  readonly #store: ThrottleStore | null;
 
-  constructor(readonly config: ResolvedThrottle) {}
+  /** `database`: the counts of `throttle: { store: "database" }`, from the pass store. */
+  constructor(
+    readonly config: ResolvedThrottle,
+    database?: ThrottleStore,
+  ) {
+    if (config === false) this.#store = null;
+    else if (config.store !== "database") this.#store = config.store;
+    else if (database) this.#store = database;
+    else {
+      throw new VisitorPassConfigError(
+        "throttle.store",
+        "database",
+        "this store keeps no throttle counts (it has no throttleStore()): give a throttle store instead",
+      );
+    }
+  }
 
   /**
    * Counts `points` attempts (one by default) from `ip`: `null` when allowed, else the seconds
@@ -232,9 +250,9 @@ export class Throttles {
     if (limiter === undefined) {
       const budget = this.config === false ? false : this.config.budgets[name];
       limiter =
-        this.config === false || budget === false
+        this.#store === null || budget === false
           ? null
-          : this.config.store.limiter({ name, ...budget });
+          : this.#store.limiter({ name, ...budget });
       this.#limiters.set(name, limiter);
     }
     return limiter;

@@ -135,7 +135,12 @@ export class VisitorPass {
     this.#visits = new VisitLogWriter(this.#store, this.config, (batch, insert) =>
       watch.around(batch, insert),
     );
-    this.#throttles = new Throttles(this.config.throttle);
+    this.#throttles = new Throttles(
+      this.config.throttle,
+      this.config.throttle && this.config.throttle.store === "database"
+        ? this.#store.throttleStore?.()
+        : undefined,
+    );
     const throttle = (budget: Parameters<Throttles["consume"]>[0], ip: string | null) =>
       this.#throttles.consume(budget, ip);
     const backend: FlowBackend = {

@@ -71,7 +71,7 @@ async function dropTables(passes: VisitorPass, prefix: string): Promise<void> {
   const { KyselyStore } = await import("../../src/store/kysely/kysely-store.js");
   const store = new KyselyStore(passes.config.database, prefix);
   try {
-    for (const table of ["visitor_logs", "visitors", "migrations", "migrations_lock"]) {
+    for (const table of ["throttle", "visitor_logs", "visitors", "migrations", "migrations_lock"]) {
       await sql`drop table if exists ${sql.table(`${prefix}${table}`)}`.execute(store.db);
     }
     if (passes.config.database.kind === "postgres") {

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import { type DatabaseTarget, DEFAULT_STORE_TIMEOUT } from "../../core/config.js";
 import type { SharingCounts } from "../../core/sharing.js";
+import type { ThrottleStore } from "../../core/throttle.js";
 import type { VisitorLog, VisitorRecord } from "../../core/visitor.js";
 import type {
   LogTruncation,
@@ -26,6 +27,7 @@ import { migrateToLatest } from "./migrations.js";
 import { KyselyPassStore } from "./pass-store.js";
 import type { PgChangeListener } from "./pg-listen.js";
 import { type Database, type TableNames, tableNames } from "./schema.js";
+import { type SqlThrottleStore, sqlThrottleStore } from "./sql-throttle.js";
 import { SqliteFastPath } from "./sqlite-fast-path.js";
 import { boundedCalls } from "./store-deadline.js";
 import { KyselyVisitLogStore } from "./visit-log-store.js";
@@ -52,6 +54,10 @@ export class KyselyStore
   readonly #listener: PgChangeListener | null;
   readonly #passes: KyselyPassStore;
   readonly #visitLogs: KyselyVisitLogStore;
+  readonly #target: DatabaseTarget;
+  readonly #storeTimeout: number;
+  readonly #tablePrefix: string;
+  #throttles: SqlThrottleStore | null = null;
 
   /**
    * `listen`: on a PostgreSQL URL, answer `changedElsewhere` from notifications (see
@@ -67,6 +73,9 @@ export class KyselyStore
     options: { listen?: boolean; storeTimeout?: number } = {},
   ) {
     const storeTimeout = options.storeTimeout ?? DEFAULT_STORE_TIMEOUT;
+    this.#target = target;
+    this.#storeTimeout = storeTimeout;
+    this.#tablePrefix = tablePrefix;
     const connection = connect(target, { storeTimeout });
     this.db = connection.db;
     this.dialect = connection.dialect;
@@ -95,7 +104,14 @@ export class KyselyStore
     return migrateToLatest(this.db, this.dialect, this.#t, { listen: this.#listener !== null });
   }
 
+  /** The throttle counts in this database (`sql-throttle.ts`): one store, made on first ask. */
+  throttleStore(): ThrottleStore {
+    this.#throttles ??= sqlThrottleStore(this.#target, this.#tablePrefix, this.#storeTimeout);
+    return this.#throttles;
+  }
+
   async close(): Promise<void> {
+    await this.#throttles?.close();
     await this.#listener?.close();
     if (this.#owned) await this.db.destroy();
   }
