@@ -178,6 +178,19 @@ export interface VisitorPassOptions {
    */
   confirmPage?: (context: ConfirmPageContext) => string;
   /**
+   * Renders the 429 page (a whole HTML document) of a throttled landing or self-service request,
+   * in place of the built-in one; the response keeps its `Retry-After` header. The self-service
+   * form's own `pages.throttled`, when given, wins there.
+   * @example
+   * ```ts
+   * createVisitorPass({
+   *   throttledPage: ({ retryAfter }) =>
+   *     `<!doctype html><title>Slow down</title><p>Try again in ${retryAfter} seconds.</p>`,
+   * });
+   * ```
+   */
+  throttledPage?: (context: { retryAfter: number }) => string;
+  /**
    * `"hash"` stores only a SHA-256 digest of each token, so a copy of the database lets nobody
    * in. The cost: a link can only be shown when its pass is created, and passes read back without
    * their token (`list()`) carry the digest as `uuid`.
@@ -449,6 +462,8 @@ export interface ResolvedConfig {
   needsConfirmation: (visitor: Visitor) => boolean;
   /** The `confirmPage` option, else the built-in page the composition root provides. */
   confirmPage: ConfirmPageRenderer;
+  /** The `throttledPage` option, or `null` for the built-in page. */
+  throttledPage: ((context: { retryAfter: number }) => string) | null;
   storeTimeout: number;
   onLogFailure: "serve" | "refuse";
   logVisits: boolean;
@@ -500,6 +515,7 @@ export function resolveConfig(
     passCache: passCache(options.passCache, database),
     needsConfirmation: confirmation(options.confirm ?? false),
     confirmPage: optionalFunction("confirmPage", options.confirmPage) ?? defaultConfirmPage,
+    throttledPage: optionalFunction("throttledPage", options.throttledPage) ?? null,
     storeTimeout: milliseconds(
       "storeTimeout",
       options.storeTimeout ?? env.VISITOR_PASS_STORE_TIMEOUT ?? DEFAULT_STORE_TIMEOUT,

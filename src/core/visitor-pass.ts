@@ -13,7 +13,7 @@ import {
   type VisitorPassEventMap,
   type VisitorPassEventName,
 } from "./events.js";
-import { textPage } from "./page.js";
+import { htmlPage } from "./page.js";
 import { PassCache } from "./pass-cache.js";
 import { PassRecords } from "./pass-records.js";
 import type {
@@ -141,6 +141,7 @@ export class VisitorPass {
         ? this.#store.throttleStore?.()
         : undefined,
     );
+    const throttledPage = throttledPageOf(this.config, parts);
     const throttle = (budget: Parameters<Throttles["consume"]>[0], ip: string | null) =>
       this.#throttles.consume(budget, ip);
     const backend: FlowBackend = {
@@ -159,12 +160,12 @@ export class VisitorPass {
       createPending: (scope, redirectTo, sessionExpiry) =>
         this.#createPending(scope, redirectTo, sessionExpiry),
       throttle,
-      throttledPage: parts.throttledPage,
+      throttledPage,
       landingThrottled: async (ip) => {
         const retryAfter = await this.#throttles.consume("landing", ip, 0);
         if (retryAfter === null) return null;
         const error = new VisitorPassThrottled(retryAfter);
-        const page = textPage(error.status, error.message);
+        const page = htmlPage(error.status, throttledPage(error.retryAfter));
         page.headers["Retry-After"] = String(error.retryAfter);
         return { kind: "throttled", error, page };
       },
@@ -580,4 +581,13 @@ export function flowOf(passes: VisitorPass, caller: string): VisitorFlow {
 export function selfServiceOf(passes: VisitorPass, caller: string): SelfServiceBackend {
   flowOf(passes, caller);
   return passes[SELF_SERVICE];
+}
+
+/** The 429 page: the app's (`throttledPage` option), else the built-in one. */
+function throttledPageOf(
+  config: ResolvedConfig,
+  parts: VisitorPassParts,
+): (retryAfter: number) => string {
+  const own = config.throttledPage;
+  return own ? (retryAfter) => own({ retryAfter }) : parts.throttledPage;
 }

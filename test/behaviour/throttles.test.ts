@@ -38,6 +38,25 @@ describe.each(matrix(HARNESSES))("landing throttle: %s", (_label, harness, datab
       });
     });
 
+    describe("the app's throttledPage", () => {
+      const ctx = useApp(harness, database, {
+        throttle: { landing: { points: 1, duration: 60 } },
+        throttledPage: ({ retryAfter }) =>
+          `<!doctype html><title>Slow down</title><p>Back in ${retryAfter} s.</p>`,
+      });
+
+      it("is the 429 page of a throttled landing, with its Retry-After", async () => {
+        const guesser = ctx.client("manual");
+        await (await guesser.get(ctx.passes.tokenise("/reference", randomUUID()))).arrayBuffer();
+        const throttled = await guesser.get(ctx.passes.tokenise("/reference", randomUUID()));
+        expect(throttled.status).toBe(429);
+        const retryAfter = Number(throttled.headers.get("retry-after"));
+        expect(retryAfter).toBeGreaterThanOrEqual(1);
+        expect(throttled.headers.get("content-type")).toMatch(/^text\/html/);
+        expect(await throttled.text()).toContain(`<p>Back in ${retryAfter} s.</p>`);
+      });
+    });
+
     describe("throttle: false", () => {
       const ctx = useApp(harness, database, { throttle: false });
 
