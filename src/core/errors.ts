@@ -79,6 +79,43 @@ export class UnclaimedRequestError extends VisitorPassError {
   }
 }
 
+/**
+ * `promote()` was asked to promote a pass to `userId` when it was already promoted to another
+ * user id: a pass becomes one account, once. Nothing was changed.
+ */
+export class PassAlreadyPromoted extends VisitorPassError {
+  /** The pass's `id`. */
+  readonly visitorId: number;
+  /** The user id it was promoted to before. */
+  readonly promotedTo: string;
+
+  constructor(visitorId: number, promotedTo: string) {
+    super(
+      "This visitor pass was already promoted to another account; it can be promoted only once.",
+      "VISITOR_PASS_ALREADY_PROMOTED",
+    );
+    this.visitorId = visitorId;
+    this.promotedTo = promotedTo;
+  }
+}
+
+/**
+ * `reactivate()` was asked to turn on a pass promoted to an account (`Visitor#isPromoted`): the
+ * visitor is a user now, and the pass never admits again. Nothing was changed.
+ */
+export class PromotedPassError extends VisitorPassError {
+  /** The pass's `id`. */
+  readonly visitorId: number;
+
+  constructor(visitorId: number) {
+    super(
+      "This visitor pass was promoted to an account: it cannot be reactivated.",
+      "VISITOR_PASS_PROMOTED",
+    );
+    this.visitorId = visitorId;
+  }
+}
+
 /** A guarded route was reached without a pass for its scope (403). */
 export class VisitorAccessDenied extends VisitorPassHttpError {
   readonly scope: string;
