@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { PassAlreadyPromoted, PromotedPassError } from "../../src/index.js";
+import { createVisitorPass, PassAlreadyPromoted, PromotedPassError } from "../../src/index.js";
 import type { NewVisitorLog } from "../../src/store/store.js";
 import { STORES } from "../support/databases.js";
-import { removeSqliteFiles, useStorage } from "./support.js";
+import { removeSqliteFiles, secondStore, useStorage } from "./support.js";
 
 afterAll(removeSqliteFiles);
 
@@ -83,6 +83,26 @@ for (const database of STORES) {
       const winner = winners[0]!.record.promotedTo;
       expect(results.filter((r) => r?.outcome === "conflict")).toHaveLength(RACERS - 1);
       expect((await store.findByUuid(pass.uuid))?.promotedTo).toBe(winner);
+    });
+
+    it("another process holding the pass in its cache sees the promotion at its next lookup", async () => {
+      const { passes, prefix, clock } = storage;
+      const other = createVisitorPass({
+        store: secondStore(passes, prefix),
+        env: {},
+        now: clock.now,
+      });
+      try {
+        const pass = await create();
+        expect((await other.get(pass.uuid))?.isValid).toBe(true);
+        expect((await other.get(pass.uuid))?.isValid).toBe(true);
+        await passes.promote(pass.uuid, { userId: "elsewhere" });
+        const seen = await other.get(pass.uuid);
+        expect(seen?.isPromoted).toBe(true);
+        expect(seen?.isValid).toBe(false);
+      } finally {
+        await other.close();
+      }
     });
 
     it("returns null for a pass that does not exist", async () => {
