@@ -63,7 +63,7 @@ export interface SearchLogsOptions {
   uuid?: string;
   /** Logs of the pass with this `id` (what the admin pages address passes by). */
   visitorId?: number;
-  /** Logs of the passes with this email (exact, as stored: lower case as `create` keeps it). */
+  /** Logs of the passes with this email (exact, as stored). */
   email?: string;
   /** Logs at or after this instant. */
   from?: Date;

@@ -18,6 +18,12 @@ import {
 import { textPage } from "./page.js";
 import { PassCache } from "./pass-cache.js";
 import { PassRecords } from "./pass-records.js";
+import type {
+  SelfServiceBackend,
+  SelfServiceFields,
+  VisitorPassParts,
+  VisitorStore,
+} from "./ports.js";
 import {
   type LogPage,
   logCursor,
@@ -26,12 +32,6 @@ import {
   parseSearchLogs,
   type SearchLogsOptions,
 } from "./promotion.js";
-import type {
-  SelfServiceBackend,
-  SelfServiceFields,
-  VisitorPassParts,
-  VisitorStore,
-} from "./ports.js";
 import { type FlowBackend, VisitorFlow } from "./request-flow.js";
 import {
   type CountVisitorsInput,

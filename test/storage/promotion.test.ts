@@ -76,7 +76,9 @@ for (const database of STORES) {
       const { store, clock } = storage;
       const pass = await create();
       const results = await Promise.all(
-        Array.from({ length: RACERS }, (_, i) => store.promote(pass.uuid, `racer-${i}`, clock.now())),
+        Array.from({ length: RACERS }, (_, i) =>
+          store.promote(pass.uuid, `racer-${i}`, clock.now()),
+        ),
       );
       const winners = results.filter((r) => r?.outcome === "promoted");
       expect(winners).toHaveLength(1);
@@ -192,9 +194,14 @@ for (const database of STORES) {
       expect(ofB.logs.map((l) => l.visitorId)).toEqual([b.id, b.id, b.id]);
       expect((await passes.searchLogs({ uuid: b.uuid })).logs).toHaveLength(3);
       expect((await passes.searchLogs({ email: "a-logs@example.org" })).logs).toHaveLength(3);
-      expect((await passes.searchLogs({ scope, statusCode: 404 })).logs.map((l) => l.visitorId)).toEqual([b.id]);
+      expect(
+        (await passes.searchLogs({ scope, statusCode: 404 })).logs.map((l) => l.visitorId),
+      ).toEqual([b.id]);
       const window = await passes.searchLogs({ scope, from: at(2), to: at(5) });
-      expect(window.logs.map((l) => l.timestamp.getTime())).toEqual([at(3).getTime(), at(2).getTime()]);
+      expect(window.logs.map((l) => l.timestamp.getTime())).toEqual([
+        at(3).getTime(),
+        at(2).getTime(),
+      ]);
       expect((await passes.searchLogs({ scope: "nul\u0000" })).logs).toEqual([]);
       expect((await passes.searchLogs({ uuid: randomUUID() })).logs).toEqual([]);
     });

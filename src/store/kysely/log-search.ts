@@ -1,7 +1,7 @@
 import type { Selectable } from "kysely";
+import type { VisitorLog } from "../../core/visitor.js";
 import type { LogEntry, LogSearch } from "../store.js";
 import { matchesNothing, type SqlTables, type VisitorLogRow } from "./schema.js";
-import type { VisitorLog } from "../../core/visitor.js";
 
 /**
  * The visit logs of every pass, filtered, newest first, one page at a time (`searchLogs`): the
@@ -41,7 +41,10 @@ export async function searchLogs(
     query = query
       .where("l.timestamp", "<=", at)
       .where((eb) =>
-        eb.or([eb("l.timestamp", "<", at), eb.and([eb("l.timestamp", "=", at), eb("l.id", "<", id)])]),
+        eb.or([
+          eb("l.timestamp", "<", at),
+          eb.and([eb("l.timestamp", "=", at), eb("l.id", "<", id)]),
+        ]),
       );
   }
   const rows = await query
@@ -57,7 +60,6 @@ export async function searchLogs(
     return { ...toLog(log), email: pass_email, scope: pass_scope };
   });
 }
-
 
 /** A visit log row as a `VisitorLog`. */
 export function toLog(row: Selectable<VisitorLogRow>): VisitorLog {

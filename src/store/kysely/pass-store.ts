@@ -390,6 +390,7 @@ function toVisitor(row: Selectable<VisitorRow>): VisitorRecord {
     maxUses: row.max_uses === null ? null : Number(row.max_uses),
     uses: Number(row.uses),
     promotedTo: row.promoted_to ?? null,
-    promotedAt: row.promoted_at === null || row.promoted_at === undefined ? null : toDate(row.promoted_at),
+    promotedAt:
+      row.promoted_at === null || row.promoted_at === undefined ? null : toDate(row.promoted_at),
   };
 }

@@ -182,4 +182,3 @@ export class KyselyVisitLogStore implements VisitLogStore {
 const TRUNCATE_PASSES = 100;
 
 type LogIds = SelectQueryBuilder<Database, "visitor_logs", { id: number }>;
-

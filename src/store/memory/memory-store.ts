@@ -204,7 +204,10 @@ export class MemoryStore implements VisitorStore {
     const row = db.byUuid.get(uuid);
     if (!row) return null;
     if (row.promotedTo !== null) {
-      return { outcome: row.promotedTo === userId ? "unchanged" : "conflict", record: toVisitor(row) };
+      return {
+        outcome: row.promotedTo === userId ? "unchanged" : "conflict",
+        record: toVisitor(row),
+      };
     }
     row.promotedTo = userId;
     row.promotedAt = at.getTime();
