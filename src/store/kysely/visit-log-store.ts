@@ -1,4 +1,4 @@
-import { CompiledQuery, type Kysely, type Selectable, type SelectQueryBuilder } from "kysely";
+import { CompiledQuery, type Kysely, type SelectQueryBuilder } from "kysely";
 import { inBatches } from "../../core/batches.js";
 import type { VisitorLog } from "../../core/visitor.js";
 import type {
@@ -11,7 +11,7 @@ import type {
 } from "../store.js";
 import { type LogRow, logInsertSql, logParameters, logRow } from "./log-inserts.js";
 import { searchLogs, toLog } from "./log-search.js";
-import type { Database, SqlTables, VisitorLogRow } from "./schema.js";
+import type { Database, SqlTables } from "./schema.js";
 import type { SqliteFastPath } from "./sqlite-fast-path.js";
 import type { Bounded } from "./store-deadline.js";
 
