@@ -341,6 +341,12 @@ export class VisitorPass {
    * `to` exclusive) and status. Pages are at most 500 logs (default 50); `next` is where the
    * following page starts (`before`). Each page is one bounded query, however many logs there
    * are. Bad options throw `VisitorPassValidationError`.
+   * @example
+   * ```ts
+   * const page = await passes.searchLogs({ scope: "REFERENCE_REQUEST", statusCode: 403 });
+   * for (const log of page.logs) console.log(log.timestamp, log.email, log.requestUri);
+   * const older = page.next ? await passes.searchLogs({ before: page.next }) : null;
+   * ```
    */
   async searchLogs(options: SearchLogsOptions = {}): Promise<LogPage> {
     const { uuid, ...search } = parseSearchLogs(options);
