@@ -15,9 +15,21 @@ export async function searchLogs(
   search: LogSearch,
 ): Promise<LogEntry[]> {
   if (matchesNothing(search.scope) || matchesNothing(search.email)) return [];
-  let query = db
-    .selectFrom(`${t.logs} as l` as "visitor_logs as l")
-    .innerJoin(`${t.visitors} as v` as "visitors as v", "v.id", "l.visitor_id")
+  const logs = db.selectFrom(`${t.logs} as l` as "visitor_logs as l");
+  const visitors = `${t.visitors} as v` as "visitors as v";
+  // Filtered by scope alone, the page is read from the logs' timestamp index, newest first, each
+  // log's pass looked up by its id: a scope may hold any number of passes, and starting from them
+  // would sort all their logs. A cross join with the join condition in the where clause is what
+  // keeps SQLite's planner to that order (PostgreSQL and MySQL treat it as the inner join it is).
+  // Narrowed to one pass or one email, starting from the passes is the short way, left to the
+  // planner.
+  const byTime =
+    search.scope !== undefined && search.visitorId === undefined && search.email === undefined;
+  let query = (
+    byTime
+      ? logs.crossJoin(visitors).whereRef("v.id", "=", "l.visitor_id")
+      : logs.innerJoin(visitors, "v.id", "l.visitor_id")
+  )
     .selectAll("l")
     .select(["v.email as pass_email", "v.scope as pass_scope"]);
   if (search.visitorId !== undefined) query = query.where("l.visitor_id", "=", search.visitorId);
