@@ -98,6 +98,26 @@ describe("passes.promote", () => {
     expect(logged).toEqual(['visitor-pass: a "visitorPromoted" handler failed: Error: boom']);
   });
 
+  it("names the pass by its token or, with tokenStorage hash, by the digest list() shows", async () => {
+    const hashed = createVisitorPass({
+      env: {},
+      database: "sqlite::memory:",
+      tokenStorage: "hash",
+    });
+    await hashed.migrate();
+    try {
+      const a = await hashed.create({ email: "a@example.org", scope: "S" });
+      const b = await hashed.create({ email: "b@example.org", scope: "S" });
+      expect((await hashed.promote(a.uuid, { userId: "u-a" }))?.promotedTo).toBe("u-a");
+      const [listedB] = await hashed.list({ search: "b@example.org" });
+      expect(listedB!.uuid).not.toBe(b.uuid);
+      expect((await hashed.promote(listedB!.uuid, { userId: "u-b" }))?.promotedTo).toBe("u-b");
+      expect((await hashed.get(b.uuid))?.isPromoted).toBe(true);
+    } finally {
+      await hashed.close();
+    }
+  });
+
   it("a promoted pass does not validate, and says why", async () => {
     const pass = await passes.create({ email: "a@example.org", scope: "S" });
     const promoted = await passes.promote(pass.uuid, { userId: "u1" });

@@ -142,6 +142,9 @@ for (const database of STORES) {
       expect(mine.map((v) => v.id)).toEqual([pass.id]);
       expect(mine[0]?.context).toEqual({ invitedBy: "ada" });
       expect(await passes.promotedTo("acct-4")).toEqual([]);
+      // Exactly: MySQL's `=` alone would take the trailing space, or another case.
+      expect(await passes.promotedTo("acct-42 ")).toEqual([]);
+      expect(await passes.promotedTo("ACCT-42")).toEqual([]);
       const promotedIds = (await passes.list({ promoted: true, limit: 1000 })).map((v) => v.id);
       const plainIds = (await passes.list({ promoted: false, limit: 1000 })).map((v) => v.id);
       expect(promotedIds).toContain(pass.id);
