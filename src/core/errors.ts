@@ -64,17 +64,18 @@ const invalidMessages: Record<InvalidReason, string> = {
 /**
  * `reactivate()` was asked to turn on a self-service request whose form was never completed
  * (`Visitor#isUnclaimedRequest`): it has no email, so a working pass would reach nobody. Only
- * completing the form activates it. Nothing was changed.
+ * completing the form activates it. `promote()` refuses one too: nobody was admitted by it.
+ * Nothing was changed.
  */
 export class UnclaimedRequestError extends VisitorPassError {
   /** The pass's `id`. */
   readonly visitorId: number;
 
-  constructor(visitorId: number) {
-    super(
-      "This is a self-service request whose form was never completed: it has no email and cannot be reactivated.",
-      "UNCLAIMED_SELF_SERVICE_REQUEST",
-    );
+  constructor(
+    visitorId: number,
+    message = "This is a self-service request whose form was never completed: it has no email and cannot be reactivated.",
+  ) {
+    super(message, "UNCLAIMED_SELF_SERVICE_REQUEST");
     this.visitorId = visitorId;
   }
 }

@@ -93,17 +93,20 @@ export class PassRecords {
   }
 
   /**
-   * Promotes the pass `value` names (as `resolve` finds it) to `userId` with the store's one
-   * conditional statement, keeping the cache in step as `change` does; `null` when there is none.
+   * Promotes the pass `value` names (as `resolve` finds it; `check` may throw to refuse it) to
+   * `userId` with the store's one conditional statement, keeping the cache in step as `change`
+   * does; `null` when there is none.
    */
   async promote(
     value: string,
     userId: string,
     at: Date,
+    check: (visitor: Visitor) => void = () => {},
   ): Promise<{ outcome: PromotionResult["outcome"]; visitor: Visitor } | null> {
     const { token } = this.keys.lookup(value);
     const found = await this.resolve(value);
     if (!found) return null;
+    check(found);
     const named = found.uuid === token;
     const key = named ? this.keys.key(token) : found.uuid;
     this.cache?.forget(key);

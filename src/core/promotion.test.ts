@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createVisitorPass, MalformedVisitorToken, type VisitorPass } from "../index.js";
+import {
+  createVisitorPass,
+  MalformedVisitorToken,
+  UnclaimedRequestError,
+  type VisitorPass,
+} from "../index.js";
+import { MemoryStore } from "../store/memory/memory-store.js";
 import { logCursor, parsePromote, parseSearchLogs } from "./promotion.js";
 
 describe("parsePromote", () => {
@@ -115,6 +121,35 @@ describe("passes.promote", () => {
       expect((await hashed.get(b.uuid))?.isPromoted).toBe(true);
     } finally {
       await hashed.close();
+    }
+  });
+
+  it("refuses a self-service request whose form was never completed, changing nothing", async () => {
+    const store = new MemoryStore();
+    const own = createVisitorPass({ env: {}, store });
+    try {
+      const uuid = "9d0c6a4e-2b7f-4c1d-8e3a-5f6b7c8d9e0f";
+      await store.insert({
+        uuid,
+        firstName: "",
+        lastName: "",
+        email: "",
+        scope: "S",
+        context: { selfService: true, redirectTo: "/early" },
+        createdAt: T0,
+        lastUpdatedAt: T0,
+        expiresAt: null,
+        isActive: false,
+        sessionExpiry: 0,
+        maxUses: null,
+        uses: 0,
+      });
+      const refused = await own.promote(uuid, { userId: "u1" }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(UnclaimedRequestError);
+      expect((refused as Error).message).toContain("no visitor to promote");
+      expect((await own.get(uuid))?.promotedTo).toBeNull();
+    } finally {
+      await own.close();
     }
   });
 

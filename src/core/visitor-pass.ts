@@ -292,7 +292,8 @@ export class VisitorPass {
    * admits again and `reactivate` refuses it. Its context and visit logs stay, for the app to
    * read (`promotedTo(userId)`, `logs(uuid)`). Returns the updated pass, or `null` when there
    * is none. Promoting it again to the same id changes nothing and returns it; to another id
-   * throws `PassAlreadyPromoted`. Fires `visitorPromoted` once, when it promoted the pass. Throws
+   * throws `PassAlreadyPromoted`; a self-service request whose form was never completed throws
+   * `UnclaimedRequestError`. Fires `visitorPromoted` once, when it promoted the pass. Throws
    * `MalformedVisitorToken` for a `uuid` that is not a token, and `VisitorPassValidationError`
    * for a `userId` that is not 1–255 characters of text (without control characters), writing
    * nothing.
@@ -309,7 +310,16 @@ export class VisitorPass {
     const records = this.#open();
     records.keyOf(uuid);
     const { userId } = parsePromote(input);
-    const result = await records.promote(uuid, userId, this.config.now());
+    const result = await records.promote(uuid, userId, this.config.now(), (visitor) => {
+      // A request becomes a claimed pass under a new token, never the reverse: if it is claimed
+      // meanwhile, the update finds no row under this token and the call answers `null`.
+      if (visitor.isUnclaimedRequest) {
+        throw new UnclaimedRequestError(
+          visitor.id,
+          "This is a self-service request whose form was never completed: nobody was admitted with it, so there is no visitor to promote.",
+        );
+      }
+    });
     if (!result) return null;
     if (result.outcome === "conflict") {
       throw new PassAlreadyPromoted(result.visitor.id, result.visitor.promotedTo ?? "");
