@@ -7,6 +7,8 @@ export type { ThrottleOptions, VisitorPassLogger } from "./core/config.js";
 export {
   InvalidVisitorPass,
   MalformedVisitorToken,
+  PassAlreadyPromoted,
+  PromotedPassError,
   UnclaimedRequestError,
   VisitorAccessDenied,
   VisitorPassConfigError,
@@ -25,16 +27,20 @@ export type {
   VisitorPassEventHandler,
   VisitorPassEventMap,
   VisitorPassEventName,
+  VisitorPromotedEvent,
 } from "./core/events.js";
 export type { GuardOptions } from "./core/guard.js";
 export { SCOPE_ANY } from "./core/guard.js";
 export { networkOf } from "./core/network.js";
 export type {
+  LogEntry,
+  LogSearch,
   LogTruncation,
   NewVisitor,
   NewVisitorLog,
   PassChangeFeed,
   PassStore,
+  PromotionResult,
   PurgeBatches,
   SessionPort,
   SharingReportQuery,
@@ -48,6 +54,7 @@ export type {
   VisitorStore,
   VisitRequest,
 } from "./core/ports.js";
+export type { LogPage, PromoteInput, SearchLogsOptions } from "./core/promotion.js";
 export type { LinkMessage, LinkReason, SendLink } from "./core/send-link.js";
 export type {
   CountVisitorsInput,

@@ -48,6 +48,7 @@ export default defineConfig({
           { text: "A one-time link", link: "/recipes/one-time-link" },
           { text: "Sending the link by email", link: "/recipes/email-link" },
           { text: "Sessions in Redis or PostgreSQL", link: "/recipes/session-store" },
+          { text: "Promoting a visitor to an account", link: "/recipes/promotion" },
           { text: "Typing SessionData (Express)", link: "/recipes/typed-session" },
           { text: "Behind a proxy", link: "/recipes/behind-a-proxy" },
           { text: "Coming from django-visitor-pass", link: "/recipes/from-django" },

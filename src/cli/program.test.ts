@@ -999,3 +999,56 @@ describe("self-service passes", () => {
     expect(json[0]).toMatchObject({ visits: 3, sessions: 0, withoutSession: 3 });
   });
 });
+
+describe("promote", () => {
+  beforeEach(migrate);
+
+  it("promotes a pass to --user, once; again to the same id is quiet; another id fails", async () => {
+    const pass = await create("--email", "a@x.org", "--scope", "S");
+    const done = await run(["promote", pass.uuid, "--user", "42"]);
+    expect(done).toMatchObject({ code: 0, stderr: "" });
+    expect(done.stdout).toMatch(
+      new RegExp(`^Promoted visitor pass ${pass.uuid} to user 42 on \\d{4}-\\d\\d-\\d\\d `),
+    );
+    const shown = JSON.parse((await run(["show", pass.uuid, "--json"])).stdout);
+    expect(shown).toMatchObject({ promotedTo: "42", isActive: false });
+    const again = JSON.parse((await run(["promote", pass.uuid, "--user", "42", "--json"])).stdout);
+    expect(again.promotedAt).toBe(shown.promotedAt);
+    const other = await run(["promote", pass.uuid, "--user", "43"]);
+    expect(other).toMatchObject({ code: 1, stdout: "" });
+    expect(other.stderr).toBe(
+      "This visitor pass was already promoted to another account; it can be promoted only once.\n",
+    );
+    const reactivate = await run(["reactivate", pass.uuid, "--force"]);
+    expect(reactivate.code).toBe(1);
+    expect(reactivate.stderr).toContain("cannot be reactivated");
+  });
+
+  it("answers a missing or bad --user, a malformed and an unknown uuid with one line", async () => {
+    const pass = await create("--email", "a@x.org", "--scope", "S");
+    const missing = await run(["promote", pass.uuid]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--user <id>");
+    const empty = await run(["promote", pass.uuid, "--user", ""]);
+    expect(empty).toMatchObject({
+      code: 2,
+      stderr: "Invalid input: --user: A user id is required.\n",
+    });
+    const long = await run(["promote", pass.uuid, "--user", "x".repeat(256)]);
+    expect(long).toMatchObject({
+      code: 2,
+      stderr: "Invalid input: --user: At most 255 characters.\n",
+    });
+    const control = await run(["promote", pass.uuid, "--user", "a\u001b[2Jb"]);
+    expect(control.code).toBe(2);
+    expect(control.stderr).not.toContain("\u001b");
+    expect((await run(["promote", "nope", "--user", "1"])).stderr).toBe(
+      "Malformed visitor token.\n",
+    );
+    expect(await run(["promote", UNKNOWN, "--user", "1"])).toMatchObject({
+      code: 1,
+      stderr: `No visitor pass ${UNKNOWN}.\n`,
+    });
+    expect(JSON.parse((await run(["show", pass.uuid, "--json"])).stdout).promotedTo).toBeNull();
+  });
+});

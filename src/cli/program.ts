@@ -5,6 +5,7 @@ import { registerDeactivate } from "./commands/deactivate.js";
 import { registerList } from "./commands/list.js";
 import { registerLogs } from "./commands/logs.js";
 import { registerMigrate } from "./commands/migrate.js";
+import { registerPromote } from "./commands/promote.js";
 import { registerPurge } from "./commands/purge.js";
 import { registerReactivate } from "./commands/reactivate.js";
 import { registerReport } from "./commands/report.js";
@@ -59,7 +60,8 @@ Examples:
       --url https://app.example/reference
   $ visitor-pass list --scope REFERENCE_REQUEST --active --json
   $ visitor-pass purge --older-than 30d
-  $ visitor-pass truncate-logs --older-than 90d --keep 20`,
+  $ visitor-pass truncate-logs --older-than 90d --keep 20
+  $ visitor-pass promote 2b1c8f3e-6a7d-4e2f-9c1b-3d5e7f9a0b1c --user 42`,
     );
 
   registerMigrate(program, cli);
@@ -68,6 +70,7 @@ Examples:
   registerShow(program, cli);
   registerDeactivate(program, cli);
   registerReactivate(program, cli);
+  registerPromote(program, cli);
   registerLogs(program, cli);
   registerPurge(program, cli);
   registerTruncateLogs(program, cli);

@@ -64,16 +64,54 @@ const invalidMessages: Record<InvalidReason, string> = {
 /**
  * `reactivate()` was asked to turn on a self-service request whose form was never completed
  * (`Visitor#isUnclaimedRequest`): it has no email, so a working pass would reach nobody. Only
- * completing the form activates it. Nothing was changed.
+ * completing the form activates it. `promote()` refuses one too: nobody was admitted by it.
+ * Nothing was changed.
  */
 export class UnclaimedRequestError extends VisitorPassError {
   /** The pass's `id`. */
   readonly visitorId: number;
 
+  constructor(
+    visitorId: number,
+    message = "This is a self-service request whose form was never completed: it has no email and cannot be reactivated.",
+  ) {
+    super(message, "UNCLAIMED_SELF_SERVICE_REQUEST");
+    this.visitorId = visitorId;
+  }
+}
+
+/**
+ * `promote()` was asked to promote a pass to `userId` when it was already promoted to another
+ * user id: a pass becomes one account, once. Nothing was changed.
+ */
+export class PassAlreadyPromoted extends VisitorPassError {
+  /** The pass's `id`. */
+  readonly visitorId: number;
+  /** The user id it was promoted to before. */
+  readonly promotedTo: string;
+
+  constructor(visitorId: number, promotedTo: string) {
+    super(
+      "This visitor pass was already promoted to another account; it can be promoted only once.",
+      "VISITOR_PASS_ALREADY_PROMOTED",
+    );
+    this.visitorId = visitorId;
+    this.promotedTo = promotedTo;
+  }
+}
+
+/**
+ * `reactivate()` was asked to turn on a pass promoted to an account (`Visitor#isPromoted`): the
+ * visitor is a user now, and the pass never admits again. Nothing was changed.
+ */
+export class PromotedPassError extends VisitorPassError {
+  /** The pass's `id`. */
+  readonly visitorId: number;
+
   constructor(visitorId: number) {
     super(
-      "This is a self-service request whose form was never completed: it has no email and cannot be reactivated.",
-      "UNCLAIMED_SELF_SERVICE_REQUEST",
+      "This visitor pass was promoted to an account: it cannot be reactivated.",
+      "VISITOR_PASS_PROMOTED",
     );
     this.visitorId = visitorId;
   }

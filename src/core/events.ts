@@ -24,6 +24,13 @@ export interface FreshLinkSentEvent {
   visitor: Visitor;
 }
 
+/** What `visitorPromoted` is given: the pass as promoted, and the account's user id. */
+export interface VisitorPromotedEvent {
+  /** The pass after promotion: inactive, with `promotedTo` and `promotedAt` set. */
+  visitor: Visitor;
+  userId: string;
+}
+
 /**
  * The events of a pass service, by name, with what their handlers are given. Every event fires
  * once per occurrence, after the work of the request (or call) that caused it, which never waits
@@ -51,6 +58,11 @@ export interface VisitorPassEventMap {
   passFlaggedShared: PassFlaggedSharedEvent;
   /** A fresh link was sent to a visitor whose link had expired. */
   freshLinkSent: FreshLinkSentEvent;
+  /**
+   * `passes.promote()` promoted a pass to an account in this process: once per pass, never
+   * again for a repeated call with the same user id (nor by another process, or by SQL).
+   */
+  visitorPromoted: VisitorPromotedEvent;
 }
 
 export type VisitorPassEventName = keyof VisitorPassEventMap;

@@ -1,5 +1,11 @@
 import type { PassCache } from "./pass-cache.js";
-import type { NewVisitor, PassStore, VisitorChanges, VisitorFilter } from "./ports.js";
+import type {
+  NewVisitor,
+  PassStore,
+  PromotionResult,
+  VisitorChanges,
+  VisitorFilter,
+} from "./ports.js";
 import type { TokenKeys } from "./token-keys.js";
 import { Visitor, type VisitorRecord } from "./visitor.js";
 
@@ -84,6 +90,30 @@ export class PassRecords {
     this.cache?.forget(key);
     const mark = this.cache?.mark();
     return this.#remember(key, await this.store.update(key, changes), named ? token : null, mark);
+  }
+
+  /**
+   * Promotes the pass `value` names (as `resolve` finds it; `check` may throw to refuse it) to
+   * `userId` with the store's one conditional statement, keeping the cache in step as `change`
+   * does; `null` when there is none.
+   */
+  async promote(
+    value: string,
+    userId: string,
+    at: Date,
+    check: (visitor: Visitor) => void = () => {},
+  ): Promise<{ outcome: PromotionResult["outcome"]; visitor: Visitor } | null> {
+    const { token } = this.keys.lookup(value);
+    const found = await this.resolve(value);
+    if (!found) return null;
+    check(found);
+    const named = found.uuid === token;
+    const key = named ? this.keys.key(token) : found.uuid;
+    this.cache?.forget(key);
+    const mark = this.cache?.mark();
+    const result = await this.store.promote(key, userId, at);
+    const visitor = this.#remember(key, result?.record ?? null, named ? token : null, mark);
+    return result && visitor ? { outcome: result.outcome, visitor } : null;
   }
 
   async admit(token: string): Promise<Visitor | null> {

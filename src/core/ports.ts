@@ -91,6 +91,10 @@ export interface VisitorFilter {
   valid?: boolean;
   /** The instant `valid` is judged at. @default new Date() */
   now?: Date;
+  /** Only the passes promoted to this user id (`passes.promote`). */
+  promotedTo?: string;
+  /** `true`: promoted to an account; `false`: not promoted. */
+  promoted?: boolean;
   limit: number;
   offset: number;
 }
@@ -127,6 +131,45 @@ export interface LogTruncation {
   before?: Date;
   /** Each pass keeps its newest `keep` logs (by `timestamp`, then `id`); 0 keeps none. */
   keep?: number;
+}
+
+/**
+ * What `PassStore#promote` did: `"promoted"` (it set the user id now), `"unchanged"` (the pass
+ * was already promoted to this very user id) or `"conflict"` (it was promoted to another one,
+ * which `record.promotedTo` holds); `record` is the pass as stored after the call.
+ */
+export interface PromotionResult {
+  outcome: "promoted" | "unchanged" | "conflict";
+  record: VisitorRecord;
+}
+
+/**
+ * Which visit logs `searchLogs` returns, across every pass: each filter given narrows it. Newest
+ * first (by `timestamp`, then `id`), at most `limit`, strictly older than `before` when given
+ * (keyset paging: the last row of a page is where the next starts).
+ */
+export interface LogSearch {
+  /** Logs of passes of this scope (exact). */
+  scope?: string;
+  /** Logs of the pass with this `id`. */
+  visitorId?: number;
+  /** Logs of the passes with this email (exact, as stored). */
+  email?: string;
+  /** Logs with `from <= timestamp`. */
+  from?: Date;
+  /** Logs with `timestamp < to`. */
+  to?: Date;
+  /** Logs recorded with this HTTP status. */
+  statusCode?: number;
+  /** Logs older than this one, in the order of the list: its `timestamp` and `id`. */
+  before?: { timestamp: Date; id: number };
+  limit: number;
+}
+
+/** A visit log as `searchLogs` returns it: the log, with the email and scope of its pass. */
+export interface LogEntry extends VisitorLog {
+  email: string;
+  scope: string;
 }
 
 /** How a purge (or a truncation of the logs) goes through its batches. */
@@ -177,6 +220,17 @@ export interface PassStore {
   /** How many passes match `filter`. Read-only. */
   count(filter: VisitorCountFilter): Promise<number>;
   /**
+   * Promotes the pass with `uuid` to the account `userId`, at `at`: sets `promotedTo` and
+   * `promotedAt`, turns it off (`isActive` false) and sets `lastUpdatedAt`, in one conditional
+   * statement that succeeds only while the pass is not promoted, so of concurrent promotions one
+   * wins and a pass is promoted once. When it matched nothing, the pass is read back (read-only)
+   * to say why: promoted to `userId` already (`"unchanged"`, nothing written) or to another id
+   * (`"conflict"`, nothing written). `null` when there is no such pass. Once it resolves, every
+   * connection's `changedElsewhere` reports it, as for `update`. One statement (or one
+   * transaction, as for `update`), then at most one read.
+   */
+  promote(uuid: string, userId: string, at: Date): Promise<PromotionResult | null>;
+  /**
    * Deletes at most `limit` self-service passes still pending (never claimed, never used) whose
    * link expired before `before`; returns the count. One statement.
    */
@@ -201,6 +255,13 @@ export interface VisitLogStore {
   insertLogs(logs: readonly NewVisitorLog[]): Promise<number>;
   /** The logs of one pass, newest first. Read-only. */
   logs(visitorId: number): Promise<VisitorLog[]>;
+  /**
+   * The visit logs of every pass that `search` selects, newest first, at most `search.limit`,
+   * each with its pass's email and scope. Read-only, one query: served by the logs' timestamp
+   * index (or the per-pass index when a pass is named), so a page costs about `limit` rows
+   * however many logs there are.
+   */
+  searchLogs(search: LogSearch): Promise<LogEntry[]>;
   /**
    * Deletes the visit logs `which` names, never a pass, in batches as `purge` makes them (at most
    * `batchSize` logs, smaller while a batch takes longer than `budgetMs`, resting between two);
@@ -285,6 +346,7 @@ export const VISITOR_STORE_METHODS = [
   "update",
   "admit",
   "claim",
+  "promote",
   "findByFormUuid",
   "list",
   "count",
@@ -292,6 +354,7 @@ export const VISITOR_STORE_METHODS = [
   "purge",
   "insertLogs",
   "logs",
+  "searchLogs",
   "truncateLogs",
   "visitCounts",
   "sharingCounts",

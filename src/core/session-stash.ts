@@ -118,7 +118,7 @@ export class SessionStash {
    * before digests were kept) is given the digest instead.
    */
   held(session: SessionPort, visitor: Visitor | null, held?: string): Visitor | null {
-    if (visitor?.isActive && this.#withinLifetime(session, visitor)) {
+    if (visitor?.isActive && !visitor.isPromoted && this.#withinLifetime(session, visitor)) {
       if (held !== undefined && this.#config.tokenStorage === "hash") {
         const ref = this.#backend.sessionRef(held);
         if (ref !== held) session.set(this.#key, ref);

@@ -79,6 +79,10 @@ export const listInput = z.object({
   active: z.boolean("Must be true or false.").optional(),
   /** `true`: active and not expired now; `false`: inactive or expired. */
   valid: z.boolean("Must be true or false.").optional(),
+  /** Only the passes promoted to this user id (`passes.promote`). */
+  promotedTo: z.string("Must be text.").max(255, "At most 255 characters.").optional(),
+  /** `true`: promoted to an account; `false`: not promoted. */
+  promoted: z.boolean("Must be true or false.").optional(),
   limit: z.number().int().min(1, "Must be 1 or more.").max(1000, "At most 1000.").default(100),
   offset: z.number().int().nonnegative("Must be 0 or more.").default(0),
 });

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { type ResolvedConfig, resolveConfig, type VisitorPassOptions } from "./config.js";
 import {
+  PassAlreadyPromoted,
+  PromotedPassError,
   UnclaimedRequestError,
   VisitorPassError,
   VisitorPassThrottled,
@@ -22,6 +24,14 @@ import type {
   VisitorPassParts,
   VisitorStore,
 } from "./ports.js";
+import {
+  type LogPage,
+  logCursor,
+  type PromoteInput,
+  parsePromote,
+  parseSearchLogs,
+  type SearchLogsOptions,
+} from "./promotion.js";
 import { type FlowBackend, VisitorFlow } from "./request-flow.js";
 import {
   type CountVisitorsInput,
@@ -267,15 +277,108 @@ export class VisitorPass {
   /**
    * Turns the pass back on, its link valid for another `tokenExpiry` seconds. Throws
    * `UnclaimedRequestError` (changing nothing) for a self-service request whose form was never
-   * completed (`Visitor#isUnclaimedRequest`): it has no email, so it must never work.
+   * completed (`Visitor#isUnclaimedRequest`): it has no email, so it must never work; and
+   * `PromotedPassError` for a pass promoted to an account (`Visitor#isPromoted`).
    */
   async reactivate(uuid: string): Promise<Visitor | null> {
     return this.#open().change(uuid, (visitor) => {
       // A request only ever becomes a claimed pass, never the reverse: no race to guard here.
       if (visitor.isUnclaimedRequest) throw new UnclaimedRequestError(visitor.id);
+      // A promotion racing this one is safe too: a promoted pass never admits, active or not.
+      if (visitor.isPromoted) throw new PromotedPassError(visitor.id);
       const now = this.config.now();
       return { isActive: true, expiresAt: this.#linkExpiry(now), lastUpdatedAt: now };
     });
+  }
+
+  /**
+   * Marks the pass as converted: the visitor became the account `userId`. In one statement the
+   * pass records `promotedTo` and `promotedAt` and is turned off, so its link and every session
+   * holding it stop working at the next request, in every process (as `deactivate`); it never
+   * admits again and `reactivate` refuses it. Its context and visit logs stay, for the app to
+   * read (`promotedTo(userId)`, `logs(uuid)`). Returns the updated pass, or `null` when there
+   * is none. Promoting it again to the same id changes nothing and returns it; to another id
+   * throws `PassAlreadyPromoted`; a self-service request whose form was never completed throws
+   * `UnclaimedRequestError`. Fires `visitorPromoted` once, when it promoted the pass. Throws
+   * `MalformedVisitorToken` for a `uuid` that is not a token, and `VisitorPassValidationError`
+   * for a `userId` that is not 1–255 characters of text (without control characters), writing
+   * nothing.
+   * @example
+   * ```ts
+   * app.post("/sign-up", async (req, res) => {
+   *   const user = await users.create(req.body);
+   *   if (req.visitor) await passes.promote(req.visitor.uuid, { userId: String(user.id) });
+   *   res.redirect("/welcome");
+   * });
+   * ```
+   */
+  async promote(uuid: string, input: PromoteInput): Promise<Visitor | null> {
+    const records = this.#open();
+    records.keyOf(uuid);
+    const { userId } = parsePromote(input);
+    const result = await records.promote(uuid, userId, this.config.now(), (visitor) => {
+      // A request becomes a claimed pass under a new token, never the reverse: if it is claimed
+      // meanwhile, the update finds no row under this token and the call answers `null`.
+      if (visitor.isUnclaimedRequest) {
+        throw new UnclaimedRequestError(
+          visitor.id,
+          "This is a self-service request whose form was never completed: nobody was admitted with it, so there is no visitor to promote.",
+        );
+      }
+    });
+    if (!result) return null;
+    if (result.outcome === "conflict") {
+      throw new PassAlreadyPromoted(result.visitor.id, result.visitor.promotedTo ?? "");
+    }
+    if (result.outcome === "promoted") {
+      this.#events.fire("visitorPromoted", { visitor: result.visitor, userId });
+    }
+    return result.visitor;
+  }
+
+  /**
+   * The passes promoted to the account `userId` (`promote`), newest first, with their context:
+   * what the app reads after sign-up. Their logs are `logs(visitor.uuid)` (or `searchLogs`
+   * with `visitorId`). At most 1000; `passes.list({ promotedTo })` pages further.
+   * @example
+   * ```ts
+   * const [visitor] = await passes.promotedTo(String(user.id));
+   * const visits = visitor ? await passes.logs(visitor.uuid) : [];
+   * ```
+   */
+  async promotedTo(userId: string): Promise<Visitor[]> {
+    const { userId: id } = parsePromote({ userId });
+    return this.list({ promotedTo: id, limit: 1000 });
+  }
+
+  /**
+   * The visit logs of every pass, newest first, one page at a time, each with its pass's email
+   * and scope: filtered by scope, pass (`uuid` or `visitorId`), email, time (`from` inclusive,
+   * `to` exclusive) and status. Pages are at most 500 logs (default 50); `next` is where the
+   * following page starts (`before`). Each page is one bounded query, however many logs there
+   * are. Bad options throw `VisitorPassValidationError`.
+   * @example
+   * ```ts
+   * const page = await passes.searchLogs({ scope: "REFERENCE_REQUEST", statusCode: 403 });
+   * for (const log of page.logs) console.log(log.timestamp, log.email, log.requestUri);
+   * const older = page.next ? await passes.searchLogs({ before: page.next }) : null;
+   * ```
+   */
+  async searchLogs(options: SearchLogsOptions = {}): Promise<LogPage> {
+    const { uuid, ...search } = parseSearchLogs(options);
+    this.#open();
+    if (uuid !== undefined) {
+      const visitor = await this.get(uuid);
+      if (!visitor || (search.visitorId !== undefined && search.visitorId !== visitor.id)) {
+        return { logs: [], next: null };
+      }
+      search.visitorId = visitor.id;
+    }
+    await this.#visits.flush();
+    const rows = await this.#store.searchLogs({ ...search, limit: search.limit + 1 });
+    const logs = rows.slice(0, search.limit);
+    const last = logs.at(-1);
+    return { logs, next: rows.length > search.limit && last ? logCursor(last) : null };
   }
 
   /** The pass's visit logs, newest first (visits still being written are waited for). */

@@ -198,7 +198,23 @@ describe("serialize()", () => {
       hasExpired: false,
       isValid: true,
       isSelfService: false,
+      promotedTo: null,
+      promotedAt: null,
     });
+  });
+
+  it("carries the promotion, which makes the pass invalid", () => {
+    const at = new Date(T0.getTime() - 1000);
+    const visitor = visitorAt(T0, { promotedTo: "user <1>", promotedAt: at, isActive: false });
+    expect(visitor.isPromoted).toBe(true);
+    expect(visitor.isValid).toBe(false);
+    expect(visitor.serialize()).toMatchObject({
+      promotedTo: "user <1>",
+      promotedAt: at.toISOString(),
+      isValid: false,
+    });
+    expect(visitorAt(T0, { promotedTo: "u", promotedAt: at }).isValid).toBe(false);
+    expect(visitorAt(T0).isPromoted).toBe(false);
   });
 
   it("gives expiresAt null for a pass that never expires", () => {

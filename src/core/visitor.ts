@@ -16,6 +16,13 @@ export interface VisitorRecord {
   sessionExpiry: number | null;
   maxUses: number | null;
   uses: number;
+  /**
+   * The user id of the account this pass was promoted to (`passes.promote`), `null` (or left out,
+   * by a store written before promotion existed) while it was not.
+   */
+  promotedTo?: string | null;
+  /** When it was promoted; `null` (or left out) while it was not. */
+  promotedAt?: Date | null;
 }
 
 /** A visitor log row: one guarded visit. */
@@ -55,6 +62,8 @@ export interface SerializedVisitor {
   hasExpired: boolean;
   isValid: boolean;
   isSelfService: boolean;
+  promotedTo: string | null;
+  promotedAt: string | null;
 }
 
 /** A visitor pass: someone known of, let into the routes guarded for `scope`. */
@@ -73,6 +82,10 @@ export class Visitor implements VisitorRecord {
   readonly sessionExpiry: number | null;
   readonly maxUses: number | null;
   readonly uses: number;
+  /** The user id of the account the pass was promoted to (`passes.promote`), or `null`. */
+  readonly promotedTo: string | null;
+  /** When the pass was promoted, or `null`. */
+  readonly promotedAt: Date | null;
   readonly #now: () => Date;
 
   constructor(record: VisitorRecord, now: () => Date = () => new Date()) {
@@ -90,6 +103,8 @@ export class Visitor implements VisitorRecord {
     this.sessionExpiry = record.sessionExpiry;
     this.maxUses = record.maxUses;
     this.uses = record.uses;
+    this.promotedTo = record.promotedTo ?? null;
+    this.promotedAt = record.promotedAt ?? null;
     this.#now = now;
   }
 
@@ -102,9 +117,17 @@ export class Visitor implements VisitorRecord {
     return this.expiresAt !== null && this.expiresAt.getTime() <= this.#now().getTime();
   }
 
-  /** Active and not expired: the link can admit. */
+  /** Active, not expired and not promoted: the link can admit. */
   get isValid(): boolean {
-    return this.isActive && !this.hasExpired;
+    return this.isActive && !this.hasExpired && !this.isPromoted;
+  }
+
+  /**
+   * Promoted to an account (`passes.promote`): the visitor became a user, and the pass never
+   * admits again, nor can it be reactivated.
+   */
+  get isPromoted(): boolean {
+    return this.promotedTo !== null;
   }
 
   /** Created by a self-service guard rather than by the app. */
@@ -128,6 +151,9 @@ export class Visitor implements VisitorRecord {
   validate(): void {
     if (this.isUnclaimedRequest) {
       throw new InvalidVisitorPass("inactive", "This self-service request was never completed.");
+    }
+    if (this.isPromoted) {
+      throw new InvalidVisitorPass("inactive", "This visitor pass was promoted to an account.");
     }
     if (!this.isActive) throw new InvalidVisitorPass("inactive");
     if (this.hasExpired) throw new InvalidVisitorPass("expired");
@@ -154,6 +180,8 @@ export class Visitor implements VisitorRecord {
       hasExpired: this.hasExpired,
       isValid: this.isValid,
       isSelfService: this.isSelfService,
+      promotedTo: this.promotedTo,
+      promotedAt: this.promotedAt?.toISOString() ?? null,
     };
   }
 

@@ -1,10 +1,13 @@
 // The storage ports are the core's: a store implements them. Re-exported for the store's code.
 export type {
+  LogEntry,
+  LogSearch,
   LogTruncation,
   NewVisitor,
   NewVisitorLog,
   PassChangeFeed,
   PassStore,
+  PromotionResult,
   PurgeBatches,
   SharingReportQuery,
   SharingReportRow,

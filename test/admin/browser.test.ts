@@ -129,6 +129,26 @@ describe("admin pages in a browser", () => {
         data.shared.email,
       );
       await shot(page, "admin-sharing");
+
+      // The visit-log list, from the navigation, then filtered with its form.
+      await Promise.all([
+        page.waitForURL(/\/logs$/),
+        page
+          .getByRole("navigation", { name: "Sections" })
+          .getByRole("link", { name: "Visit logs" })
+          .click(),
+      ]);
+      expect(await page.locator("table.logs tbody tr").count()).toBeGreaterThan(0);
+      await page.getByLabel("Pass").fill(data.shared.email);
+      await page.getByLabel("Status").fill("200");
+      await Promise.all([
+        page.waitForURL(/status=200/),
+        page.getByRole("button", { name: "Filter" }).click(),
+      ]);
+      const emails = await page.locator("table.logs tbody td.email").allTextContents();
+      expect(emails.length).toBeGreaterThan(0);
+      expect(new Set(emails)).toEqual(new Set([data.shared.email]));
+      await shot(page, "admin-logs");
       expect(errors).toEqual([]);
     } finally {
       await close();

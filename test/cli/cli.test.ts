@@ -243,6 +243,30 @@ describe("the visitor-pass binary", { timeout: 60_000 }, () => {
     userError(["list", "--frob"], 2, "error: unknown option '--frob'");
   });
 
+  it("promotes a pass to an account, which ends its access; a second account is refused", () => {
+    const created = JSON.parse(ok(["create", "--email", "promo@x.org", "--scope", "S", "--json"]));
+    expect(ok(["promote", created.uuid, "--user", "user-42"])).toMatch(
+      new RegExp(`^Promoted visitor pass ${created.uuid} to user user-42 on `),
+    );
+    expect(JSON.parse(ok(["show", created.uuid, "--json"]))).toMatchObject({
+      promotedTo: "user-42",
+      isActive: false,
+      isValid: false,
+    });
+    userError(
+      ["promote", created.uuid, "--user", "user-43"],
+      1,
+      "This visitor pass was already promoted to another account; it can be promoted only once.",
+    );
+    userError(
+      ["promote", created.uuid, "--user", ""],
+      2,
+      "Invalid input: --user: A user id is required.",
+    );
+    userError(["promote", "not-a-uuid", "--user", "1"], 2, "Malformed visitor token.");
+    expect(ok(["promote", "--help"])).toContain("--user <id>");
+  });
+
   it("helps", () => {
     expect(ok(["--help"])).toContain("Usage: visitor-pass [options] [command]");
     expect(ok(["purge", "--help"])).toContain("--older-than <duration>");

@@ -4,6 +4,7 @@ export interface ListParams {
   scope: string;
   active: boolean | undefined;
   valid: boolean | undefined;
+  promoted: boolean | undefined;
   page: number;
 }
 
@@ -72,6 +73,7 @@ export function parseListParams(query: URLSearchParams): Parsed<ListParams> {
     scope: limited(query, "scope", "Scope", MAX_SCOPE, errors),
     active: triState(query, "active", "Active", errors),
     valid: triState(query, "valid", "Valid", errors),
+    promoted: triState(query, "promoted", "Promoted", errors),
     page: pageNumber(query, errors),
   };
   return errors.length ? { ok: false, errors } : { ok: true, params };
@@ -98,6 +100,7 @@ export function listQuery(params: ListParams, changes: Partial<ListParams> = {})
     scope: p.scope,
     active: yesNo(p.active),
     valid: yesNo(p.valid),
+    promoted: yesNo(p.promoted),
     page: p.page > 1 ? String(p.page) : undefined,
   });
 }
@@ -125,5 +128,6 @@ export const DEFAULT_LIST: ListParams = {
   scope: "",
   active: undefined,
   valid: undefined,
+  promoted: undefined,
   page: 1,
 };

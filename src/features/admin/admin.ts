@@ -1,6 +1,7 @@
 import { isCrossSite } from "../../core/cross-site.js";
 import {
   MalformedVisitorToken,
+  PromotedPassError,
   UnclaimedRequestError,
   VisitorPassConfigError,
   VisitorPassError,
@@ -20,6 +21,7 @@ import {
   passPath,
   sharingPage,
 } from "../../ui/admin/admin-pages.js";
+import { logsPage } from "../../ui/admin/logs-page.js";
 import {
   DEFAULT_LIST,
   type ListParams,
@@ -27,6 +29,7 @@ import {
   parseListParams,
   parseSharingParams,
 } from "./admin-query.js";
+import { parseLogParams } from "./log-query.js";
 
 /**
  * Options of the admin pages (`visitorAdmin` in each adapter).
@@ -98,6 +101,7 @@ const PASS_ID = /^[1-9][0-9]{0,9}$/;
 type Route =
   | { page: "list" }
   | { page: "sharing" }
+  | { page: "logs" }
   | { page: "bulk" }
   | { page: "pass"; id: number }
   | { page: "action"; id: number; action: "deactivate" | "reactivate" }
@@ -178,6 +182,8 @@ export class VisitorAdmin<R = unknown> {
           return await this.#list({ ...frame, current: "passes" }, request.query);
         case "sharing":
           return await this.#sharing({ ...frame, current: "sharing" }, request.query);
+        case "logs":
+          return await this.#logs({ ...frame, current: "logs" }, request.query);
         case "pass":
           return await this.#pass({ ...frame, current: "passes" }, request, route.id);
         case "action":
@@ -206,6 +212,7 @@ export class VisitorAdmin<R = unknown> {
       search: params.q || undefined,
       active: params.active,
       valid: params.valid,
+      promoted: params.promoted,
     };
     const passes = this.#passes;
     const [rows, total, chart] = await Promise.all([
@@ -257,6 +264,16 @@ export class VisitorAdmin<R = unknown> {
     );
   }
 
+  async #logs(frame: Frame, query: URLSearchParams): Promise<PageResponse> {
+    const parsed = parseLogParams(query);
+    if (!parsed.ok) return this.#badRequest(frame, parsed.errors);
+    const page = await this.#passes.searchLogs({ ...parsed.search, limit: this.#pageSize });
+    return htmlPage(
+      200,
+      logsPage({ frame, params: parsed.params, logs: page.logs, next: page.next }),
+    );
+  }
+
   async #pass(frame: Frame, request: AdminRequest, id: number): Promise<PageResponse> {
     const passes = this.#passes;
     const visitor = await passes.getById(id);
@@ -278,7 +295,8 @@ export class VisitorAdmin<R = unknown> {
         sharing: signals,
         chart,
         notice: passNotice(request.query),
-        reactivatable: !visitor.isUnclaimedRequest && this.#shortening(visitor) === null,
+        reactivatable:
+          !visitor.isUnclaimedRequest && !visitor.isPromoted && this.#shortening(visitor) === null,
       }),
     );
   }
@@ -290,6 +308,12 @@ export class VisitorAdmin<R = unknown> {
       return htmlPage(
         409,
         messagePage(frame, "Not reactivated", [UNCLAIMED_MESSAGE, "Nothing was changed."]),
+      );
+    }
+    if (outcome === "promoted") {
+      return htmlPage(
+        409,
+        messagePage(frame, "Not reactivated", [PROMOTED_MESSAGE, "Nothing was changed."]),
       );
     }
     if (outcome === "shortens") {
@@ -311,16 +335,18 @@ export class VisitorAdmin<R = unknown> {
   async #change(
     id: number,
     action: "deactivate" | "reactivate",
-  ): Promise<"changed" | "gone" | "unclaimed" | "shortens"> {
+  ): Promise<"changed" | "gone" | "unclaimed" | "shortens" | "promoted"> {
     const visitor = await this.#passes.getById(id);
     if (!visitor) return "gone";
     if (action === "reactivate" && visitor.isUnclaimedRequest) return "unclaimed";
+    if (action === "reactivate" && visitor.isPromoted) return "promoted";
     // The admin never shortens a pass: reactivating is for a pass that is off or about to end.
     if (action === "reactivate" && this.#shortening(visitor) !== null) return "shortens";
     try {
       return (await this.#passes[action](visitor.uuid)) ? "changed" : "gone";
     } catch (error) {
       if (error instanceof UnclaimedRequestError) return "unclaimed";
+      if (error instanceof PromotedPassError) return "promoted";
       throw error;
     }
   }
@@ -351,6 +377,7 @@ export class VisitorAdmin<R = unknown> {
     query.set("count", String(count("changed")));
     if (count("unclaimed") > 0) query.set("skipped", String(count("unclaimed")));
     if (count("shortens") > 0) query.set("kept", String(count("shortens")));
+    if (count("promoted") > 0) query.set("promotedSkipped", String(count("promoted")));
     return redirect(`${frame.mount}/?${query}`);
   }
 
@@ -394,6 +421,7 @@ function parseRoute(path: string): Route {
   const [head, id, action] = segments;
   if (segments.length === 0) return { page: "list" };
   if (segments.length === 1 && head === "sharing") return { page: "sharing" };
+  if (segments.length === 1 && head === "logs") return { page: "logs" };
   if (segments.length === 1 && head === "bulk") return { page: "bulk" };
   // Passes are addressed by id only: a token in a URL would reach every request log.
   const pass = id === undefined ? null : passId(id);
@@ -413,6 +441,9 @@ function passId(value: string): number | null {
 
 const SHORTENS_MESSAGE =
   "This pass is active and its link works longer than reactivating would give it: reactivating sets the expiry to now plus the token expiry, so it would only shorten it.";
+
+const PROMOTED_MESSAGE =
+  "This pass was promoted to an account: the visitor is a user now, and the pass cannot be reactivated.";
 
 const UNCLAIMED_MESSAGE =
   "This is a self-service request whose form was never completed: it has no email, so it cannot be reactivated. Only completing the form activates it.";
@@ -460,7 +491,14 @@ function listNotice(query: URLSearchParams): string | null {
     kept === 0
       ? ""
       : ` Left ${kept} active pass${kept === 1 ? "" : "es"} as ${kept === 1 ? "it was" : "they were"}: ${kept === 1 ? "its" : "their"} link works longer than reactivating would give.`;
-  if (done === "reactivated") return `Reactivated ${passes}.${skippedNote}${keptNote}`;
+  const promoted = number("promotedSkipped");
+  const promotedNote =
+    promoted === 0
+      ? ""
+      : ` Left ${promoted} promoted pass${promoted === 1 ? "" : "es"} off: promoted to an account, ${promoted === 1 ? "it" : "they"} cannot be reactivated.`;
+  if (done === "reactivated") {
+    return `Reactivated ${passes}.${skippedNote}${keptNote}${promotedNote}`;
+  }
   return null;
 }
 

@@ -4,11 +4,14 @@ import type { SharingCounts } from "../../core/sharing.js";
 import type { ThrottleStore } from "../../core/throttle.js";
 import type { VisitorLog, VisitorRecord } from "../../core/visitor.js";
 import type {
+  LogEntry,
+  LogSearch,
   LogTruncation,
   NewVisitor,
   NewVisitorLog,
   PassChangeFeed,
   PassStore,
+  PromotionResult,
   PurgeBatches,
   SharingReportQuery,
   SharingReportRow,
@@ -142,6 +145,10 @@ export class KyselyStore
     return this.#passes.claim(uuid, newUuid, changes);
   }
 
+  promote(uuid: string, userId: string, at: Date): Promise<PromotionResult | null> {
+    return this.#passes.promote(uuid, userId, at);
+  }
+
   findByFormUuid(uuid: string): Promise<VisitorRecord | null> {
     return this.#passes.findByFormUuid(uuid);
   }
@@ -174,6 +181,10 @@ export class KyselyStore
 
   logs(visitorId: number): Promise<VisitorLog[]> {
     return this.#visitLogs.logs(visitorId);
+  }
+
+  searchLogs(search: LogSearch): Promise<LogEntry[]> {
+    return this.#visitLogs.searchLogs(search);
   }
 
   // VisitorAnalytics

@@ -198,6 +198,30 @@ export function migrations(dialect: StoreDialect, t: TableNames): Record<string,
         await db.schema.alterTable(t.logs).dropColumn("idempotency_key").execute();
       },
     },
+    "0007_pass_promotion": {
+      // A pass promoted to an account (`passes.promote`): the app's user id and when. Passes
+      // stored before keep NULL (not promoted); the index serves `passes.promotedTo(userId)`.
+      async up(db: Kysely<any>) {
+        const existing = await schema.existingColumns(db, t.visitors);
+        for (const [column, type] of [
+          ["promoted_to", "varchar(255)"],
+          ["promoted_at", "bigint"],
+        ] as const) {
+          if (existing.has(column)) continue;
+          await db.schema.alterTable(t.visitors).addColumn(column, type).execute();
+        }
+        const index = db.schema
+          .createIndex(`${t.visitors}_promoted_to_ix`)
+          .on(t.visitors)
+          .column("promoted_to");
+        await createIndex(index).execute();
+      },
+      async down(db: Kysely<any>) {
+        await dropIndex(db, `${t.visitors}_promoted_to_ix`, t.visitors).execute();
+        await db.schema.alterTable(t.visitors).dropColumn("promoted_at").execute();
+        await db.schema.alterTable(t.visitors).dropColumn("promoted_to").execute();
+      },
+    },
   };
 }
 

@@ -10,6 +10,7 @@ import type { VisitorRecord } from "../../core/visitor.js";
 import type {
   NewVisitor,
   PassStore,
+  PromotionResult,
   PurgeBatches,
   VisitorChanges,
   VisitorCountFilter,
@@ -137,6 +138,32 @@ export class KyselyPassStore implements PassStore {
     );
   }
 
+  async promote(uuid: string, userId: string, at: Date): Promise<PromotionResult | null> {
+    const record = await this.#bounded(() =>
+      this.#updateReturning(uuid, true, (db) =>
+        db
+          .updateTable(this.#t.visitors)
+          .set({
+            promoted_to: userId,
+            promoted_at: at.getTime(),
+            is_active: this.#dialect.bool(false),
+            last_updated_at: at.getTime(),
+          } as never)
+          .where("uuid", "=", uuid)
+          .where("promoted_to", "is", null),
+      ),
+    );
+    if (record) {
+      // Access ends in every process once this resolves, as for a deactivation.
+      await this.#sqlite?.seenElsewhere();
+      return { outcome: "promoted", record };
+    }
+    const current = await this.findByUuid(uuid);
+    if (!current) return null;
+    // MySQL's `=` ignores trailing spaces: the ids are compared here, exactly.
+    return { outcome: current.promotedTo === userId ? "unchanged" : "conflict", record: current };
+  }
+
   #columns(changes: VisitorChanges): Partial<Record<keyof VisitorRow, unknown>> {
     const set: Partial<Record<keyof VisitorRow, unknown>> = {};
     if (changes.firstName !== undefined) set.first_name = changes.firstName;
@@ -162,6 +189,8 @@ export class KyselyPassStore implements PassStore {
           .set((eb) => ({ uses: eb("uses", "+", 1) }))
           .where("uuid", "=", uuid)
           .where("is_active", "=", this.#dialect.bool(true))
+          // A promoted pass never admits again, even turned on by a reactivation racing it.
+          .where("promoted_to", "is", null)
           // An unclaimed self-service request has no email: even turned on by mistake, it never admits.
           .where("email", "<>", "")
           .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", at)]))
@@ -221,7 +250,11 @@ export class KyselyPassStore implements PassStore {
   #filtered(filter: VisitorCountFilter) {
     const bool = this.#dialect.bool;
     let query = this.#db.selectFrom(this.#t.visitors);
-    if (matchesNothing(filter.scope) || matchesNothing(filter.search)) {
+    if (
+      matchesNothing(filter.scope) ||
+      matchesNothing(filter.search) ||
+      matchesNothing(filter.promotedTo)
+    ) {
       // Not even sent: PostgreSQL refuses a parameter holding NUL.
       return query.where(sql<boolean>`1 = 0`);
     }
@@ -231,6 +264,14 @@ export class KyselyPassStore implements PassStore {
       if (exactly) query = query.where(exactly("scope", filter.scope));
     }
     if (filter.active !== undefined) query = query.where("is_active", "=", bool(filter.active));
+    if (filter.promotedTo !== undefined) {
+      query = query.where("promoted_to", "=", filter.promotedTo);
+      const exactly = this.#dialect.exactly;
+      if (exactly) query = query.where(exactly("promoted_to", filter.promotedTo));
+    }
+    if (filter.promoted !== undefined) {
+      query = query.where("promoted_to", filter.promoted ? "is not" : "is", null);
+    }
     if (filter.search) {
       const pattern = `%${filter.search.toLowerCase().replace(/[!%_]/g, "!$&")}%`;
       query = query.where((eb) =>
@@ -348,5 +389,8 @@ function toVisitor(row: Selectable<VisitorRow>): VisitorRecord {
     sessionExpiry: row.session_expiry === null ? null : Number(row.session_expiry),
     maxUses: row.max_uses === null ? null : Number(row.max_uses),
     uses: Number(row.uses),
+    promotedTo: row.promoted_to ?? null,
+    promotedAt:
+      row.promoted_at === null || row.promoted_at === undefined ? null : toDate(row.promoted_at),
   };
 }

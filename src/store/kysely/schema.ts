@@ -18,6 +18,10 @@ export interface VisitorRow {
   max_uses: number | null;
   uses: Generated<number>;
   form_uuid: Generated<string | null>;
+  /** Added by `0007_pass_promotion`: the user id the pass was promoted to, NULL while it was not. */
+  promoted_to: Generated<string | null>;
+  /** Added by `0007_pass_promotion`: when it was promoted (epoch ms), NULL while it was not. */
+  promoted_at: Generated<number | null>;
 }
 
 export interface VisitorLogRow {

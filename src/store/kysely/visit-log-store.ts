@@ -1,9 +1,17 @@
-import { CompiledQuery, type Kysely, type Selectable, type SelectQueryBuilder } from "kysely";
+import { CompiledQuery, type Kysely, type SelectQueryBuilder } from "kysely";
 import { inBatches } from "../../core/batches.js";
 import type { VisitorLog } from "../../core/visitor.js";
-import type { LogTruncation, NewVisitorLog, PurgeBatches, VisitLogStore } from "../store.js";
+import type {
+  LogEntry,
+  LogSearch,
+  LogTruncation,
+  NewVisitorLog,
+  PurgeBatches,
+  VisitLogStore,
+} from "../store.js";
 import { type LogRow, logInsertSql, logParameters, logRow } from "./log-inserts.js";
-import type { Database, SqlTables, VisitorLogRow } from "./schema.js";
+import { searchLogs, toLog } from "./log-search.js";
+import type { Database, SqlTables } from "./schema.js";
 import type { SqliteFastPath } from "./sqlite-fast-path.js";
 import type { Bounded } from "./store-deadline.js";
 
@@ -71,6 +79,10 @@ export class KyselyVisitLogStore implements VisitLogStore {
       .orderBy("id", "desc")
       .execute();
     return rows.map(toLog);
+  }
+
+  searchLogs(search: LogSearch): Promise<LogEntry[]> {
+    return searchLogs({ db: this.#db, dialect: this.#dialect, t: this.#t }, search);
   }
 
   async truncateLogs({ before, keep }: LogTruncation, batches: PurgeBatches = {}): Promise<number> {
@@ -170,19 +182,3 @@ export class KyselyVisitLogStore implements VisitLogStore {
 const TRUNCATE_PASSES = 100;
 
 type LogIds = SelectQueryBuilder<Database, "visitor_logs", { id: number }>;
-
-function toLog(row: Selectable<VisitorLogRow>): VisitorLog {
-  return {
-    id: Number(row.id),
-    visitorId: Number(row.visitor_id),
-    sessionKey: row.session_key,
-    httpMethod: row.http_method,
-    requestUri: row.request_uri,
-    queryString: row.query_string,
-    httpUserAgent: row.http_user_agent,
-    httpReferer: row.http_referer,
-    remoteAddr: row.remote_addr,
-    statusCode: row.status_code === null ? null : Number(row.status_code),
-    timestamp: new Date(Number(row.timestamp)),
-  };
-}

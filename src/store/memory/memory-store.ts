@@ -2,9 +2,12 @@ import { inBatches } from "../../core/batches.js";
 import type { SharingCounts } from "../../core/sharing.js";
 import type { VisitorLog, VisitorRecord } from "../../core/visitor.js";
 import type {
+  LogEntry,
+  LogSearch,
   LogTruncation,
   NewVisitor,
   NewVisitorLog,
+  PromotionResult,
   PurgeBatches,
   SharingReportQuery,
   SharingReportRow,
@@ -38,6 +41,8 @@ interface PassRow {
   maxUses: number | null;
   uses: number;
   formUuid: string | null;
+  promotedTo: string | null;
+  promotedAt: number | null;
 }
 
 interface LogRow {
@@ -146,6 +151,8 @@ export class MemoryStore implements VisitorStore {
       maxUses: visitor.maxUses,
       uses: visitor.uses,
       formUuid: null,
+      promotedTo: null,
+      promotedAt: null,
     };
     db.nextPassId += 1;
     db.passes.set(row.id, row);
@@ -179,6 +186,8 @@ export class MemoryStore implements VisitorStore {
     const at = now.getTime();
     if (
       !row?.isActive ||
+      // A promoted pass never admits again, even turned on by a reactivation racing it.
+      row.promotedTo !== null ||
       // An unclaimed self-service request has no email: even turned on by mistake, it never admits.
       row.email === "" ||
       (row.expiresAt !== null && !(row.expiresAt > at)) ||
@@ -188,6 +197,24 @@ export class MemoryStore implements VisitorStore {
     }
     row.uses += 1;
     return toVisitor(row);
+  }
+
+  async promote(uuid: string, userId: string, at: Date): Promise<PromotionResult | null> {
+    const db = this.#db;
+    const row = db.byUuid.get(uuid);
+    if (!row) return null;
+    if (row.promotedTo !== null) {
+      return {
+        outcome: row.promotedTo === userId ? "unchanged" : "conflict",
+        record: toVisitor(row),
+      };
+    }
+    row.promotedTo = userId;
+    row.promotedAt = at.getTime();
+    row.isActive = false;
+    row.lastUpdatedAt = at.getTime();
+    db.version += 1;
+    return { outcome: "promoted", record: toVisitor(row) };
   }
 
   async claim(
@@ -230,12 +257,18 @@ export class MemoryStore implements VisitorStore {
   #filtered(filter: VisitorCountFilter): PassRow[] {
     const rows = [...this.#db.passes.values()];
     // NUL is what no stored pass can hold (PostgreSQL refuses it): it matches nothing anywhere.
-    if (filter.scope?.includes("\u0000") || filter.search?.includes("\u0000")) return [];
+    if ([filter.scope, filter.search, filter.promotedTo].some((text) => text?.includes("\u0000"))) {
+      return [];
+    }
     const search = filter.search ? filter.search.toLowerCase() : null;
     const now = (filter.now ?? new Date()).getTime();
     return rows.filter((row) => {
       if (filter.scope !== undefined && row.scope !== filter.scope) return false;
       if (filter.active !== undefined && row.isActive !== filter.active) return false;
+      if (filter.promotedTo !== undefined && row.promotedTo !== filter.promotedTo) return false;
+      if (filter.promoted !== undefined && (row.promotedTo !== null) !== filter.promoted) {
+        return false;
+      }
       if (
         search !== null &&
         ![row.firstName, row.lastName, row.email, row.scope].some((text) =>
@@ -294,6 +327,45 @@ export class MemoryStore implements VisitorStore {
     const rows = [...(this.#db.logs.get(visitorId) ?? [])];
     rows.sort((a, b) => b.timestamp - a.timestamp || b.id - a.id);
     return rows.map(toLog);
+  }
+
+  async searchLogs(search: LogSearch): Promise<LogEntry[]> {
+    const db = this.#db;
+    if (search.scope?.includes("\u0000") || search.email?.includes("\u0000")) return [];
+    const from = search.from?.getTime();
+    const to = search.to?.getTime();
+    const before = search.before && {
+      timestamp: search.before.timestamp.getTime(),
+      id: search.before.id,
+    };
+    const entries: LogEntry[] = [];
+    const sources =
+      search.visitorId === undefined
+        ? [...db.logs.entries()]
+        : [[search.visitorId, db.logs.get(search.visitorId) ?? []] as const];
+    for (const [visitorId, rows] of sources) {
+      const pass = db.passes.get(visitorId);
+      if (!pass) continue;
+      if (search.scope !== undefined && pass.scope !== search.scope) continue;
+      if (search.email !== undefined && pass.email !== search.email) continue;
+      for (const row of rows) {
+        if (from !== undefined && row.timestamp < from) continue;
+        if (to !== undefined && row.timestamp >= to) continue;
+        if (search.statusCode !== undefined && row.statusCode !== search.statusCode) continue;
+        if (
+          before &&
+          !(
+            row.timestamp < before.timestamp ||
+            (row.timestamp === before.timestamp && row.id < before.id)
+          )
+        ) {
+          continue;
+        }
+        entries.push({ ...toLog(row), email: pass.email, scope: pass.scope });
+      }
+    }
+    entries.sort((a, b) => b.timestamp.getTime() - a.timestamp.getTime() || b.id - a.id);
+    return entries.slice(0, Math.max(0, search.limit));
   }
 
   async visitCounts(visitorIds: readonly number[]): Promise<Map<number, number>> {
@@ -491,6 +563,8 @@ function toVisitor(row: PassRow): VisitorRecord {
     sessionExpiry: row.sessionExpiry,
     maxUses: row.maxUses,
     uses: row.uses,
+    promotedTo: row.promotedTo,
+    promotedAt: row.promotedAt === null ? null : new Date(row.promotedAt),
   };
 }
 

@@ -15,7 +15,7 @@ import { ADMIN_STYLES } from "./admin-styles.js";
 export interface Frame {
   mount: string;
   title: string;
-  current: "passes" | "sharing" | null;
+  current: "passes" | "sharing" | "logs" | null;
 }
 
 export interface ListView {
@@ -63,12 +63,13 @@ export function passPath(mount: string, id: number): string {
   return `${mount}/passes/${id}`;
 }
 
-function document(frame: Frame, title: string, body: SafeHtml): string {
-  const link = (section: "passes" | "sharing", label: string, href: string) =>
+/** A whole admin page: the header with the sections, then `body`. */
+export function document(frame: Frame, title: string, body: SafeHtml): string {
+  const link = (section: "passes" | "sharing" | "logs", label: string, href: string) =>
     html`<a href="${href}"${frame.current === section ? html` aria-current="page"` : ""}>${label}</a>`;
   const header = html`<header class="admin-head">
 <a class="brand" href="${frame.mount}/">${frame.title}</a>
-<nav aria-label="Sections">${link("passes", "Passes", `${frame.mount}/`)}${link("sharing", "Sharing", `${frame.mount}/sharing`)}</nav>
+<nav aria-label="Sections">${link("passes", "Passes", `${frame.mount}/`)}${link("sharing", "Sharing", `${frame.mount}/sharing`)}${link("logs", "Visit logs", `${frame.mount}/logs`)}</nav>
 </header>`;
   return page(`${title} · ${frame.title}`, html`${header}${body}`, {
     wide: true,
@@ -91,7 +92,7 @@ function two(n: number): string {
 }
 
 /** A moment as `2026-11-25 17:52` UTC in a `<time>`; `empty` when there is none. */
-function when(value: Date | string | null | undefined, empty = "—"): SafeHtml {
+export function when(value: Date | string | null | undefined, empty = "—"): SafeHtml {
   if (value === null || value === undefined) return html`<span class="muted">${empty}</span>`;
   const date = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(date.getTime())) return html`${String(value)}`;
@@ -105,6 +106,7 @@ function when(value: Date | string | null | undefined, empty = "—"): SafeHtml 
  */
 function status(visitor: Visitor): SafeHtml {
   if (visitor.isUnclaimedRequest) return html`<span class="badge">Pending request</span>`;
+  if (visitor.isPromoted) return html`<span class="badge ok">Promoted</span>`;
   const usedUp = visitor.maxUses !== null && visitor.uses >= visitor.maxUses;
   return html`<span class="badges">${
     visitor.isActive
@@ -119,11 +121,17 @@ function uses(visitor: Visitor): string {
   return visitor.maxUses === null ? String(visitor.uses) : `${visitor.uses} / ${visitor.maxUses}`;
 }
 
-function notice(text: string | null): SafeHtml {
+/** "promoted to <userId> on <date>", escaped, for a promoted pass; nothing otherwise. */
+export function promotion(visitor: Visitor): SafeHtml {
+  if (visitor.promotedTo === null) return html``;
+  return html`promoted to <code class="user-id">${visitor.promotedTo}</code> on ${when(visitor.promotedAt)}`;
+}
+
+export function notice(text: string | null): SafeHtml {
   return text ? html`<p class="notice" role="status">${text}</p>` : html``;
 }
 
-function pager(
+export function pager(
   newer: string | null,
   older: string | null,
   summary: string,
@@ -157,7 +165,8 @@ export function listPage(view: ListView): string {
     params.q !== "" ||
     params.scope !== "" ||
     params.active !== undefined ||
-    params.valid !== undefined;
+    params.valid !== undefined ||
+    params.promoted !== undefined;
   const first = (params.page - 1) * view.pageSize;
   const pages = Math.max(1, Math.ceil(view.total / view.pageSize));
   const shown = view.visitors.length
@@ -179,7 +188,7 @@ export function listPage(view: ListView): string {
 <td class="wrap span2" data-label="Scope">${v.scope}</td>
 <td class="nowrap span2" data-label="Created">${when(v.createdAt)}</td>
 <td class="nowrap span2" data-label="Expires">${when(v.expiresAt, "never")}</td>
-<td data-label="Status">${status(v)}</td>
+<td data-label="Status">${status(v)}${v.isPromoted ? html`<span class="sub">${promotion(v)}</span>` : ""}</td>
 <td class="num" data-label="Uses">${uses(v)}</td>
 <td class="num" data-label="Visits">${visits}</td>
 </tr>`;
@@ -214,6 +223,7 @@ ${visitsChart(view.chart, { id: "visits-chart", caption: "Visits per day to all 
 <label>Scope<input type="text" name="scope" value="${params.scope}" maxlength="100"></label>
 ${triSelect("active", "Active", params.active, ["Active", "Inactive"])}
 ${triSelect("valid", "Valid", params.valid, ["Valid", "Not valid"])}
+${triSelect("promoted", "Promoted", params.promoted, ["Promoted", "Not promoted"])}
 <div class="buttons"><button type="submit">Filter</button>${filtered ? html`<a href="${base}">Clear</a>` : ""}</div>
 </form>
 <form method="post" action="${frame.mount}/bulk">
@@ -312,7 +322,8 @@ ${field("Created", when(v.createdAt))}
 ${field("Last updated", when(v.lastUpdatedAt))}
 ${field("Link expires", when(v.expiresAt, "never"))}
 ${field("Active", v.isActive ? "yes" : "no")}
-${field("Valid", v.isUnclaimedRequest ? "no: a self-service request whose form was never completed" : v.isValid ? "yes" : v.isActive ? "no: the link has expired" : "no: deactivated")}
+${field("Valid", v.isUnclaimedRequest ? "no: a self-service request whose form was never completed" : v.isPromoted ? "no: promoted to an account" : v.isValid ? "yes" : v.isActive ? "no: the link has expired" : "no: deactivated")}
+${v.isPromoted ? field("Promoted", html`<span class="promotion">${promotion(v)}</span>`) : ""}
 ${field("Uses", v.maxUses === null ? `${v.uses} (no limit)` : `${v.uses} of ${v.maxUses}`)}
 ${field("Session lifetime", v.sessionExpiry === null ? "the app's own" : v.sessionExpiry === 0 ? "until the browser closes" : `${v.sessionExpiry} seconds`)}
 ${field("Self-service", v.isSelfService ? "yes" : "no")}
@@ -345,6 +356,7 @@ ${visitsChart(view.chart, { id: "pass-chart", caption: "Visits per day to this p
 <section class="card" aria-labelledby="visits-heading">
 <h2 id="visits-heading">Visits</h2>
 ${visitsTable(view)}
+<p><a href="${frame.mount}/logs?pass=${v.id}">This pass in the visit log</a></p>
 </section>`;
   return document(frame, heading, body);
 }
