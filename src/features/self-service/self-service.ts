@@ -1,11 +1,19 @@
 import type { ResolvedConfig } from "../../core/config.js";
 import { isCrossSite, type OriginHeaders } from "../../core/cross-site.js";
-import { VisitorPassError } from "../../core/errors.js";
+import { VisitorPassConfigError, VisitorPassError } from "../../core/errors.js";
 import { htmlPage, type PageResponse } from "../../core/page.js";
 import type { SelfServiceBackend } from "../../core/ports.js";
 import { isUuid } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { defaultPages, type SelfServicePages } from "../../ui/self-service/self-service-pages.js";
+import {
+  MAX_EXTRA_FIELDS,
+  extraValues,
+  parseExtras,
+  type ResolvedField,
+  resolveFields,
+  type SelfServiceField,
+} from "./self-service-fields.js";
 import {
   defaultMessages,
   parseSubmission,
@@ -13,12 +21,22 @@ import {
   selfServiceSchema,
   submittedValues,
 } from "./self-service-schema.js";
+import {
+  checkSuccessOptions,
+  redirectFor,
+  type SuccessPage,
+  type SuccessRedirect,
+  successPageFor,
+} from "./self-service-success.js";
 
 /**
  * The largest self-service form submission read, in bytes: the form's three fields take well
  * under 1 kB. Every adapter refuses a larger one with 413, however the body was parsed.
  */
 export const SELF_SERVICE_BODY_LIMIT = 16 * 1024;
+
+/** The most fields a submission's parser reads: the built-in ones, the extra ones, and spare. */
+export const SELF_SERVICE_PARAMETER_LIMIT = 3 + MAX_EXTRA_FIELDS + 13;
 
 /** What the form's POST brings besides its body. */
 export interface SelfServiceSubmission extends OriginHeaders {
@@ -47,7 +65,61 @@ export interface SelfServiceOptions {
   pages?: Partial<SelfServicePages>;
   /** Replace any validation message text. */
   messages?: Partial<SelfServiceMessages>;
+  /**
+   * Extra fields of the form, by name (a letter, then letters, digits or `_`; at most 16), each
+   * validated with its zod schema and stored in the claimed pass's `context` under its name. The
+   * names of the built-in fields and of the context keys the package writes (`selfService`,
+   * `redirectTo`, `claimedAt`) are refused. A submission with an extra field refused answers 400
+   * with the form and its messages (one refused only in the built-in fields keeps its 200).
+   * @example
+   * ```ts
+   * selfService(passes, {
+   *   fields: { company: { label: "Company", schema: z.string().trim().min(1, "Enter your company.") } },
+   * });
+   * ```
+   */
+  fields?: Record<string, SelfServiceField>;
+  /**
+   * Values the form shows when it is first displayed (escaped): for the built-in fields and the
+   * extra ones, by name; or a function of the form request's query and the pending pass (whose
+   * `context.redirectTo` is the page the visitor wanted) returning them.
+   * @example
+   * ```ts
+   * selfService(passes, { initial: (query) => ({ email: query.get("email") ?? "" }) });
+   * ```
+   */
+  initial?: SelfServiceInitial;
+  /**
+   * Where a valid submission sends the browser (303) instead of the built-in "Check your email"
+   * page: a path on this site, or a function of the claimed visitor returning one. Anything else
+   * (another site's URL, `//host`) is a `VisitorPassConfigError`; a function giving one is
+   * reported to `logger` and the built-in page is used.
+   * @example
+   * ```ts
+   * selfService(passes, { successRedirect: (visitor) => `/thanks?scope=${visitor.scope}` });
+   * ```
+   */
+  successRedirect?: SuccessRedirect;
+  /**
+   * The page a valid submission answers with (200, never cached), given the claimed visitor,
+   * instead of the redirect to the built-in page. Its HTML is yours: escape what you put in it.
+   * @example
+   * ```ts
+   * selfService(passes, {
+   *   successPage: (visitor) => `<!doctype html><p>Thanks, ${escapeHtml(visitor.firstName)}.</p>`,
+   * });
+   * ```
+   */
+  successPage?: SuccessPage;
 }
+
+/** The form's first values, by field name; or a function of the query and the pending pass. */
+export type SelfServiceInitial =
+  | Partial<Record<string, string>>
+  | ((
+      query: URLSearchParams,
+      visitor: Visitor,
+    ) => Partial<Record<string, string>> | Promise<Partial<Record<string, string>>>);
 
 export type { SelfServiceBackend } from "../../core/ports.js";
 
@@ -63,12 +135,29 @@ export class SelfService {
   readonly #backend: SelfServiceBackend;
   readonly #pages: SelfServicePages;
   readonly #schema: ReturnType<typeof selfServiceSchema>;
+  readonly #messages: SelfServiceMessages;
+  readonly #fields: ResolvedField[];
+  readonly #options: SelfServiceOptions;
 
   constructor(backend: SelfServiceBackend, options: SelfServiceOptions = {}) {
     this.#backend = backend;
+    this.#options = options;
     this.#pages = { ...defaultPages, ...options.pages };
+    this.#messages = { ...defaultMessages, ...options.messages };
+    this.#fields = resolveFields(options.fields);
+    checkSuccessOptions(options.successRedirect, options.successPage);
+    const initial = options.initial;
+    if (initial !== undefined && (typeof initial !== "object" || initial === null)) {
+      if (typeof initial !== "function") {
+        throw new VisitorPassConfigError(
+          "initial",
+          initial,
+          "must be an object of values by field name, or a function of the query returning one",
+        );
+      }
+    }
     this.#schema = selfServiceSchema(
-      { ...defaultMessages, ...options.messages },
+      this.#messages,
       backend.config.selfServiceRefusedDomains,
       options.messages?.emailRefused,
     );
@@ -79,11 +168,12 @@ export class SelfService {
     return `${config.selfServicePath === "/" ? "" : config.selfServicePath}/self-service/${uuid}`;
   }
 
-  async form(uuid: string): Promise<PageResponse> {
+  /** The form for the pending pass `uuid`; `url`, the request's, gives `initial` its query. */
+  async form(uuid: string, url = ""): Promise<PageResponse> {
     const pending = await this.#pending(uuid);
     if (pending.state !== "pending") return this.#refusal(pending.state);
-    const values = { firstName: "", lastName: "", email: "" };
-    return this.#page(200, this.#pages.form({ visitor: pending.visitor, values, errors: {} }));
+    const values = await this.#initialValues(url, pending.visitor);
+    return this.#formPage(200, pending.visitor, values, {});
   }
 
   /**
@@ -122,30 +212,70 @@ export class SelfService {
     const pending = await this.#pending(uuid);
     if (pending.state !== "pending") return this.#refusal(pending.state);
     const values = submittedValues(body);
+    const extras = extraValues(this.#fields, body);
     const parsed = parseSubmission(this.#schema, values);
-    if (!parsed.ok) {
-      return this.#page(
-        200,
-        this.#pages.form({ visitor: pending.visitor, values, errors: parsed.errors }),
-      );
+    const parsedExtras = parseExtras(this.#fields, extras, this.#messages);
+    if (!parsed.ok || !parsedExtras.ok) {
+      const errors = {
+        ...(parsed.ok ? {} : parsed.errors),
+        ...(parsedExtras.ok ? {} : parsedExtras.errors),
+      };
+      // The built-in fields' refusals keep the 200 they always had; the app's own fields', 400.
+      const status = parsedExtras.ok ? 200 : 400;
+      return this.#formPage(status, pending.visitor, { ...extras, ...values }, errors);
     }
     let claimed: Visitor | null;
     try {
-      claimed = await this.#backend.claim(pending.visitor, parsed.fields);
+      claimed = await this.#backend.claim(pending.visitor, parsed.fields, parsedExtras.context);
     } catch (error) {
       if (error instanceof VisitorPassError) throw error;
       return this.#refusal("unavailable");
     }
     if (!claimed) return this.#refusal("completed");
     this.#backend.created(claimed);
-    return {
-      status: 303,
-      headers: {
-        Location: `${SelfService.formPath(this.#backend.config, "sent")}`,
-        "Cache-Control": "no-store",
-      },
-      body: "",
-    };
+    return this.#success(claimed);
+  }
+
+  async #success(visitor: Visitor): Promise<PageResponse> {
+    const { successPage, successRedirect } = this.#options;
+    const logger = this.#backend.config.logger;
+    if (successPage) {
+      const body = await successPageFor(successPage, visitor, logger);
+      if (body !== null) return this.#page(200, body);
+    }
+    const location =
+      (successRedirect && (await redirectFor(successRedirect, visitor, logger))) ??
+      SelfService.formPath(this.#backend.config, "sent");
+    return { status: 303, headers: { Location: location, "Cache-Control": "no-store" }, body: "" };
+  }
+
+  async #initialValues(url: string, visitor: Visitor): Promise<Record<string, string>> {
+    const initial = this.#options.initial;
+    const given =
+      typeof initial === "function"
+        ? await initial(new URLSearchParams(queryOf(url)), visitor)
+        : (initial ?? {});
+    const limits: Record<string, number> = { firstName: 150, lastName: 150, email: 254 };
+    for (const field of this.#fields) limits[field.name] = field.maxLength;
+    const values: Record<string, string> = { firstName: "", lastName: "", email: "" };
+    for (const name of Object.keys(limits)) {
+      const value = typeof given === "object" && given !== null ? given[name] : undefined;
+      values[name] = typeof value === "string" ? value.slice(0, limits[name]) : "";
+    }
+    return values;
+  }
+
+  #formPage(
+    status: number,
+    visitor: Visitor,
+    values: Record<string, string>,
+    errors: Record<string, string[]>,
+  ): PageResponse {
+    const all = { firstName: "", lastName: "", email: "", ...values };
+    return this.#page(
+      status,
+      this.#pages.form({ visitor, values: all, errors, fields: this.#fields }),
+    );
   }
 
   sent(): PageResponse {
@@ -174,6 +304,14 @@ export class SelfService {
   #page(status: number, body: string | { toString(): string }): PageResponse {
     return htmlPage(status, body);
   }
+}
+
+/** The query of a request URL (absolute or a path), without the `?`. */
+function queryOf(url: string): string {
+  const at = url.indexOf("?");
+  if (at < 0) return "";
+  const hash = url.indexOf("#", at);
+  return url.slice(at + 1, hash < 0 ? undefined : hash);
 }
 
 function declaredLength(value: string | number | null | undefined): number {
