@@ -46,7 +46,11 @@ const fields: SelfServiceOptions["fields"] = {
   employees: {
     label: "Employees",
     type: "number",
-    schema: z.string().trim().pipe(z.coerce.number().int("A whole number.").min(1, "At least 1.")),
+    schema: z
+      .string()
+      .trim()
+      .transform(Number)
+      .pipe(z.number().int("A whole number.").min(1, "At least 1.")),
   },
   note: { label: "Note", type: "textarea", schema: z.string().max(500), maxLength: 500 },
   // A field named after a context key the package writes is refused at setup (see below); one

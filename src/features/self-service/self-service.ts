@@ -7,8 +7,8 @@ import { isUuid } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { defaultPages, type SelfServicePages } from "../../ui/self-service/self-service-pages.js";
 import {
-  MAX_EXTRA_FIELDS,
   extraValues,
+  MAX_EXTRA_FIELDS,
   parseExtras,
   type ResolvedField,
   resolveFields,
