@@ -50,6 +50,8 @@ export default defineConfig({
           { text: "Sessions in Redis or PostgreSQL", link: "/recipes/session-store" },
           { text: "Typing SessionData (Express)", link: "/recipes/typed-session" },
           { text: "Behind a proxy", link: "/recipes/behind-a-proxy" },
+          { text: "The self-service form, extended", link: "/recipes/self-service-form" },
+          { text: "Webhooks", link: "/recipes/webhooks" },
           { text: "Coming from django-visitor-pass", link: "/recipes/from-django" },
         ],
       },
