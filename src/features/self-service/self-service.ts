@@ -251,10 +251,16 @@ export class SelfService {
 
   async #initialValues(url: string, visitor: Visitor): Promise<Record<string, string>> {
     const initial = this.#options.initial;
-    const given =
-      typeof initial === "function"
-        ? await initial(new URLSearchParams(queryOf(url)), visitor)
-        : (initial ?? {});
+    let given: Partial<Record<string, string>> = {};
+    try {
+      given =
+        typeof initial === "function"
+          ? await initial(new URLSearchParams(queryOf(url)), visitor)
+          : (initial ?? {});
+    } catch (error) {
+      // The form still shows, empty: a visitor is never refused for the app's pre-filling.
+      reportInitial(this.#backend.config.logger, error);
+    }
     const limits: Record<string, number> = { firstName: 150, lastName: 150, email: 254 };
     for (const field of this.#fields) limits[field.name] = field.maxLength;
     const values: Record<string, string> = { firstName: "", lastName: "", email: "" };
@@ -303,6 +309,15 @@ export class SelfService {
 
   #page(status: number, body: string | { toString(): string }): PageResponse {
     return htmlPage(status, body);
+  }
+}
+
+function reportInitial(logger: SelfServiceBackend["config"]["logger"], error: unknown): void {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  try {
+    logger.error(`visitor-pass: self-service initial failed: ${message}; the form was shown empty`);
+  } catch {
+    // A logger that throws must not fail the form.
   }
 }
 
