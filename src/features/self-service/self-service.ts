@@ -103,6 +103,8 @@ export interface SelfServiceOptions {
   /**
    * The page a valid submission answers with (200, never cached), given the claimed visitor,
    * instead of the redirect to the built-in page. Its HTML is yours: escape what you put in it.
+   * It is sent with the package's page headers, whose Content-Security-Policy runs no script. If
+   * it throws, the built-in page is used and `logger` is told.
    * @example
    * ```ts
    * selfService(passes, {
