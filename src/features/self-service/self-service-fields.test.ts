@@ -8,6 +8,7 @@ import {
   parseExtras,
   resolveFields,
 } from "./self-service-fields.js";
+import { checkInitial, initialValues } from "./self-service-options.js";
 import { checkSuccessOptions, isSameSitePath, redirectFor } from "./self-service-success.js";
 
 const text = (maxLength?: number) => ({ label: "Text", schema: z.string(), maxLength });
@@ -123,5 +124,49 @@ describe("the success redirect", () => {
     ).toBeNull();
     expect(errors).toHaveLength(2);
     expect(errors[1]).toContain("boom");
+  });
+});
+
+describe("initial values", () => {
+  const limits = { firstName: 150, lastName: 150, email: 254, company: 5 };
+  const pending = { context: { redirectTo: "/apply?email=a%40b.example" } } as never;
+
+  it("come from an object or a function of the query, strings only, cut to each field's length", async () => {
+    const logger = { warn: () => {}, error: () => {} };
+    expect(
+      await initialValues(
+        { company: "Acme Ltd", lastName: 3 as never, other: "x" },
+        limits,
+        "",
+        pending,
+        logger,
+      ),
+    ).toEqual({ firstName: "", lastName: "", email: "", company: "Acme " });
+    const fromQuery = await initialValues(
+      (query) => ({ email: query.get("email") ?? "" }),
+      limits,
+      "/visitors/self-service/x?email=ginger%40example.org#top",
+      pending,
+      logger,
+    );
+    expect(fromQuery.email).toBe("ginger@example.org");
+    expect(() => checkInitial("ginger")).toThrow(/"initial"/);
+    expect(() => checkInitial([])).toThrow(/"initial"/);
+  });
+
+  it("a function that throws leaves the form empty and tells the logger", async () => {
+    const errors: string[] = [];
+    const logger = { warn: () => {}, error: (line: string) => errors.push(line) };
+    const values = await initialValues(
+      () => {
+        throw new Error("no query today");
+      },
+      limits,
+      "/x?a=1",
+      pending,
+      logger,
+    );
+    expect(values).toEqual({ firstName: "", lastName: "", email: "", company: "" });
+    expect(errors[0]).toContain("no query today");
   });
 });

@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from "../../core/config.js";
 import { isCrossSite, type OriginHeaders } from "../../core/cross-site.js";
-import { VisitorPassConfigError, VisitorPassError } from "../../core/errors.js";
+import { VisitorPassError } from "../../core/errors.js";
 import { htmlPage, type PageResponse } from "../../core/page.js";
 import type { SelfServiceBackend } from "../../core/ports.js";
 import { isUuid } from "../../core/tokens.js";
@@ -12,8 +12,8 @@ import {
   parseExtras,
   type ResolvedField,
   resolveFields,
-  type SelfServiceField,
 } from "./self-service-fields.js";
+import { checkInitial, initialValues, type SelfServiceOptions } from "./self-service-options.js";
 import {
   defaultMessages,
   parseSubmission,
@@ -21,13 +21,9 @@ import {
   selfServiceSchema,
   submittedValues,
 } from "./self-service-schema.js";
-import {
-  checkSuccessOptions,
-  redirectFor,
-  type SuccessPage,
-  type SuccessRedirect,
-  successPageFor,
-} from "./self-service-success.js";
+import { checkSuccessOptions, redirectFor, successPageFor } from "./self-service-success.js";
+
+export type { SelfServiceInitial, SelfServiceOptions } from "./self-service-options.js";
 
 /**
  * The largest self-service form submission read, in bytes: the form's three fields take well
@@ -46,83 +42,6 @@ export interface SelfServiceSubmission extends OriginHeaders {
   ip?: string | null;
 }
 
-/**
- * Options of the self-service pages (`selfService` in each adapter).
- *
- * @example
- * ```ts
- * app.use(
- *   "/visitors",
- *   selfService(passes, {
- *     pages: { sent: () => "<!doctype html><title>Check your email</title><p>Your link is on its way.</p>" },
- *     messages: { emailInvalid: "Please give an email address we can write to." },
- *   }),
- * );
- * ```
- */
-export interface SelfServiceOptions {
-  /** Replace any page with your own rendering (each returns the whole HTML document). */
-  pages?: Partial<SelfServicePages>;
-  /** Replace any validation message text. */
-  messages?: Partial<SelfServiceMessages>;
-  /**
-   * Extra fields of the form, by name (a letter, then letters, digits or `_`; at most 16), each
-   * validated with its zod schema and stored in the claimed pass's `context` under its name. The
-   * names of the built-in fields and of the context keys the package writes (`selfService`,
-   * `redirectTo`, `claimedAt`) are refused. A submission with an extra field refused answers 400
-   * with the form and its messages (one refused only in the built-in fields keeps its 200).
-   * @example
-   * ```ts
-   * selfService(passes, {
-   *   fields: { company: { label: "Company", schema: z.string().trim().min(1, "Enter your company.") } },
-   * });
-   * ```
-   */
-  fields?: Record<string, SelfServiceField>;
-  /**
-   * Values the form shows when it is first displayed (escaped): for the built-in fields and the
-   * extra ones, by name; or a function of the form request's query and the pending pass (whose
-   * `context.redirectTo` is the page the visitor wanted) returning them.
-   * @example
-   * ```ts
-   * selfService(passes, { initial: (query) => ({ email: query.get("email") ?? "" }) });
-   * ```
-   */
-  initial?: SelfServiceInitial;
-  /**
-   * Where a valid submission sends the browser (303) instead of the built-in "Check your email"
-   * page: a path on this site, or a function of the claimed visitor returning one. Anything else
-   * (another site's URL, `//host`) is a `VisitorPassConfigError`; a function giving one is
-   * reported to `logger` and the built-in page is used.
-   * @example
-   * ```ts
-   * selfService(passes, { successRedirect: (visitor) => `/thanks?scope=${visitor.scope}` });
-   * ```
-   */
-  successRedirect?: SuccessRedirect;
-  /**
-   * The page a valid submission answers with (200, never cached), given the claimed visitor,
-   * instead of the redirect to the built-in page. Its HTML is yours: escape what you put in it.
-   * It is sent with the package's page headers, whose Content-Security-Policy runs no script. If
-   * it throws, the built-in page is used and `logger` is told.
-   * @example
-   * ```ts
-   * selfService(passes, {
-   *   successPage: (visitor) => `<!doctype html><p>Thanks, ${escapeHtml(visitor.firstName)}.</p>`,
-   * });
-   * ```
-   */
-  successPage?: SuccessPage;
-}
-
-/** The form's first values, by field name; or a function of the query and the pending pass. */
-export type SelfServiceInitial =
-  | Partial<Record<string, string>>
-  | ((
-      query: URLSearchParams,
-      visitor: Visitor,
-    ) => Partial<Record<string, string>> | Promise<Partial<Record<string, string>>>);
-
 export type { SelfServiceBackend } from "../../core/ports.js";
 
 type Pending =
@@ -140,6 +59,8 @@ export class SelfService {
   readonly #messages: SelfServiceMessages;
   readonly #fields: ResolvedField[];
   readonly #options: SelfServiceOptions;
+  /** The most characters of each field's value shown on the form. */
+  readonly #limits: Record<string, number>;
 
   constructor(backend: SelfServiceBackend, options: SelfServiceOptions = {}) {
     this.#backend = backend;
@@ -148,16 +69,9 @@ export class SelfService {
     this.#messages = { ...defaultMessages, ...options.messages };
     this.#fields = resolveFields(options.fields);
     checkSuccessOptions(options.successRedirect, options.successPage);
-    const initial = options.initial;
-    if (initial !== undefined && (typeof initial !== "object" || initial === null)) {
-      if (typeof initial !== "function") {
-        throw new VisitorPassConfigError(
-          "initial",
-          initial,
-          "must be an object of values by field name, or a function of the query returning one",
-        );
-      }
-    }
+    checkInitial(options.initial);
+    this.#limits = { firstName: 150, lastName: 150, email: 254 };
+    for (const field of this.#fields) this.#limits[field.name] = field.maxLength;
     this.#schema = selfServiceSchema(
       this.#messages,
       backend.config.selfServiceRefusedDomains,
@@ -174,7 +88,13 @@ export class SelfService {
   async form(uuid: string, url = ""): Promise<PageResponse> {
     const pending = await this.#pending(uuid);
     if (pending.state !== "pending") return this.#refusal(pending.state);
-    const values = await this.#initialValues(url, pending.visitor);
+    const values = await initialValues(
+      this.#options.initial,
+      this.#limits,
+      url,
+      pending.visitor,
+      this.#backend.config.logger,
+    );
     return this.#formPage(200, pending.visitor, values, {});
   }
 
@@ -251,28 +171,6 @@ export class SelfService {
     return { status: 303, headers: { Location: location, "Cache-Control": "no-store" }, body: "" };
   }
 
-  async #initialValues(url: string, visitor: Visitor): Promise<Record<string, string>> {
-    const initial = this.#options.initial;
-    let given: Partial<Record<string, string>> = {};
-    try {
-      given =
-        typeof initial === "function"
-          ? await initial(new URLSearchParams(queryOf(url)), visitor)
-          : (initial ?? {});
-    } catch (error) {
-      // The form still shows, empty: a visitor is never refused for the app's pre-filling.
-      reportInitial(this.#backend.config.logger, error);
-    }
-    const limits: Record<string, number> = { firstName: 150, lastName: 150, email: 254 };
-    for (const field of this.#fields) limits[field.name] = field.maxLength;
-    const values: Record<string, string> = { firstName: "", lastName: "", email: "" };
-    for (const name of Object.keys(limits)) {
-      const value = typeof given === "object" && given !== null ? given[name] : undefined;
-      values[name] = typeof value === "string" ? value.slice(0, limits[name]) : "";
-    }
-    return values;
-  }
-
   #formPage(
     status: number,
     visitor: Visitor,
@@ -312,23 +210,6 @@ export class SelfService {
   #page(status: number, body: string | { toString(): string }): PageResponse {
     return htmlPage(status, body);
   }
-}
-
-function reportInitial(logger: SelfServiceBackend["config"]["logger"], error: unknown): void {
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  try {
-    logger.error(`visitor-pass: self-service initial failed: ${message}; the form was shown empty`);
-  } catch {
-    // A logger that throws must not fail the form.
-  }
-}
-
-/** The query of a request URL (absolute or a path), without the `?`. */
-function queryOf(url: string): string {
-  const at = url.indexOf("?");
-  if (at < 0) return "";
-  const hash = url.indexOf("#", at);
-  return url.slice(at + 1, hash < 0 ? undefined : hash);
 }
 
 function declaredLength(value: string | number | null | undefined): number {
