@@ -104,8 +104,3 @@ export type {
   HandleSignalsOptions,
 } from "./server/graceful-close.js";
 export { closeGracefully, handleSignals } from "./server/graceful-close.js";
-export type {
-  SelfServiceFormContext,
-  SelfServiceFormField,
-  SelfServicePages,
-} from "./ui/self-service/self-service-pages.js";

@@ -1,13 +1,12 @@
 import type { VisitorPassLogger } from "../../core/config.js";
 import { VisitorPassConfigError } from "../../core/errors.js";
 import type { Visitor } from "../../core/visitor.js";
-import type { SafeHtml } from "../../ui/html.js";
 
 /** Where a valid submission sends the browser: a path on this site, or one chosen per visitor. */
 export type SuccessRedirect = string | ((visitor: Visitor) => string | Promise<string>);
 
 /** The page a valid submission answers with, given the claimed visitor (the whole document). */
-export type SuccessPage = (visitor: Visitor) => string | SafeHtml | Promise<string | SafeHtml>;
+export type SuccessPage = (visitor: Visitor) => string | Promise<string>;
 
 const MAX_PATH_LENGTH = 2048;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
