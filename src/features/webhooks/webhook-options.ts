@@ -46,7 +46,11 @@ export interface WebhookOptions {
   fetch?: typeof fetch;
 }
 
-/** The events sent when `events` is not given. */
+/**
+ * The events sent when `events` is not given: the six of the pass service. `passFlaggedShared`
+ * among them makes the visit-log writer read sharing counts around each batch (as any handler of
+ * it does): list the events without it when nothing needs it.
+ */
 export const DEFAULT_WEBHOOK_EVENTS: readonly VisitorPassEventName[] = [
   "selfServiceVisitorCreated",
   "visitorAdmitted",
