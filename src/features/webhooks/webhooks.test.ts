@@ -92,8 +92,10 @@ describe("sendWebhooks", () => {
     closers.push(() => webhooks.close());
     const visitor = await ginger();
     await passes.deactivate(visitor.uuid);
-    await until(() => server.received.length === 1);
+    // Counted once the receiver's answer is in, a moment after it got the request.
+    await until(() => webhooks.stats.delivered === 1);
 
+    expect(server.received).toHaveLength(1);
     const [{ headers, body }] = server.received as [Received];
     expect(headers["content-type"]).toBe("application/json");
     expect(headers["webhook-id"]).toMatch(/^msg_[0-9a-f-]{36}$/);
@@ -192,14 +194,16 @@ describe("sendWebhooks", () => {
     const webhooks = sendWebhooks(passes, {
       url: server.url,
       secret: SECRET,
-      timeout: 100,
-      retries: 1,
+      timeout: 250,
+      retries: 3,
       retryDelay: 1,
     });
     closers.push(() => webhooks.close());
     await passes.emit("visitorCleared", await ginger());
     await until(() => webhooks.stats.delivered === 1);
-    expect(server.received).toHaveLength(2);
+    // The first attempt got no answer at all: only its timeout let the next one go.
+    expect(server.received.length).toBeGreaterThanOrEqual(2);
+    expect(errors).toEqual([]);
   });
 
   it("bounds its queue: drops the oldest (or the newest) and tells the logger", async () => {
