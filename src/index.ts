@@ -91,6 +91,20 @@ export type { PurgeOptions, VisitorPassEvents } from "./core/visitor-pass.js";
 export type { VisitorPassOptions } from "./create-visitor-pass.js";
 export { createVisitorPass, VisitorPass } from "./create-visitor-pass.js";
 export type {
+  SelfServiceInitial,
+  SelfServiceOptions,
+} from "./features/self-service/self-service.js";
+export type {
+  SelfServiceField,
+  SelfServiceFieldValue,
+} from "./features/self-service/self-service-fields.js";
+export type { SuccessPage, SuccessRedirect } from "./features/self-service/self-service-success.js";
+export type { WebhookOptions } from "./features/webhooks/webhook-options.js";
+export { DEFAULT_WEBHOOK_EVENTS } from "./features/webhooks/webhook-options.js";
+export type { WebhookPayload } from "./features/webhooks/webhook-payload.js";
+export type { WebhookSender, WebhookStats } from "./features/webhooks/webhooks.js";
+export { sendWebhooks } from "./features/webhooks/webhooks.js";
+export type {
   Closable,
   CloseGracefullyOptions,
   CloseResult,

@@ -51,6 +51,8 @@ export default defineConfig({
           { text: "Promoting a visitor to an account", link: "/recipes/promotion" },
           { text: "Typing SessionData (Express)", link: "/recipes/typed-session" },
           { text: "Behind a proxy", link: "/recipes/behind-a-proxy" },
+          { text: "The self-service form, extended", link: "/recipes/self-service-form" },
+          { text: "Webhooks", link: "/recipes/webhooks" },
           { text: "Coming from django-visitor-pass", link: "/recipes/from-django" },
         ],
       },

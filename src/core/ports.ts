@@ -387,8 +387,15 @@ export interface SelfServiceFields {
 export interface SelfServiceBackend {
   readonly config: ResolvedConfig;
   find(uuid: string): Promise<Visitor | null>;
-  /** Fills in and activates a pending pass under a new token; `null` if another claim won. */
-  claim(pending: Visitor, fields: SelfServiceFields): Promise<Visitor | null>;
+  /**
+   * Fills in and activates a pending pass under a new token; `null` if another claim won.
+   * `extra` (the form's extra fields) joins its `context`, never replacing a key already there.
+   */
+  claim(
+    pending: Visitor,
+    fields: SelfServiceFields,
+    extra?: Readonly<Record<string, unknown>>,
+  ): Promise<Visitor | null>;
   /** Tells the app (which emails the link), without waiting for it. */
   created(visitor: Visitor): void;
   /** Counts one attempt from `ip` against a budget: `null` when allowed, else seconds to wait. */

@@ -190,7 +190,7 @@ export class VisitorPass {
     this[SELF_SERVICE] = {
       config: this.config,
       find: (token) => this.#records.find(token),
-      claim: (pending, fields) => this.#claim(pending, fields),
+      claim: (pending, fields, extra) => this.#claim(pending, fields, extra),
       created: (visitor) => this.#events.fire("selfServiceVisitorCreated", visitor),
       throttle,
     };
@@ -653,11 +653,16 @@ export class VisitorPass {
       });
   }
 
-  #claim(pending: Visitor, fields: SelfServiceFields): Promise<Visitor | null> {
+  #claim(
+    pending: Visitor,
+    fields: SelfServiceFields,
+    extra: Readonly<Record<string, unknown>> = {},
+  ): Promise<Visitor | null> {
     const now = this.config.now();
     return this.#open().claim(pending.uuid, randomUUID(), {
       ...fields,
-      context: { ...pending.context, claimedAt: now.toISOString() },
+      // The package's own keys (`selfService`, `redirectTo`, `claimedAt`) win over the form's.
+      context: { ...extra, ...pending.context, claimedAt: now.toISOString() },
       expiresAt: this.#linkExpiry(now),
       lastUpdatedAt: now,
     });

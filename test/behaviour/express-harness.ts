@@ -126,7 +126,8 @@ function buildApp(
     res.set("x-seen-url", res.locals.seen.originalUrl).json(res.locals.seen);
   });
 
-  if (setup !== "guard-without-middleware") app.use(SELF_SERVICE_PATH, selfService(passes));
+  if (setup !== "guard-without-middleware")
+    app.use(SELF_SERVICE_PATH, selfService(passes, options.selfService));
 
   const renderError: ErrorRequestHandler = (err, _req, res, _next) => {
     const status = typeof err?.status === "number" ? err.status : 500;

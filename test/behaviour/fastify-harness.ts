@@ -143,7 +143,11 @@ export async function buildFastifyApp(
     reply.header("x-seen-url", request.seen?.originalUrl).send(request.seen),
   );
   if (setup !== "guard-without-middleware") {
-    await app.register(selfService, { passes, prefix: SELF_SERVICE_PATH });
+    await app.register(selfService, {
+      ...options.selfService,
+      passes,
+      prefix: SELF_SERVICE_PATH,
+    });
   }
 
   await app.ready();

@@ -12,7 +12,7 @@ import {
   visitorPassFetch,
 } from "../../src/adapters/fetch/index.js";
 import type { VisitorPass } from "../../src/index.js";
-import type { FrameworkHarness, RunningApp } from "./harness.js";
+import type { FrameworkHarness, HarnessOptions, RunningApp } from "./harness.js";
 import { HONO_SECRET, openStash, STASH_COOKIE } from "./hono-harness.js";
 import {
   APP_COOKIE_MAX_AGE,
@@ -64,14 +64,14 @@ function errorResponse(error: Error & { status?: unknown; code?: unknown }): Res
 }
 
 /** The route table of `routes.ts` over `visitorPassFetch`, as a plain `fetch` handler. */
-export function buildFetchHandler(passes: VisitorPass) {
+export function buildFetchHandler(passes: VisitorPass, options: HarnessOptions = {}) {
   const vp = visitorPassFetch(passes, {
     secret: HONO_SECRET,
     cookieName: STASH_COOKIE,
     maxAge: APP_COOKIE_MAX_AGE,
     isAuthenticated: (request) => userOf(request) !== null,
   });
-  const pages = selfService(passes);
+  const pages = selfService(passes, options.selfService);
   const reference = userIsVisitor({ scope: REFERENCE_SCOPE });
   const guards: Record<string, GuardOptions<Request>> = {
     "/reference": reference,
@@ -179,7 +179,7 @@ export const fetchHarness: FrameworkHarness = {
     if (setup !== "standard") {
       throw new Error(`fetch has one handle() and no session layer: no "${setup}" setup`);
     }
-    const handler = buildFetchHandler(passes);
+    const handler = buildFetchHandler(passes, options);
     const server = createServer(
       getRequestListener((request, env: { incoming: { socket: { remoteAddress?: string } } }) =>
         handler(request, env.incoming.socket.remoteAddress ?? null),

@@ -1,3 +1,4 @@
+import type { SelfServiceOptions } from "../../src/features/self-service/self-service.js";
 import type { VisitorPass } from "../../src/index.js";
 import { expressHarness } from "./express-harness.js";
 import { fastifyHarness } from "./fastify-harness.js";
@@ -22,6 +23,8 @@ export type SetupVariant =
 
 export interface HarnessOptions {
   setup?: SetupVariant;
+  /** Options of the self-service pages every harness mounts (the built-in form without). */
+  selfService?: SelfServiceOptions;
 }
 
 export interface RunningApp {

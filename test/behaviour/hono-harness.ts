@@ -140,7 +140,7 @@ export function buildHonoApp(passes: VisitorPass, options: HonoAppOptions = {}):
     return c.json(seen);
   });
   if (setup !== "guard-without-middleware") {
-    app.route(SELF_SERVICE_PATH, selfService(passes));
+    app.route(SELF_SERVICE_PATH, selfService(passes, options.selfService));
   }
 
   app.onError((err, c) => {

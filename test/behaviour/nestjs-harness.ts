@@ -243,7 +243,7 @@ function appModule(passes: VisitorPass, options: HarnessOptions, platform: Platf
           VisitorPassModule.forRoot<AppRequest>({
             passes,
             isAuthenticated,
-            selfService: { path: SELF_SERVICE_PATH },
+            selfService: { ...options.selfService, path: SELF_SERVICE_PATH },
           }),
         ];
 

@@ -122,6 +122,7 @@ export const nextHarness: FrameworkHarness = {
       maxAge: APP_COOKIE_MAX_AGE,
       isAuthenticated: (request) => userOf(request) !== null,
       clientAddress: forwardedFor,
+      ...(options.selfService ? { selfService: options.selfService } : {}),
     });
     let handle: Handler | undefined;
     const server = createServer((req, res) => {

@@ -2,6 +2,7 @@ import { type Request, type RequestHandler, Router, urlencoded } from "express";
 import { selfServiceOf, type VisitorPass } from "../../core/visitor-pass.js";
 import {
   SELF_SERVICE_BODY_LIMIT,
+  SELF_SERVICE_PARAMETER_LIMIT,
   SelfService,
   type SelfServiceOptions,
   type SelfServiceSubmission,
@@ -31,7 +32,7 @@ export function selfService(passes: VisitorPass, options: SelfServiceOptions = {
   const parseForm = urlencoded({
     extended: false,
     limit: SELF_SERVICE_BODY_LIMIT,
-    parameterLimit: 20,
+    parameterLimit: SELF_SERVICE_PARAMETER_LIMIT,
   });
   // Refused by its declared length before anything reads it; a body sent without one is cut off
   // by the parser at the same limit. A body the app parsed already is left to the core.
@@ -49,7 +50,7 @@ export function selfService(passes: VisitorPass, options: SelfServiceOptions = {
   router.get("/self-service/sent", (_req, res) => sendPage(res, service.sent()));
   router.get("/self-service/:uuid", async (req, res, next) => {
     try {
-      sendPage(res, await service.form(String(req.params.uuid)));
+      sendPage(res, await service.form(String(req.params.uuid), req.originalUrl));
     } catch (error) {
       next(error);
     }

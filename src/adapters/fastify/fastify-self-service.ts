@@ -55,7 +55,7 @@ export const selfService: FastifyPluginAsync<SelfServicePluginOptions> = async (
 
   fastify.get("/self-service/sent", async (_request, reply) => sendPage(reply, service.sent()));
   fastify.get<{ Params: { uuid: string } }>("/self-service/:uuid", async (request, reply) =>
-    sendPage(reply, await service.form(request.params.uuid)),
+    sendPage(reply, await service.form(request.params.uuid, request.url)),
   );
   fastify.post<{ Params: { uuid: string } }>(
     "/self-service/:uuid",

@@ -42,7 +42,7 @@ export function selfService(
     const method = request.method.toUpperCase();
     if (uuid === "sent" && (method === "GET" || method === "HEAD")) return page(service.sent());
     if (uuid === "" || uuid.includes("/")) return null;
-    if (method === "GET" || method === "HEAD") return page(await service.form(uuid));
+    if (method === "GET" || method === "HEAD") return page(await service.form(uuid, request.url));
     if (method !== "POST") return null;
     const headers = request.headers;
     const tooLarge = service.refuseLength(headers.get("content-length"));

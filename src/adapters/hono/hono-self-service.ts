@@ -29,7 +29,7 @@ export function selfService(passes: VisitorPass, options: SelfServiceOptions = {
 
   app.get("/self-service/sent", () => pageResponse(service.sent()));
   app.get("/self-service/:uuid", async (c) =>
-    pageResponse(await service.form(c.req.param("uuid"))),
+    pageResponse(await service.form(c.req.param("uuid"), c.req.url)),
   );
   app.post(
     "/self-service/:uuid",

@@ -1,9 +1,10 @@
 import { z } from "zod";
 import type { SelfServiceFields } from "../../core/ports.js";
 import { CONTROL_CHARACTERS, fieldErrors } from "../../core/validation.js";
+import { defaultExtraFieldMessages, type ExtraFieldMessages } from "./self-service-fields.js";
 
 /** The texts of the self-service form's validation messages; each can be replaced. */
-export interface SelfServiceMessages {
+export interface SelfServiceMessages extends ExtraFieldMessages {
   firstNameRequired: string;
   lastNameRequired: string;
   nameTooLong: string;
@@ -20,6 +21,7 @@ export const defaultMessages: SelfServiceMessages = {
   nameInvalid: "Remove the tabs, line breaks or other control characters.",
   emailInvalid: "Enter a valid email address, like name@example.org.",
   emailRefused: "Use your own email address: addresses at example.com cannot receive the link.",
+  ...defaultExtraFieldMessages,
 };
 
 export type { SelfServiceFields } from "../../core/ports.js";

@@ -7,12 +7,23 @@ import { isUuid } from "../../core/tokens.js";
 import type { Visitor } from "../../core/visitor.js";
 import { defaultPages, type SelfServicePages } from "../../ui/self-service/self-service-pages.js";
 import {
+  extraValues,
+  MAX_EXTRA_FIELDS,
+  parseExtras,
+  type ResolvedField,
+  resolveFields,
+} from "./self-service-fields.js";
+import { checkInitial, initialValues, type SelfServiceOptions } from "./self-service-options.js";
+import {
   defaultMessages,
   parseSubmission,
   type SelfServiceMessages,
   selfServiceSchema,
   submittedValues,
 } from "./self-service-schema.js";
+import { checkSuccessOptions, redirectFor, successPageFor } from "./self-service-success.js";
+
+export type { SelfServiceInitial, SelfServiceOptions } from "./self-service-options.js";
 
 /**
  * The largest self-service form submission read, in bytes: the form's three fields take well
@@ -20,33 +31,15 @@ import {
  */
 export const SELF_SERVICE_BODY_LIMIT = 16 * 1024;
 
+/** The most fields a submission's parser reads: the built-in ones, the extra ones, and spare. */
+export const SELF_SERVICE_PARAMETER_LIMIT = 3 + MAX_EXTRA_FIELDS + 13;
+
 /** What the form's POST brings besides its body. */
 export interface SelfServiceSubmission extends OriginHeaders {
   /** The `Content-Length` header, as sent (absent for a chunked body). */
   contentLength?: string | number | null;
   /** The client address, as the framework resolves it. */
   ip?: string | null;
-}
-
-/**
- * Options of the self-service pages (`selfService` in each adapter).
- *
- * @example
- * ```ts
- * app.use(
- *   "/visitors",
- *   selfService(passes, {
- *     pages: { sent: () => "<!doctype html><title>Check your email</title><p>Your link is on its way.</p>" },
- *     messages: { emailInvalid: "Please give an email address we can write to." },
- *   }),
- * );
- * ```
- */
-export interface SelfServiceOptions {
-  /** Replace any page with your own rendering (each returns the whole HTML document). */
-  pages?: Partial<SelfServicePages>;
-  /** Replace any validation message text. */
-  messages?: Partial<SelfServiceMessages>;
 }
 
 export type { SelfServiceBackend } from "../../core/ports.js";
@@ -63,12 +56,24 @@ export class SelfService {
   readonly #backend: SelfServiceBackend;
   readonly #pages: SelfServicePages;
   readonly #schema: ReturnType<typeof selfServiceSchema>;
+  readonly #messages: SelfServiceMessages;
+  readonly #fields: ResolvedField[];
+  readonly #options: SelfServiceOptions;
+  /** The most characters of each field's value shown on the form. */
+  readonly #limits: Record<string, number>;
 
   constructor(backend: SelfServiceBackend, options: SelfServiceOptions = {}) {
     this.#backend = backend;
+    this.#options = options;
     this.#pages = { ...defaultPages, ...options.pages };
+    this.#messages = { ...defaultMessages, ...options.messages };
+    this.#fields = resolveFields(options.fields);
+    checkSuccessOptions(options.successRedirect, options.successPage);
+    checkInitial(options.initial);
+    this.#limits = { firstName: 150, lastName: 150, email: 254 };
+    for (const field of this.#fields) this.#limits[field.name] = field.maxLength;
     this.#schema = selfServiceSchema(
-      { ...defaultMessages, ...options.messages },
+      this.#messages,
       backend.config.selfServiceRefusedDomains,
       options.messages?.emailRefused,
     );
@@ -79,11 +84,18 @@ export class SelfService {
     return `${config.selfServicePath === "/" ? "" : config.selfServicePath}/self-service/${uuid}`;
   }
 
-  async form(uuid: string): Promise<PageResponse> {
+  /** The form for the pending pass `uuid`; `url`, the request's, gives `initial` its query. */
+  async form(uuid: string, url = ""): Promise<PageResponse> {
     const pending = await this.#pending(uuid);
     if (pending.state !== "pending") return this.#refusal(pending.state);
-    const values = { firstName: "", lastName: "", email: "" };
-    return this.#page(200, this.#pages.form({ visitor: pending.visitor, values, errors: {} }));
+    const values = await initialValues(
+      this.#options.initial,
+      this.#limits,
+      url,
+      pending.visitor,
+      this.#backend.config.logger,
+    );
+    return this.#formPage(200, pending.visitor, values, {});
   }
 
   /**
@@ -122,30 +134,54 @@ export class SelfService {
     const pending = await this.#pending(uuid);
     if (pending.state !== "pending") return this.#refusal(pending.state);
     const values = submittedValues(body);
+    const extras = extraValues(this.#fields, body);
     const parsed = parseSubmission(this.#schema, values);
-    if (!parsed.ok) {
-      return this.#page(
-        200,
-        this.#pages.form({ visitor: pending.visitor, values, errors: parsed.errors }),
-      );
+    const parsedExtras = parseExtras(this.#fields, extras, this.#messages);
+    if (!parsed.ok || !parsedExtras.ok) {
+      const errors = {
+        ...(parsed.ok ? {} : parsed.errors),
+        ...(parsedExtras.ok ? {} : parsedExtras.errors),
+      };
+      // The built-in fields' refusals keep the 200 they always had; the app's own fields', 400.
+      const status = parsedExtras.ok ? 200 : 400;
+      return this.#formPage(status, pending.visitor, { ...extras, ...values }, errors);
     }
     let claimed: Visitor | null;
     try {
-      claimed = await this.#backend.claim(pending.visitor, parsed.fields);
+      claimed = await this.#backend.claim(pending.visitor, parsed.fields, parsedExtras.context);
     } catch (error) {
       if (error instanceof VisitorPassError) throw error;
       return this.#refusal("unavailable");
     }
     if (!claimed) return this.#refusal("completed");
     this.#backend.created(claimed);
-    return {
-      status: 303,
-      headers: {
-        Location: `${SelfService.formPath(this.#backend.config, "sent")}`,
-        "Cache-Control": "no-store",
-      },
-      body: "",
-    };
+    return this.#success(claimed);
+  }
+
+  async #success(visitor: Visitor): Promise<PageResponse> {
+    const { successPage, successRedirect } = this.#options;
+    const logger = this.#backend.config.logger;
+    if (successPage) {
+      const body = await successPageFor(successPage, visitor, logger);
+      if (body !== null) return this.#page(200, body);
+    }
+    const location =
+      (successRedirect && (await redirectFor(successRedirect, visitor, logger))) ??
+      SelfService.formPath(this.#backend.config, "sent");
+    return { status: 303, headers: { Location: location, "Cache-Control": "no-store" }, body: "" };
+  }
+
+  #formPage(
+    status: number,
+    visitor: Visitor,
+    values: Record<string, string>,
+    errors: Record<string, string[]>,
+  ): PageResponse {
+    const all = { firstName: "", lastName: "", email: "", ...values };
+    return this.#page(
+      status,
+      this.#pages.form({ visitor, values: all, errors, fields: this.#fields }),
+    );
   }
 
   sent(): PageResponse {

@@ -4,13 +4,29 @@ import { html, type SafeHtml } from "../html.js";
 import { page } from "../layout.js";
 import { throttledPage, tooLargePage } from "../refusal-pages.js";
 
+/** An extra field of the form (the `fields` option), as the form renders it. */
+export interface SelfServiceFormField {
+  name: string;
+  label: string;
+  type: "text" | "email" | "tel" | "url" | "number" | "textarea";
+  autocomplete: string | null;
+  hint: string | null;
+  required: boolean;
+  maxLength: number;
+}
+
 export interface SelfServiceFormContext {
   /** The pending pass the form completes. */
   visitor: Visitor;
-  /** What the visitor typed, to show again. */
-  values: SelfServiceFields;
-  /** Messages per field (`firstName`, `lastName`, `email`); empty on first display. */
+  /**
+   * What the visitor typed (or the `initial` values), to show: the built-in fields and each
+   * extra field by name.
+   */
+  values: SelfServiceFields & Record<string, string>;
+  /** Messages per field (`firstName`, `lastName`, `email`, extra ones); empty on first display. */
   errors: Record<string, string[]>;
+  /** The app's extra fields (the `fields` option), after the built-in ones; empty without. */
+  fields: readonly SelfServiceFormField[];
 }
 
 /** The self-service pages; an app replaces any of them with its own rendering. */
@@ -49,6 +65,20 @@ function field(
 ${errors.length ? html`<p class="error" id="${errorId}">${errors.join(" ")}</p>` : ""}`;
 }
 
+function extraField(field: SelfServiceFormField, context: SelfServiceFormContext): SafeHtml {
+  const errors = context.errors[field.name] ?? [];
+  const id = `field-${field.name}`;
+  const errorId = `${id}-error`;
+  const hintId = `${id}-hint`;
+  const described = [field.hint ? hintId : "", errors.length ? errorId : ""].filter(Boolean);
+  const attributes = html` id="${id}" name="${field.name}"${field.autocomplete ? html` autocomplete="${field.autocomplete}"` : ""}${field.required ? html` required` : ""} maxlength="${field.maxLength}"${errors.length ? html` aria-invalid="true"` : ""}${described.length ? html` aria-describedby="${described.join(" ")}"` : ""}`;
+  const value = context.values[field.name] ?? "";
+  return html`<label for="${id}">${field.label}</label>
+${field.hint ? html`<p class="muted" id="${hintId}">${field.hint}</p>` : ""}
+${field.type === "textarea" ? html`<textarea${attributes}>${value}</textarea>` : html`<input${attributes} type="${field.type}" value="${value}">`}
+${errors.length ? html`<p class="error" id="${errorId}">${errors.join(" ")}</p>` : ""}`;
+}
+
 export const defaultPages: SelfServicePages = {
   form: (context) =>
     page(
@@ -60,6 +90,7 @@ ${Object.keys(context.errors).length ? html`<p class="error" role="alert">Please
 ${field("firstName", "First name", "text", "given-name", context)}
 ${field("lastName", "Last name", "text", "family-name", context)}
 ${field("email", "Email address", "email", "email", context)}
+${context.fields.map((extra) => extraField(extra, context))}
 <button type="submit">Email me a link</button>
 </form>`,
     ),
