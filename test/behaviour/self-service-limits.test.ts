@@ -258,5 +258,22 @@ describe.each(matrix(HARNESSES))("self-service limits: %s", (_label, harness, da
         expect(await ctx.passes.get(uuidOf(form))).toMatchObject({ isActive: false, email: "" });
       });
     });
+
+    describe("the app's throttledPage", () => {
+      const ctx = useApp(harness, database, {
+        throttle: { selfService: false, selfServiceForm: { points: 1, duration: 60 } },
+        throttledPage: ({ retryAfter }) => `<!doctype html><p>Form closed for ${retryAfter} s.</p>`,
+      });
+
+      it("is the 429 page of a form post over its budget", async () => {
+        const client = ctx.client("manual");
+        const form = await startAt(client);
+        await (await submit(client, form, { ...GINGER, email: "nobody" })).arrayBuffer();
+        const over = await submit(client, form, GINGER);
+        expect(over.status).toBe(429);
+        const retryAfter = Number(over.headers.get("retry-after"));
+        expect(await over.text()).toContain(`<p>Form closed for ${retryAfter} s.</p>`);
+      });
+    });
   });
 });

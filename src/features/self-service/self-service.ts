@@ -65,7 +65,13 @@ export class SelfService {
   constructor(backend: SelfServiceBackend, options: SelfServiceOptions = {}) {
     this.#backend = backend;
     this.#options = options;
-    this.#pages = { ...defaultPages, ...options.pages };
+    const { throttledPage } = backend.config;
+    this.#pages = {
+      ...defaultPages,
+      // The app's 429 page (`throttledPage` option), unless this form has its own.
+      ...(throttledPage && { throttled: (retryAfter: number) => throttledPage({ retryAfter }) }),
+      ...options.pages,
+    };
     this.#messages = { ...defaultMessages, ...options.messages };
     this.#fields = resolveFields(options.fields);
     checkSuccessOptions(options.successRedirect, options.successPage);
