@@ -207,6 +207,7 @@ export function userIsVisitor(options: GuardOptions<FastifyRequest>): preHandler
       visit: state.incoming,
       session: state.session,
       unavailable: state.unavailable,
+      params: request.params as Readonly<Record<string, unknown>> | null,
     });
     if (result.kind === "respond") {
       if (!result.error) return sendPage(reply, result);

@@ -308,6 +308,7 @@ export function visitorPassNext(
           guard,
           clientAddress: addressOf(request),
           unavailable: proven && forwardedUnavailable(incoming.headers),
+          params: guard?.match ? await routeParams(context) : null,
         });
         if (result.kind === "respond") {
           return result.error && onRefused
@@ -326,6 +327,14 @@ export function visitorPassNext(
   };
   registry().current = instance;
   return instance;
+}
+
+/** The route's `params` of Next's context (a promise since Next 15), for a guard's `match`. */
+async function routeParams(context: unknown): Promise<Readonly<Record<string, unknown>> | null> {
+  const params = await (context as { params?: unknown } | null | undefined)?.params;
+  return typeof params === "object" && params !== null
+    ? (params as Readonly<Record<string, unknown>>)
+    : null;
 }
 
 /** `request` at the URL the proxy forwarded (without a token), when a proxy ran before. */
