@@ -31,7 +31,9 @@ export class DebugLog {
 
   /** The session held `visitor`, still valid. */
   restored(visitor: Visitor): void {
-    this.#line(`restored ${pass(visitor)} from the session; session expiry: ${sessionExpiry(visitor)}`);
+    this.#line(
+      `restored ${pass(visitor)} from the session; session expiry: ${sessionExpiry(visitor)}`,
+    );
   }
 
   /** A guard of `scope` refused (`status`) `visitor` (or nobody) for `reason`. */
