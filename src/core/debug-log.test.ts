@@ -99,7 +99,7 @@ describe("debug lines", () => {
           `visitor-pass: cleared ${pass} from the session`,
         ]);
         // Neither the token nor what the session keeps for it (its digest with tokenStorage: hash).
-          for (const line of lines) {
+        for (const line of lines) {
           expect(line).not.toContain(visitor.uuid);
           for (const value of kept) expect(line).not.toContain(value);
         }

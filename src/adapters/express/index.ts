@@ -32,7 +32,7 @@ declare global {
   }
 }
 
-export type { GuardOptions } from "../../core/guard.js";
+export type { GuardOptions, MatchRequest } from "../../core/guard.js";
 export type {
   Closable,
   CloseGracefullyOptions,

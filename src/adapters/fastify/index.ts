@@ -30,7 +30,7 @@ declare module "fastify" {
   }
 }
 
-export type { GuardOptions } from "../../core/guard.js";
+export type { GuardOptions, MatchRequest } from "../../core/guard.js";
 export type {
   Closable,
   CloseGracefullyOptions,

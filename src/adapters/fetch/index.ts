@@ -19,7 +19,7 @@ export {
   VisitorPassUnavailable,
   VisitorPassUriTooLong,
 } from "../../core/errors.js";
-export { type GuardOptions, SCOPE_ANY } from "../../core/guard.js";
+export { type GuardOptions, type MatchRequest, SCOPE_ANY } from "../../core/guard.js";
 export type { SessionPort } from "../../core/ports.js";
 export type { Visitor } from "../../core/visitor.js";
 export type {

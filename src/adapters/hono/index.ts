@@ -25,7 +25,7 @@ declare module "hono" {
   }
 }
 
-export type { GuardOptions } from "../../core/guard.js";
+export type { GuardOptions, MatchRequest } from "../../core/guard.js";
 export type { SessionPort } from "../../core/ports.js";
 export type {
   Closable,

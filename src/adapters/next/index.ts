@@ -29,7 +29,7 @@ import {
   proxiedUrl,
 } from "./next-forwarding.js";
 
-export type { GuardOptions, SessionPort } from "../fetch/index.js";
+export type { GuardOptions, MatchRequest, SessionPort } from "../fetch/index.js";
 export {
   MalformedVisitorToken,
   SCOPE_ANY,
