@@ -6,8 +6,8 @@ import session from "express-session";
 import {
   createVisitorPass,
   type VisitorPass,
-  type VisitorPassLogger,
   VisitorPassHttpError,
+  type VisitorPassLogger,
 } from "visitor-pass";
 import { userIsVisitor, visitorPass } from "visitor-pass/express";
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { flowFixture, openPasses, visit, withFlow } from "../../test/support/flow.js";
-import type { VisitorFlow } from "./request-flow.js";
 import {
   SCOPE_ANY,
   type Visitor,
@@ -17,6 +16,7 @@ import {
   type MatchRequest,
   matchRequest,
 } from "./guard.js";
+import type { VisitorFlow } from "./request-flow.js";
 
 const fx = flowFixture();
 const req = { path: "/reference" };
