@@ -156,9 +156,15 @@ export function createGuard<Req>(options: GuardOptions<Req>): Guard<Req> {
     if (thrown !== undefined) decision.thrown = thrown;
     return decision;
   };
-  const bypassOr = (request: Req, refusal: GuardDecision): MaybePromise<GuardDecision> => {
-    const decided = (bypassed: unknown): GuardDecision => (bypassed ? UNLOGGED : refusal);
-    if (!options.bypass) return refusal;
+  /** Let through by `bypass`, or refused for `reason` (the error built only then). */
+  const bypassOr = (
+    request: Req,
+    reason: RefusalReason,
+    thrown?: unknown,
+  ): MaybePromise<GuardDecision> => {
+    const decided = (bypassed: unknown): GuardDecision =>
+      bypassed ? UNLOGGED : refused(reason, thrown);
+    if (!options.bypass) return refused(reason, thrown);
     let bypassed: unknown;
     try {
       bypassed = options.bypass(request);
@@ -175,14 +181,14 @@ export function createGuard<Req>(options: GuardOptions<Req>): Guard<Req> {
     matches: match !== undefined,
     decide(request, visitor, target) {
       if (!visitor || (scope !== SCOPE_ANY && visitor.scope !== scope)) {
-        return bypassOr(request, refused("scope"));
+        return bypassOr(request, "scope");
       }
       if (!match) return admitted;
       // Only `true` admits: anything else, a throw included, fails closed.
       const matched = (answer: unknown): MaybePromise<GuardDecision> =>
-        answer === true ? admitted : bypassOr(request, refused("match"));
+        answer === true ? admitted : bypassOr(request, "match");
       const threw = (error: unknown): MaybePromise<GuardDecision> =>
-        bypassOr(request, refused("match", error ?? new Error(String(error))));
+        bypassOr(request, "match", error ?? new Error(String(error)));
       let answer: unknown;
       try {
         answer = match(visitor, target ? target() : noTarget());
