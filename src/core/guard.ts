@@ -54,6 +54,11 @@ export function cacheHeaders(value: string | false): GuardHeaders {
  *   logVisit: true, // one VisitorLog row per visit (the default)
  * });
  * userIsVisitor({ scope: "EARLY_ACCESS", selfService: true }); // no pass: the self-service form
+ * // Ginger's pass is for reference 42 and nothing else (`/references/:id`):
+ * userIsVisitor({
+ *   scope: "REFERENCE_REQUEST",
+ *   match: (visitor, request) => visitor.context?.referenceId === request.params.id,
+ * });
  * ```
  */
 export interface GuardOptions<Req> {
