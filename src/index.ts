@@ -29,7 +29,7 @@ export type {
   VisitorPassEventName,
   VisitorPromotedEvent,
 } from "./core/events.js";
-export type { GuardOptions } from "./core/guard.js";
+export type { GuardOptions, MatchRequest } from "./core/guard.js";
 export { SCOPE_ANY } from "./core/guard.js";
 export { networkOf } from "./core/network.js";
 export type {

@@ -46,6 +46,7 @@ export default defineConfig({
         link: "/recipes/",
         items: [
           { text: "A one-time link", link: "/recipes/one-time-link" },
+          { text: "A pass for one resource", link: "/recipes/one-resource" },
           { text: "Sending the link by email", link: "/recipes/email-link" },
           { text: "Sessions in Redis or PostgreSQL", link: "/recipes/session-store" },
           { text: "Promoting a visitor to an account", link: "/recipes/promotion" },

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   createVisitorPass,
   type VisitorPass,
@@ -403,7 +403,24 @@ describe("store faults", () => {
   });
 
   it("logger: console by default; an object with warn() and error() is taken, others refused", () => {
-    expect(resolveConfig({ env: {} }).logger).toBe(console);
+    const fallback = resolveConfig({ env: {} }).logger;
+    expect(fallback.debug).toBeUndefined(); // silent for debug lines unless the app asks
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      fallback.warn("w");
+      fallback.error("e");
+      expect(warn).toHaveBeenCalledWith("w");
+      expect(error).toHaveBeenCalledWith("e");
+    } finally {
+      warn.mockRestore();
+      error.mockRestore();
+    }
+    const withDebug = { ...console };
+    expect(resolveConfig({ env: {}, logger: withDebug }).logger).toBe(withDebug);
+    expect(
+      configError({ env: {}, logger: { warn() {}, error() {}, debug: "yes" } as never }).option,
+    ).toBe("logger");
     const logger = { warn: () => {}, error: () => {} };
     expect(resolveConfig({ env: {}, logger }).logger).toBe(logger);
     expect(configError({ env: {}, logger: { warn: () => {} } as never }).option).toBe("logger");

@@ -289,13 +289,18 @@ export interface VisitorPassOptions {
   /**
    * Where the package reports what needs an operator's attention (visit logs that cannot be
    * written, visits dropped, a shutdown that could not write everything): `warn` and `error`
-   * take one line of text each.
-   * @default console
+   * take one line of text each. With a `debug` method too, the request flow's decisions go to it
+   * (admitted, restored from the session with its session expiry, refused and why, sent to
+   * self-service, cleared), each naming the pass by id and scope, never by its token; without
+   * one (the default) none is written, nor built.
+   * @default `console.warn` and `console.error`, no debug lines
    * @example
    * ```ts
    * createVisitorPass({
    *   logger: { warn: (message) => log.warn(message), error: (message) => log.error(message) },
    * });
+   * createVisitorPass({ logger: { ...console } }); // console, with the debug lines
+   * createVisitorPass({ logger: pino() }); // a logging library: its debug level shows them
    * ```
    */
   logger?: VisitorPassLogger;
@@ -357,7 +362,15 @@ export interface VisitorPassOptions {
 export interface VisitorPassLogger {
   warn(message: string): void;
   error(message: string): void;
+  /** The request flow's decisions, one line each; left out, none is written (the default). */
+  debug?(message: string): void;
 }
+
+/** The default logger: `console` for warnings and errors, and no debug lines. */
+const CONSOLE_LOGGER: VisitorPassLogger = Object.freeze({
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+});
 
 /**
  * The budgets of the `throttle` option; each is `{ points, duration }` or `false` (no limit).
@@ -680,10 +693,13 @@ function logVisits(option: unknown, env: string | undefined): boolean {
 }
 
 function logger(value: unknown): VisitorPassLogger {
-  if (value === undefined || value === null) return console;
+  if (value === undefined || value === null) return CONSOLE_LOGGER;
   const candidate = value as Partial<VisitorPassLogger>;
   if (typeof candidate.warn !== "function" || typeof candidate.error !== "function") {
     throw new VisitorPassConfigError("logger", value, "needs warn() and error() methods");
+  }
+  if (candidate.debug !== undefined && typeof candidate.debug !== "function") {
+    throw new VisitorPassConfigError("logger", value, "its debug, when given, must be a method");
   }
   return candidate as VisitorPassLogger;
 }

@@ -584,6 +584,54 @@ describe("handle: enter and guard in one call", () => {
     expect(session.data.get(KEY)).toBe(visitor.uuid);
   });
 
+  it("hands the route's params to the guard's match: its own reference admitted, another refused", async () => {
+    const visitor = await fx.create({ context: { referenceId: "42" } });
+    const session = new FakeSession();
+    const own = createGuard<unknown>({
+      scope: "REFERENCE",
+      match: (v, r) =>
+        v.context?.referenceId === r.params.id && r.path === `/references/${r.params.id}`,
+    });
+    await fx.flow.handle(
+      visit(`/references/42?vuid=${visitor.uuid}`),
+      session,
+      ANONYMOUS,
+      null,
+      {},
+    );
+    const admitted = await fx.flow.handle(
+      visit("/references/42"),
+      session,
+      ANONYMOUS,
+      own,
+      {},
+      null,
+      {
+        id: "42",
+      },
+    );
+    expect(admitted).toMatchObject({ kind: "continue", log: { visitor: { uuid: visitor.uuid } } });
+    const refused = await fx.flow.handle(
+      visit("/references/43"),
+      session,
+      ANONYMOUS,
+      own,
+      {},
+      null,
+      {
+        id: "43",
+      },
+    );
+    expect(refused).toMatchObject({ kind: "respond", status: 403 });
+    // Without params (a caller that has none), the match cannot see the id: refused.
+    expect(
+      await fx.flow.handle(visit("/references/42"), session, ANONYMOUS, own, {}),
+    ).toMatchObject({
+      kind: "respond",
+      status: 403,
+    });
+  });
+
   it("lets the held visitor through with the visit to log, recorded with its status", async () => {
     const visitor = await fx.create();
     const session = new FakeSession("sess-1");

@@ -1,4 +1,5 @@
 import type { ResolvedConfig } from "./config.js";
+import { DebugLog } from "./debug-log.js";
 import {
   setupError,
   type VisitorPassHttpError,
@@ -12,6 +13,7 @@ import {
   type GuardDecision,
   type GuardHeaders,
   type MaybePromise,
+  matchRequest,
 } from "./guard.js";
 import { htmlPage, PAGE_HEADERS, type PageResponse, textPage } from "./page.js";
 import type { SessionPort, VisitRequest } from "./ports.js";
@@ -120,6 +122,11 @@ export interface GuardContext {
   session: SessionPort | null;
   /** The store failed earlier in this request. */
   unavailable: VisitorPassUnavailable | null;
+  /**
+   * The route's parameters, where the framework has them (a guard's `match` is given their
+   * string values); absent or null: none.
+   */
+  params?: Readonly<Record<string, unknown>> | null;
 }
 
 const LANDING_HEADERS: Readonly<Record<string, string>> = {
@@ -148,6 +155,8 @@ export class VisitorFlow {
   readonly #recogniser: Recogniser;
   readonly #selfService: SelfServiceStart;
   readonly #guardHeaders: GuardHeaders;
+  /** The debug lines, only when the app's logger has `debug`: `null` costs nothing. */
+  readonly #debug: DebugLog | null;
 
   constructor(backend: FlowBackend) {
     this.#backend = backend;
@@ -155,6 +164,7 @@ export class VisitorFlow {
     this.#recogniser = new Recogniser(backend, this.#stash);
     this.#selfService = new SelfServiceStart(backend, this.#stash);
     this.#guardHeaders = cacheHeaders(backend.config.guardCacheControl);
+    this.#debug = DebugLog.of(backend.config.logger);
   }
 
   get config(): ResolvedConfig {
@@ -251,7 +261,15 @@ export class VisitorFlow {
     } catch (error) {
       return failed(error);
     }
-    return restored instanceof Promise ? restored.then(goOn, failed) : goOn(restored);
+    if (restored instanceof Promise) {
+      return restored.then((visitor) => this.#restored(visitor), failed);
+    }
+    return this.#restored(restored);
+  }
+
+  #restored(visitor: Visitor | null): Continue {
+    if (visitor && this.#debug) this.#debug.restored(visitor);
+    return goOn(visitor);
   }
 
   async #admitted(
@@ -265,6 +283,7 @@ export class VisitorFlow {
     // not give it a new lifetime (a stolen session could otherwise be renewed for ever).
     if (recognition.spent) await this.#stash.stash(session, visitor, context.authenticated);
     this.#backend.admitted(visitor, recognition.spent);
+    if (this.#debug) this.#debug.admitted(visitor, recognition.spent);
     if (recognition.confirmed) return this.#offToken(request, visitor, 303);
     if (!this.config.landingRedirect || request.method.toUpperCase() !== "GET") {
       return goOn(visitor);
@@ -292,10 +311,19 @@ export class VisitorFlow {
     visitor: Visitor | null,
     context: GuardContext,
   ): MaybePromise<FlowResult> {
-    const decision = guard.decide(request, visitor);
+    const decision = guard.decide(
+      request,
+      visitor,
+      guard.matches ? () => this.#matchRequest(context) : undefined,
+    );
     return decision instanceof Promise
       ? decision.then((decided) => this.#guarded(guard, decided, visitor, context))
       : this.#guarded(guard, decision, visitor, context);
+  }
+
+  /** What a guard's `match` is told of the request: its method, path, query and params. */
+  #matchRequest(context: GuardContext) {
+    return matchRequest(context.visit.method, this.withoutToken(context.visit.url), context.params);
   }
 
   #guarded<Req>(
@@ -308,7 +336,10 @@ export class VisitorFlow {
       const logged = decision.log && visitor ? visitor : null;
       if (logged) {
         const refusal = this.#backend.logRefusal();
-        if (refusal) return this.#refusal(refusal);
+        if (refusal) {
+          if (this.#debug) this.#debug.refused(guard.scope, "log-failure", visitor, refusal.status);
+          return this.#refusal(refusal);
+        }
       }
       return {
         kind: "continue",
@@ -326,9 +357,29 @@ export class VisitorFlow {
         headers: guard.headers === undefined ? this.#guardHeaders : guard.headers,
       };
     }
-    if (context.unavailable) return this.#refusal(context.unavailable);
+    if (decision.thrown !== undefined) this.#matchThrew(guard, visitor, decision.thrown);
+    if (context.unavailable) {
+      if (this.#debug) {
+        this.#debug.refused(guard.scope, "unavailable", visitor, context.unavailable.status);
+      }
+      return this.#refusal(context.unavailable);
+    }
     if (decision.selfService) return this.#toSelfService(guard, decision.error, context);
+    if (this.#debug) this.#debug.refused(guard.scope, decision.reason, visitor, 403);
     return this.#refusal(decision.error);
+  }
+
+  /** A guard's `match` threw: the request was refused (fail closed), and the app is told. */
+  #matchThrew<Req>(guard: Guard<Req>, visitor: Visitor | null, thrown: unknown): void {
+    const message = thrown instanceof Error ? thrown.message : String(thrown);
+    const who = visitor ? `pass ${visitor.id}` : "a request";
+    try {
+      this.#backend.config.logger.error(
+        `visitor-pass: the match of a guard of scope "${guard.scope}" failed for ${who}, which was refused: ${message}`,
+      );
+    } catch {
+      // A logger that fails must not fail the request.
+    }
   }
 
   async #toSelfService<Req>(
@@ -349,7 +400,12 @@ export class VisitorFlow {
       }
       throw refusal;
     }
-    return location === null ? this.#refusal(denied) : redirect(302, location, null);
+    if (location === null) {
+      if (this.#debug) this.#debug.refused(guard.scope, "scope", null, denied.status);
+      return this.#refusal(denied);
+    }
+    if (this.#debug) this.#debug.selfService(guard.scope);
+    return redirect(302, location, null);
   }
 
   /** A guard's refusal: its error, and the page to send unless the app renders its own. */
@@ -376,7 +432,8 @@ export class VisitorFlow {
    * `enter` and `guard` in one call, for entry points that know the route's guard when the
    * request arrives (the Fetch entry point). `appRequest` is what `bypass` is given; `failedEarlier`
    * is a store failure an earlier step of the same request met (a proxy before the page), which
-   * the guard then refuses with, as it would have with its own.
+   * the guard then refuses with, as it would have with its own. `params` are the route's
+   * parameters, for the guard's `match`.
    */
   handle<Req>(
     request: VisitRequest,
@@ -385,6 +442,7 @@ export class VisitorFlow {
     guard: Guard<Req> | null,
     appRequest: Req,
     failedEarlier: VisitorPassUnavailable | null = null,
+    params: Readonly<Record<string, unknown>> | null = null,
   ): MaybePromise<FlowResult> {
     const entered = this.enter(request, session, context, "a session is required");
     if (!guard) return entered;
@@ -394,6 +452,7 @@ export class VisitorFlow {
         visit: request,
         session,
         unavailable: result.unavailable ?? failedEarlier,
+        params,
       });
       const merge = (outcome: FlowResult): FlowResult =>
         outcome.kind === "continue" ? { ...outcome, hideToken: result.hideToken } : outcome;
@@ -412,7 +471,10 @@ export class VisitorFlow {
    * to the app when the session held a pass.
    */
   clear(session: SessionPort, visitor?: Visitor | null): void {
-    if (visitor && this.#stash.holdsAny(session)) this.#backend.cleared(visitor);
+    if (visitor && this.#stash.holdsAny(session)) {
+      this.#backend.cleared(visitor);
+      if (this.#debug) this.#debug.cleared(visitor);
+    }
     this.#stash.clear(session);
   }
 

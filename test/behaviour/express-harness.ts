@@ -15,6 +15,7 @@ import type { FrameworkHarness, HarnessOptions, RunningApp } from "./harness.js"
 import {
   APP_COOKIE_MAX_AGE,
   OWN_CACHE_CONTROL,
+  ownReference,
   REFERENCE_SCOPE,
   SELF_SERVICE_PATH,
 } from "./routes.js";
@@ -99,6 +100,11 @@ function buildApp(
   );
   app.get("/nolog", userIsVisitor({ scope: REFERENCE_SCOPE, logVisit: false }), reference);
   app.get("/apply", userIsVisitor({ scope: REFERENCE_SCOPE, selfService: true }), reference);
+  app.get(
+    "/references/:id",
+    userIsVisitor({ scope: REFERENCE_SCOPE, match: ownReference }),
+    reference,
+  );
   app.get("/teapot", guard, (req, res) => {
     res.status(418).json(describeVisitor(req));
   });

@@ -18,6 +18,7 @@ import type { FrameworkHarness, HarnessOptions, RunningApp } from "./harness.js"
 import {
   APP_COOKIE_MAX_AGE,
   OWN_CACHE_CONTROL,
+  ownReference,
   REFERENCE_SCOPE,
   SELF_SERVICE_PATH,
 } from "./routes.js";
@@ -118,6 +119,11 @@ export async function buildFastifyApp(
   app.get(
     "/apply",
     { preHandler: userIsVisitor({ scope: REFERENCE_SCOPE, selfService: true }) },
+    reference,
+  );
+  app.get(
+    "/references/:id",
+    { preHandler: userIsVisitor({ scope: REFERENCE_SCOPE, match: ownReference }) },
     reference,
   );
   app.get("/teapot", { preHandler: guard }, async (request, reply) =>

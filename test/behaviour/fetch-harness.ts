@@ -17,6 +17,7 @@ import { HONO_SECRET, openStash, STASH_COOKIE } from "./hono-harness.js";
 import {
   APP_COOKIE_MAX_AGE,
   OWN_CACHE_CONTROL,
+  ownReference,
   REFERENCE_SCOPE,
   SELF_SERVICE_PATH,
 } from "./routes.js";
@@ -63,6 +64,14 @@ function errorResponse(error: Error & { status?: unknown; code?: unknown }): Res
   );
 }
 
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** The route table of `routes.ts` over `visitorPassFetch`, as a plain `fetch` handler. */
 export function buildFetchHandler(passes: VisitorPass, options: HarnessOptions = {}) {
   const vp = visitorPassFetch(passes, {
@@ -86,13 +95,17 @@ export function buildFetchHandler(passes: VisitorPass, options: HarnessOptions =
     "/nolog": userIsVisitor({ scope: REFERENCE_SCOPE, logVisit: false }),
     "/apply": userIsVisitor({ scope: REFERENCE_SCOPE, selfService: true }),
   };
+  const ownReferenceGuard = userIsVisitor({ scope: REFERENCE_SCOPE, match: ownReference });
 
   return async (request: Request, clientAddress: string | null): Promise<Response> => {
     const { pathname } = new URL(request.url);
-    const guard = guards[pathname];
+    // `/references/:id`, as a router would match it and decode its parameter.
+    const owned = /^\/references\/([^/]+)$/.exec(pathname);
+    const params = owned ? { id: decoded(owned[1]!) } : undefined;
+    const guard = owned ? ownReferenceGuard : guards[pathname];
     let result: HandleResult;
     try {
-      result = await vp.handle(request, { guard, clientAddress });
+      result = await vp.handle(request, { guard, clientAddress, params });
     } catch (error) {
       return errorResponse(error as Error);
     }
@@ -127,7 +140,8 @@ export function buildFetchHandler(passes: VisitorPass, options: HarnessOptions =
       response = new Response("done");
     } else if (["/any", "/staff", "/nolog", "/apply"].includes(pathname) && read) {
       response = json(describe());
-    } else if (pathname === "/teapot" && read) response = json(describe(), 418);
+    } else if (owned && read) response = json(describe());
+    else if (pathname === "/teapot" && read) response = json(describe(), 418);
     else if (pathname === "/own-cache" && read) {
       response = json(describe());
       response.headers.set("Cache-Control", OWN_CACHE_CONTROL);

@@ -18,6 +18,7 @@ import type { FrameworkHarness, HarnessOptions, RunningApp } from "./harness.js"
 import {
   APP_COOKIE_MAX_AGE,
   OWN_CACHE_CONTROL,
+  ownReference,
   REFERENCE_SCOPE,
   SELF_SERVICE_PATH,
 } from "./routes.js";
@@ -112,6 +113,11 @@ export function buildHonoApp(passes: VisitorPass, options: HonoAppOptions = {}):
   );
   app.get("/nolog", userIsVisitor({ scope: REFERENCE_SCOPE, logVisit: false }), reference);
   app.get("/apply", userIsVisitor({ scope: REFERENCE_SCOPE, selfService: true }), reference);
+  app.get(
+    "/references/:id",
+    userIsVisitor({ scope: REFERENCE_SCOPE, match: ownReference }),
+    reference,
+  );
   app.get("/teapot", guard, (c) => c.json(describeVisitor(c), 418));
   app.get("/own-cache", guard, (c) => {
     c.header("Cache-Control", OWN_CACHE_CONTROL);

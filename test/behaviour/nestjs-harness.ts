@@ -37,6 +37,7 @@ import type { FrameworkHarness, HarnessOptions, RunningApp } from "./harness.js"
 import {
   APP_COOKIE_MAX_AGE,
   OWN_CACHE_CONTROL,
+  ownReference,
   REFERENCE_SCOPE,
   SELF_SERVICE_PATH,
 } from "./routes.js";
@@ -180,6 +181,12 @@ class GuardedController {
   @Get("/apply")
   @UserIsVisitor({ scope: REFERENCE_SCOPE, selfService: true })
   apply(@Req() request: AppRequest) {
+    return describeVisitor(request);
+  }
+
+  @Get("/references/:id")
+  @UserIsVisitor({ scope: REFERENCE_SCOPE, match: ownReference })
+  ownReference(@Req() request: AppRequest) {
     return describeVisitor(request);
   }
 

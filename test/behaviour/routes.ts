@@ -15,6 +15,7 @@
  * | `GET /apply` | scope `REFERENCE_REQUEST`, `selfService: true` | as `/reference`; others go to the form |
  * | `GET /teapot` | scope `REFERENCE_REQUEST` | status 418, as `/reference` |
 | `GET /own-cache` | scope `REFERENCE_REQUEST` | as `/reference`, with its own `Cache-Control: private, max-age=60` |
+ * | `GET /references/:id` | scope `REFERENCE_REQUEST`, `match: ownReference` | as `/reference` |
  * | `GET /whoami` | public | JSON `{ visitor, isVisitor }` |
  * | `POST /login` | public | signs the user "fred" in for the session, `"ok"` |
  * | `GET /anon-data` | public | stores `cart = "kept"` in the session, `"stored"` |
@@ -40,3 +41,15 @@ export const OWN_CACHE_CONTROL = "private, max-age=60";
 
 /** The app's own session cookie lifetime, in seconds. */
 export const APP_COOKIE_MAX_AGE = 86_400;
+
+/**
+ * The `match` of `/references/:id`: a pass sees the reference its context names and nothing
+ * else; a request with `?explode` makes it throw (the guard must then refuse).
+ */
+export function ownReference(
+  visitor: { context: Record<string, unknown> | null },
+  request: { params: Readonly<Record<string, string>>; query: URLSearchParams },
+): boolean {
+  if (request.query.has("explode")) throw new Error("the reference lookup failed");
+  return visitor.context?.referenceId === request.params.id;
+}

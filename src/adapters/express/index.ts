@@ -32,7 +32,7 @@ declare global {
   }
 }
 
-export type { GuardOptions } from "../../core/guard.js";
+export type { GuardOptions, MatchRequest } from "../../core/guard.js";
 export type {
   Closable,
   CloseGracefullyOptions,
@@ -279,6 +279,7 @@ export function userIsVisitor(options: GuardOptions<Request>): RequestHandler {
         visit: new ExpressVisit(req, state.isAuthenticated, state.url),
         session: sessionPort(req),
         unavailable: state.unavailable,
+        params: req.params,
       });
     } catch (error) {
       return next(error);

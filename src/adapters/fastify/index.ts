@@ -30,7 +30,7 @@ declare module "fastify" {
   }
 }
 
-export type { GuardOptions } from "../../core/guard.js";
+export type { GuardOptions, MatchRequest } from "../../core/guard.js";
 export type {
   Closable,
   CloseGracefullyOptions,
@@ -207,6 +207,7 @@ export function userIsVisitor(options: GuardOptions<FastifyRequest>): preHandler
       visit: state.incoming,
       session: state.session,
       unavailable: state.unavailable,
+      params: request.params as Readonly<Record<string, unknown>> | null,
     });
     if (result.kind === "respond") {
       if (!result.error) return sendPage(reply, result);

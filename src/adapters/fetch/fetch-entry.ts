@@ -53,6 +53,7 @@ export function fetchEntry(
         guard,
         request,
         failedEarlier,
+        handleOptions.params,
       );
       if (result.kind === "respond") return exchange.respond(result);
       exchange.admitted(result);
@@ -62,11 +63,12 @@ export function fetchEntry(
         visitor: result.visitor,
         request: seen,
         unavailable: (result.unavailable ?? failedEarlier) !== null,
-        guard: async (described, bypassArgument) => {
+        guard: async (described, bypassArgument, params) => {
           const guarded = await flow.guard(guardOf(described), bypassArgument, continued.visitor, {
             visit,
             session,
             unavailable: result.unavailable ?? failedEarlier,
+            params,
           });
           if (guarded.kind === "respond") return exchange.respond(guarded);
           exchange.admitted(guarded);

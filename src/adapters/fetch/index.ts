@@ -19,7 +19,7 @@ export {
   VisitorPassUnavailable,
   VisitorPassUriTooLong,
 } from "../../core/errors.js";
-export { type GuardOptions, SCOPE_ANY } from "../../core/guard.js";
+export { type GuardOptions, type MatchRequest, SCOPE_ANY } from "../../core/guard.js";
 export type { SessionPort } from "../../core/ports.js";
 export type { Visitor } from "../../core/visitor.js";
 export type {
@@ -114,6 +114,12 @@ export interface HandleOptions {
   /** Whether a user is signed in, when the adapter knows it (it overrides `isAuthenticated`). */
   authenticated?: boolean | undefined;
   /**
+   * The route's parameters, for the guard's `match` (`request.params.id`), as the router that
+   * chose the route decoded them; only string values are kept.
+   * @default none: `match` is given an empty `params`
+   */
+  params?: Readonly<Record<string, unknown>> | null;
+  /**
    * The store failed for this request in an earlier step (`Continue#unavailable` of a proxy's
    * `handle`, carried to the page's): the guard refuses with 503, as it would have then.
    */
@@ -152,9 +158,13 @@ export interface Continue {
    * Guards the request further on, where the framework's guard sits on a route rather than in
    * `handle`: `null` when `options` admit it (its visit is logged by `finish`), else the answer
    * to send instead of the route's. `bypass` is given `bypassArgument` (the framework's own
-   * request or context).
+   * request or context), and `match` the route's `params`, where the framework has them.
    */
-  guard<T = Request>(options: GuardOptions<T>, bypassArgument: T): Promise<Respond | null>;
+  guard<T = Request>(
+    options: GuardOptions<T>,
+    bypassArgument: T,
+    params?: Readonly<Record<string, unknown>> | null,
+  ): Promise<Respond | null>;
   /**
    * The app's response, completed: the stash's `Set-Cookie`, the guard's headers (a
    * `Cache-Control` unless the response has one), and the guarded visit logged with its status.

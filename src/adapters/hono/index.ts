@@ -25,7 +25,7 @@ declare module "hono" {
   }
 }
 
-export type { GuardOptions } from "../../core/guard.js";
+export type { GuardOptions, MatchRequest } from "../../core/guard.js";
 export type { SessionPort } from "../../core/ports.js";
 export type {
   Closable,
@@ -177,7 +177,7 @@ export function userIsVisitor(options: GuardOptions<Context>): MiddlewareHandler
     const state = stateOf(c, "userIsVisitor()");
     // The guard decides on the visitor as the app sees it (it may have set one itself).
     state.visitor = c.get("visitor");
-    const answer = await state.guard(options, c);
+    const answer = await state.guard(options, c, c.req.param() as Record<string, unknown>);
     if (!answer) return next();
     if (!answer.error) return send(c, answer.response);
     throw refusal(c, answer);

@@ -6,7 +6,7 @@
  *
  * @module visitor-pass/nestjs
  */
-export type { GuardOptions } from "../../core/guard.js";
+export type { GuardOptions, MatchRequest } from "../../core/guard.js";
 export {
   CurrentVisitor,
   clearVisitor,

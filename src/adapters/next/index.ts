@@ -29,7 +29,7 @@ import {
   proxiedUrl,
 } from "./next-forwarding.js";
 
-export type { GuardOptions, SessionPort } from "../fetch/index.js";
+export type { GuardOptions, MatchRequest, SessionPort } from "../fetch/index.js";
 export {
   MalformedVisitorToken,
   SCOPE_ANY,
@@ -67,7 +67,9 @@ export interface NextVisitorPassOptions extends FetchVisitorPassOptions {
 
 /**
  * How `requireVisitor` guards, beyond the scope: the guard options of the other adapters
- * (`bypass` gets the request as a Web `Request`), and what a refusal does.
+ * (`bypass` gets the request as a Web `Request`), and what a refusal does. Its `match` is given
+ * the method, path and query but no `params` (a Server Component's are its props): compare with
+ * the value the page already has, `{ match: (visitor) => visitor.context?.referenceId === id }`.
  */
 export interface RequireVisitorOptions extends Omit<GuardOptions<Request>, "scope"> {
   /**
@@ -81,7 +83,11 @@ export interface RequireVisitorOptions extends Omit<GuardOptions<Request>, "scop
   onRefused?: (error: VisitorPassHttpError) => never;
 }
 
-/** The guard of a route handler wrapped by `withVisitor`, checked when it is wrapped. */
+/**
+ * The guard of a route handler wrapped by `withVisitor`, checked when it is wrapped. Its `match`
+ * is given the route's `params` of Next's context (for `app/references/[id]/route.ts`,
+ * `request.params.id`).
+ */
 export interface WithVisitorOptions extends GuardOptions<Request> {
   /**
    * The response for a refused request, to render refusals your way: `response` is the
@@ -308,6 +314,7 @@ export function visitorPassNext(
           guard,
           clientAddress: addressOf(request),
           unavailable: proven && forwardedUnavailable(incoming.headers),
+          params: guard?.match ? await routeParams(context) : null,
         });
         if (result.kind === "respond") {
           return result.error && onRefused
@@ -326,6 +333,14 @@ export function visitorPassNext(
   };
   registry().current = instance;
   return instance;
+}
+
+/** The route's `params` of Next's context (a promise since Next 15), for a guard's `match`. */
+async function routeParams(context: unknown): Promise<Readonly<Record<string, unknown>> | null> {
+  const params = await (context as { params?: unknown } | null | undefined)?.params;
+  return typeof params === "object" && params !== null
+    ? (params as Readonly<Record<string, unknown>>)
+    : null;
 }
 
 /** `request` at the URL the proxy forwarded (without a token), when a proxy ran before. */

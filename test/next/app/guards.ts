@@ -20,3 +20,12 @@ export const apply: WithVisitorOptions = {
   selfService: true,
   onRefused: refusal,
 };
+/** `/references/[id]`: a pass sees the reference its context names; `?explode` makes it throw. */
+export const ownReference: WithVisitorOptions = {
+  scope: REFERENCE_SCOPE,
+  match: (visitor, request) => {
+    if (request.query.has("explode")) throw new Error("the reference lookup failed");
+    return visitor.context?.referenceId === request.params.id;
+  },
+  onRefused: refusal,
+};
