@@ -138,6 +138,7 @@ export class SelfService {
     }
     if (!claimed) return this.#refusal("completed");
     this.#backend.created(claimed);
+    this.#backend.sendLink(claimed);
     return {
       status: 303,
       headers: {
