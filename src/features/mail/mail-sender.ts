@@ -91,7 +91,7 @@ export function subjectLine(value: string): string {
  * });
  * ```
  */
-export function mailSender(options: MailSenderOptions): SendLink {
+export function mailSender(options: MailSenderOptions): (message: LinkMessage) => Promise<void> {
   const { transport, from, subject, templates } = checkOptions(options);
   let transporter: Promise<MailTransport> | null = null;
   const open = () => {
