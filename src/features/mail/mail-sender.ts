@@ -1,5 +1,5 @@
 import { VisitorPassConfigError } from "../../core/errors.js";
-import type { LinkMessage, LinkReason, SendLink } from "../../core/send-link.js";
+import type { LinkMessage, LinkReason } from "../../core/send-link.js";
 import { defaultMailTemplates, type MailTemplate } from "../../ui/mail/mail-templates.js";
 
 /** What the sender hands the transport: nodemailer's `sendMail` options, as far as it sets them. */
