@@ -47,6 +47,7 @@ export default defineConfig({
         items: [
           { text: "A one-time link", link: "/recipes/one-time-link" },
           { text: "Sending the link by email", link: "/recipes/email-link" },
+          { text: "Mail and the development outbox", link: "/recipes/mail" },
           { text: "Sessions in Redis or PostgreSQL", link: "/recipes/session-store" },
           { text: "Typing SessionData (Express)", link: "/recipes/typed-session" },
           { text: "Behind a proxy", link: "/recipes/behind-a-proxy" },
