@@ -56,7 +56,7 @@ describe("withOutbox", () => {
 });
 
 describe("LinkSender", () => {
-  it("sends after the current work, reports a rejection to the logger, and settles", async () => {
+  it("sends on the next turn of the event loop, reports a rejection to the logger, and settles", async () => {
     const logger = { warn: vi.fn(), error: vi.fn() };
     const calls: string[] = [];
     const sender = new LinkSender(async (m) => {
@@ -64,6 +64,8 @@ describe("LinkSender", () => {
       throw new Error("SMTP down");
     }, logger);
     sender.send(message(1));
+    // Not within the work that asked (its microtasks), where the response is still unwritten.
+    for (let i = 0; i < 5; i++) await Promise.resolve();
     expect(calls).toEqual([]);
     await sender.settled();
     expect(calls).toEqual(["https://app.example/p?vuid=1"]);

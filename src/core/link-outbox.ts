@@ -55,8 +55,8 @@ export function withOutbox(
 }
 
 /**
- * Hands links to `sendLink` off the request that caused them: after the work that asked for it
- * (a microtask, as events are), without anyone waiting; a rejection is reported to `logger`.
+ * Hands links to `sendLink` off the request that caused them: once its response is written (the
+ * next turn of the event loop), without anyone waiting; a rejection is reported to `logger`.
  * `settled()` lets shutdown wait for sends still running.
  */
 export class LinkSender {
@@ -77,7 +77,8 @@ export class LinkSender {
   send(message: LinkMessage): void {
     const sendLink = this.#sendLink;
     if (!sendLink) return;
-    const run = Promise.resolve()
+    // The next turn of the event loop: the response that caused it has been written by then.
+    const run = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => sendLink(message))
       .then(
         () => undefined,
