@@ -312,8 +312,9 @@ export interface VisitorPassOptions {
   /**
    * How the app sends a visitor a link (fresh links, self-service): given the visitor and the
    * absolute URL, it sends to `visitor.email` only. Called after the request that caused it was
-   * answered; a rejection goes to `logger`.
-   * @default none (nothing is sent; self-service apps send from `selfServiceVisitorCreated`)
+   * answered; a rejection goes to `logger`. With it, a completed self-service form sends the
+   * visitor their link (built on `baseUrl`). `mailSender()` from `visitor-pass/mail` is one.
+   * @default none (nothing is sent, unless to the development `outbox`)
    * @example
    * ```ts
    * createVisitorPass({
