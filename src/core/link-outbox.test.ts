@@ -3,6 +3,7 @@ import { createVisitorPass } from "../index.js";
 import { LinkOutbox, LinkSender, withOutbox } from "./link-outbox.js";
 import type { LinkMessage } from "./send-link.js";
 import type { Visitor } from "./visitor.js";
+import { selfServiceOf } from "./visitor-pass.js";
 
 const at = (n: number) => new Date(Date.UTC(2026, 11, 2, 10, 0, n));
 const message = (n: number, reason: LinkMessage["reason"] = "selfService"): LinkMessage => ({
@@ -113,5 +114,40 @@ describe("the outbox option", () => {
       { to: "v1@example.org", reason: "freshLink", url: "https://app.example/p?vuid=1", at: at(9) },
     ]);
     expect(createVisitorPass({ database: "sqlite::memory:", env: {} }).sentLinks()).toEqual([]);
+  });
+});
+
+describe("the self-service link", () => {
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it("is built on baseUrl and the stored path, and never points at another origin", async () => {
+    const passes = createVisitorPass({
+      database: "sqlite::memory:",
+      env: {},
+      outbox: true,
+      baseUrl: "https://app.example",
+    });
+    await passes.migrate();
+    const backend = selfServiceOf(passes, "test");
+    const at = async (redirectTo: string | number) =>
+      passes.create({
+        email: "ginger@example.org",
+        scope: "REFERENCE",
+        context: { selfService: true, redirectTo },
+      });
+    const good = await at("/reference?topic=a");
+    backend.sendLink(good);
+    for (const hostile of ["//evil.example/x", "/\\evil.example/x", "https://evil.example/"]) {
+      backend.sendLink(await at(hostile));
+    }
+    backend.sendLink(await at(42));
+    await turn();
+    await turn();
+    const urls = passes.sentLinks().map((entry) => entry.url);
+    expect(urls).toContain(`https://app.example/reference?topic=a&vuid=${good.uuid}`);
+    for (const url of urls) expect(new URL(url).origin).toBe("https://app.example");
+    // The hostile paths and the one that is no path fall back to the site's root.
+    expect(urls.filter((url) => url.startsWith("https://app.example/?vuid="))).toHaveLength(4);
+    await passes.close();
   });
 });

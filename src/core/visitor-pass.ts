@@ -597,8 +597,9 @@ export class VisitorPass {
       typeof target === "string" && target.startsWith("/") && !target.startsWith("//")
         ? target
         : "/";
-    const url = new URL(path, base);
-    if (url.origin !== base) return;
+    const resolved = new URL(path, base);
+    // `/\host` is another origin to a URL parser: the site's root then, never elsewhere.
+    const url = resolved.origin === base ? resolved : new URL("/", base);
     this.#links.send({ visitor, url: this.tokenise(url.href, visitor), reason: "selfService" });
   }
 
