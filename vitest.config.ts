@@ -14,6 +14,10 @@ export default defineConfig({
         find: /^visitor-pass\/(express|fastify|hono|fetch)$/,
         replacement: fileURLToPath(new URL("src/adapters/$1/index.ts", import.meta.url)),
       },
+      {
+        find: /^visitor-pass\/mail$/,
+        replacement: fileURLToPath(new URL("src/features/mail/index.ts", import.meta.url)),
+      },
     ],
   },
   test: {

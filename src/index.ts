@@ -31,6 +31,7 @@ export type {
 } from "./core/events.js";
 export type { GuardOptions, MatchRequest } from "./core/guard.js";
 export { SCOPE_ANY } from "./core/guard.js";
+export type { OutboxEntry } from "./core/link-outbox.js";
 export { networkOf } from "./core/network.js";
 export type {
   LogEntry,

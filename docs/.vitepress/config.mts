@@ -48,6 +48,7 @@ export default defineConfig({
           { text: "A one-time link", link: "/recipes/one-time-link" },
           { text: "A pass for one resource", link: "/recipes/one-resource" },
           { text: "Sending the link by email", link: "/recipes/email-link" },
+          { text: "Mail and the development outbox", link: "/recipes/mail" },
           { text: "Sessions in Redis or PostgreSQL", link: "/recipes/session-store" },
           { text: "Promoting a visitor to an account", link: "/recipes/promotion" },
           { text: "Typing SessionData (Express)", link: "/recipes/typed-session" },

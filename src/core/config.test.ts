@@ -517,3 +517,34 @@ describe("store", () => {
     expect(configError({ env: {}, store, passCache: "listen" }).option).toBe("passCache");
   });
 });
+
+describe("baseUrl and outbox", () => {
+  it("takes an http(s) origin as baseUrl, from the option or VISITOR_PASS_BASE_URL", () => {
+    expect(resolveConfig({ env: {}, baseUrl: "https://app.example/" }).baseUrl).toBe(
+      "https://app.example",
+    );
+    expect(resolveConfig({ env: { VISITOR_PASS_BASE_URL: "http://localhost:3000" } }).baseUrl).toBe(
+      "http://localhost:3000",
+    );
+    expect(resolveConfig({ env: {} }).baseUrl).toBeNull();
+  });
+
+  it.each([
+    ["ftp://app.example", /http\(s\) URL/],
+    ["app.example", /http\(s\) URL/],
+    ["https://app.example/base", /origin only/],
+    ["https://app.example/?a=1", /origin only/],
+    ["https://user:pw@app.example", /origin only/],
+  ])("refuses baseUrl %s", (baseUrl, problem) => {
+    const error = configError({ env: {}, baseUrl });
+    expect(error.option).toBe("baseUrl");
+    expect(error.message).toMatch(problem);
+  });
+
+  it.each([[{ limit: 0 }], [{ limit: 1001 }], [{ limit: 2.5 }], ["yes"], [[]]])(
+    "refuses outbox %j",
+    (outbox) => {
+      expect(configError({ env: {}, outbox: outbox as never }).option).toBe("outbox");
+    },
+  );
+});

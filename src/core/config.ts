@@ -330,8 +330,9 @@ export interface VisitorPassOptions {
   /**
    * How the app sends a visitor a link (fresh links, self-service): given the visitor and the
    * absolute URL, it sends to `visitor.email` only. Called after the request that caused it was
-   * answered; a rejection goes to `logger`.
-   * @default none (nothing is sent; self-service apps send from `selfServiceVisitorCreated`)
+   * answered; a rejection goes to `logger`. With it, a completed self-service form sends the
+   * visitor their link (built on `baseUrl`). `mailSender()` from `visitor-pass/mail` is one.
+   * @default none (nothing is sent, unless to the development `outbox`)
    * @example
    * ```ts
    * createVisitorPass({
@@ -340,6 +341,30 @@ export interface VisitorPassOptions {
    * ```
    */
   sendLink?: SendLink;
+  /**
+   * The app's origin as visitors reach it (e.g. `https://app.example`): the links handed to
+   * `sendLink` are built on it, never on a request's `Host` header, which a client chooses.
+   * Without it no self-service link is sent (the `selfServiceVisitorCreated` event still fires).
+   * @default process.env.VISITOR_PASS_BASE_URL, else none
+   * @example
+   * ```ts
+   * createVisitorPass({ baseUrl: "https://app.example", sendLink });
+   * ```
+   */
+  baseUrl?: string;
+  /**
+   * The development outbox: every link handed to `sendLink` (or that would be, when there is
+   * none) is kept in memory, newest first, and listed on the admin's "Outbox" page, so that
+   * nobody digs through logs for a link. `{ limit }` keeps that many (default 100, at most
+   * 1000). Never on in production unless set here: the links it holds admit whoever has them.
+   * @default true when NODE_ENV is "development", else false
+   * @example
+   * ```ts
+   * createVisitorPass({ outbox: process.env.NODE_ENV !== "production" });
+   * createVisitorPass({ outbox: { limit: 20 } });
+   * ```
+   */
+  outbox?: boolean | { limit?: number };
   /**
    * The clock; tests inject one. @default () => new Date()
    * @example
@@ -484,6 +509,10 @@ export interface ResolvedConfig {
   guardCacheControl: string | false;
   throttle: ResolvedThrottle;
   sendLink: SendLink | null;
+  /** The `baseUrl` option as an origin (`https://app.example`), or `null`. */
+  baseUrl: string | null;
+  /** How many links the development outbox keeps, or `null` when it is off. */
+  outbox: { limit: number } | null;
   now: () => Date;
 }
 
@@ -542,8 +571,65 @@ export function resolveConfig(
     ),
     throttle: resolveThrottle(options.throttle),
     sendLink: optionalFunction("sendLink", options.sendLink) ?? null,
+    baseUrl: baseUrl(options.baseUrl ?? env.VISITOR_PASS_BASE_URL),
+    outbox: outbox(options.outbox, env.NODE_ENV),
     now: optionalFunction("now", options.now) ?? (() => new Date()),
   };
+}
+
+function baseUrl(value: unknown): string | null {
+  if (value === undefined || value === null || value === "") return null;
+  let url: URL | null = null;
+  try {
+    url = typeof value === "string" ? new URL(value) : null;
+  } catch {
+    url = null;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new VisitorPassConfigError(
+      "baseUrl",
+      value,
+      "expected an http(s) URL, e.g. https://app.example",
+    );
+  }
+  if (
+    url.pathname !== "/" ||
+    url.search !== "" ||
+    url.hash !== "" ||
+    url.username ||
+    url.password
+  ) {
+    throw new VisitorPassConfigError(
+      "baseUrl",
+      value,
+      "expected an origin only (scheme, host and port): links keep the path of the page they open",
+    );
+  }
+  return url.origin;
+}
+
+/** The most links the development outbox may keep. */
+const MAX_OUTBOX = 1000;
+const DEFAULT_OUTBOX = 100;
+
+function outbox(value: unknown, nodeEnv: string | undefined): { limit: number } | null {
+  if (value === undefined || value === null) {
+    return nodeEnv === "development" ? { limit: DEFAULT_OUTBOX } : null;
+  }
+  if (value === false) return null;
+  if (value === true) return { limit: DEFAULT_OUTBOX };
+  if (typeof value === "object" && !Array.isArray(value)) {
+    const limit = (value as { limit?: unknown }).limit ?? DEFAULT_OUTBOX;
+    if (typeof limit === "number" && Number.isInteger(limit) && limit >= 1 && limit <= MAX_OUTBOX) {
+      return { limit };
+    }
+    throw new VisitorPassConfigError(
+      "outbox",
+      value,
+      `limit must be a whole number from 1 to ${MAX_OUTBOX}`,
+    );
+  }
+  throw new VisitorPassConfigError("outbox", value, "expected true, false or { limit }");
 }
 
 function resolveStore(value: unknown, database: unknown): VisitorStore | null {

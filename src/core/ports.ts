@@ -398,6 +398,11 @@ export interface SelfServiceBackend {
   ): Promise<Visitor | null>;
   /** Tells the app (which emails the link), without waiting for it. */
   created(visitor: Visitor): void;
+  /**
+   * Sends the claimed pass its link through `sendLink` (reason `"selfService"`), when there is
+   * one, after the response and without waiting for it.
+   */
+  sendLink(visitor: Visitor): void;
   /** Counts one attempt from `ip` against a budget: `null` when allowed, else seconds to wait. */
   throttle(budget: ThrottleBudgetName, ip: string | null): Promise<number | null>;
 }

@@ -250,9 +250,7 @@ export class Throttles {
     if (limiter === undefined) {
       const budget = this.config === false ? false : this.config.budgets[name];
       limiter =
-        this.#store === null || budget === false
-          ? null
-          : this.#store.limiter({ name, ...budget });
+        this.#store === null || budget === false ? null : this.#store.limiter({ name, ...budget });
       this.#limiters.set(name, limiter);
     }
     return limiter;

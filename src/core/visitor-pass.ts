@@ -15,7 +15,8 @@ import {
   type VisitorPassEventMap,
   type VisitorPassEventName,
 } from "./events.js";
-import { htmlPage } from "./page.js";
+import { LinkOutbox, LinkSender, type OutboxEntry, withOutbox } from "./link-outbox.js";
+import { htmlPage, textPage } from "./page.js";
 import { PassCache } from "./pass-cache.js";
 import { PassRecords } from "./pass-records.js";
 import type {
@@ -117,6 +118,9 @@ export class VisitorPass {
   readonly #visits: VisitLogWriter;
   readonly #events: PassEvents;
   readonly #throttles: Throttles;
+  readonly #outbox: LinkOutbox | null;
+  readonly #links: LinkSender;
+  #warnedBaseUrl = false;
   /** When the last sweep of expired pending passes started (epoch ms), and whether it left more. */
   #lastSweep = Number.NEGATIVE_INFINITY;
   #sweepBacklog = false;
@@ -126,6 +130,10 @@ export class VisitorPass {
 
   constructor(options: VisitorPassOptions, parts: VisitorPassParts) {
     this.config = resolveConfig(options, parts.confirmPage);
+    // The one place `sendLink` is wrapped: whoever sends a link calls `config.sendLink`.
+    this.#outbox = this.config.outbox ? new LinkOutbox(this.config.outbox.limit) : null;
+    this.config.sendLink = withOutbox(this.config.sendLink, this.#outbox, this.config.now);
+    this.#links = new LinkSender(this.config.sendLink, this.config.logger);
     this.#store = this.config.store ?? parts.openStore(this.config.database, this.config);
     const changedElsewhere = this.#store.changedElsewhere?.bind(this.#store);
     const cache =
@@ -192,6 +200,7 @@ export class VisitorPass {
       find: (token) => this.#records.find(token),
       claim: (pending, fields, extra) => this.#claim(pending, fields, extra),
       created: (visitor) => this.#events.fire("selfServiceVisitorCreated", visitor),
+      sendLink: (visitor) => this.#sendSelfServiceLink(visitor),
       throttle,
     };
   }
@@ -549,6 +558,20 @@ export class VisitorPass {
     return this.#events.emit(event, payload);
   }
 
+  /**
+   * The links the development outbox holds (the `outbox` option), newest first: each one handed
+   * to `sendLink`, or that would have been had there been one. Empty when the outbox is off.
+   * @example
+   * ```ts
+   * const passes = createVisitorPass({ outbox: true, baseUrl: "http://localhost:3000" });
+   * // … a visitor completes the self-service form …
+   * const [latest] = passes.sentLinks(); // { to, reason: "selfService", url, at }
+   * ```
+   */
+  sentLinks(): OutboxEntry[] {
+    return this.#outbox?.entries() ?? [];
+  }
+
   /** Writes the visit logs still queued (they are written in batches, a few ms apart). */
   flush(): Promise<void> {
     return this.#visits.flush();
@@ -570,6 +593,7 @@ export class VisitorPass {
     await this.#sweeping;
     // Handlers still running (an email being sent) finish before the store goes.
     await this.#events.settled();
+    await this.#links.settled();
     if (this.#visits.pending > 0) {
       this.config.logger.error(
         `visitor-pass: closing with ${this.#visits.pending} visit logs the database would not take`,
@@ -666,6 +690,31 @@ export class VisitorPass {
       expiresAt: this.#linkExpiry(now),
       lastUpdatedAt: now,
     });
+  }
+
+  /** The claimed pass's link, on `baseUrl` and the page the visitor was going to, to `sendLink`. */
+  #sendSelfServiceLink(visitor: Visitor): void {
+    if (!this.#links.enabled) return;
+    const base = this.config.baseUrl;
+    if (base === null) {
+      if (!this.#warnedBaseUrl) {
+        this.#warnedBaseUrl = true;
+        this.config.logger.warn(
+          "visitor-pass: no self-service link was sent: set the baseUrl option (the app's origin) so that links can be built",
+        );
+      }
+      return;
+    }
+    const target = visitor.context?.redirectTo;
+    // A stored path of this site only (the guard keeps it so): never another origin.
+    const path =
+      typeof target === "string" && target.startsWith("/") && !target.startsWith("//")
+        ? target
+        : "/";
+    const resolved = new URL(path, base);
+    // `/\host` is another origin to a URL parser: the site's root then, never elsewhere.
+    const url = resolved.origin === base ? resolved : new URL("/", base);
+    this.#links.send({ visitor, url: this.tokenise(url.href, visitor), reason: "selfService" });
   }
 
   #linkExpiry(from: Date): Date {

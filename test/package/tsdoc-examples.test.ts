@@ -10,6 +10,7 @@ const ENTRIES = [
   "src/adapters/fastify/index.ts",
   "src/adapters/hono/index.ts",
   "src/adapters/fetch/index.ts",
+  "src/features/mail/index.ts",
 ];
 /** Whose every member needs an example of its own, beside the interface's. */
 const OPTIONS_BY_MEMBER = ["VisitorPassOptions", "ThrottleOptions"];

@@ -17,6 +17,7 @@ import {
   type Frame,
   listPage,
   messagePage,
+  outboxPage,
   passPage,
   passPath,
   sharingPage,
@@ -102,6 +103,7 @@ type Route =
   | { page: "list" }
   | { page: "sharing" }
   | { page: "logs" }
+  | { page: "outbox" }
   | { page: "bulk" }
   | { page: "pass"; id: number }
   | { page: "action"; id: number; action: "deactivate" | "reactivate" }
@@ -155,11 +157,19 @@ export class VisitorAdmin<R = unknown> {
         messagePage(null, "Not allowed", ["You are not allowed to manage visitor passes."]),
       );
     }
-    const frame: Frame = { mount: request.mount, title: this.#title, current: null };
+    const frame: Frame = {
+      mount: request.mount,
+      title: this.#title,
+      current: null,
+      outbox: this.#passes.config.outbox !== null,
+    };
     const route = parseRoute(request.path);
     const method = request.method.toUpperCase() === "HEAD" ? "GET" : request.method.toUpperCase();
     const wanted = route.page === "bulk" || route.page === "action" ? "POST" : "GET";
-    if (route.page === "notFound") return this.#notFound(frame, "There is no such page.");
+    // Without the outbox (production, unless turned on) its page does not exist.
+    if (route.page === "notFound" || (route.page === "outbox" && !frame.outbox)) {
+      return this.#notFound(frame, "There is no such page.");
+    }
     if (method !== wanted) {
       const response = htmlPage(
         405,
@@ -184,6 +194,11 @@ export class VisitorAdmin<R = unknown> {
           return await this.#sharing({ ...frame, current: "sharing" }, request.query);
         case "logs":
           return await this.#logs({ ...frame, current: "logs" }, request.query);
+        case "outbox":
+          return htmlPage(
+            200,
+            outboxPage({ ...frame, current: "outbox" }, this.#passes.sentLinks()),
+          );
         case "pass":
           return await this.#pass({ ...frame, current: "passes" }, request, route.id);
         case "action":
@@ -423,6 +438,7 @@ function parseRoute(path: string): Route {
   if (segments.length === 1 && head === "sharing") return { page: "sharing" };
   if (segments.length === 1 && head === "logs") return { page: "logs" };
   if (segments.length === 1 && head === "bulk") return { page: "bulk" };
+  if (segments.length === 1 && head === "outbox") return { page: "outbox" };
   // Passes are addressed by id only: a token in a URL would reach every request log.
   const pass = id === undefined ? null : passId(id);
   if (head === "passes" && pass !== null) {

@@ -161,6 +161,7 @@ export class SelfService {
     }
     if (!claimed) return this.#refusal("completed");
     this.#backend.created(claimed);
+    this.#backend.sendLink(claimed);
     return this.#success(claimed);
   }
 

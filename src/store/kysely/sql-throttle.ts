@@ -134,9 +134,7 @@ async function openClient(
       };
     }
     case "mysql": {
-      const mysql = await import(
-        /* webpackIgnore: true */ /* turbopackIgnore: true */ "mysql2"
-      );
+      const mysql = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "mysql2");
       const pool = mysql.createPool({
         uri: target.url,
         connectionLimit: 2,

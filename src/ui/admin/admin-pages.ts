@@ -1,3 +1,4 @@
+import type { OutboxEntry } from "../../core/link-outbox.js";
 import { type DailyVisits, type SharingSignals, uncountedVisits } from "../../core/sharing.js";
 import type { Visitor, VisitorLog } from "../../core/visitor.js";
 import {
@@ -15,7 +16,9 @@ import { ADMIN_STYLES } from "./admin-styles.js";
 export interface Frame {
   mount: string;
   title: string;
-  current: "passes" | "sharing" | "logs" | null;
+  current: "passes" | "sharing" | "logs" | "outbox" | null;
+  /** Whether the development outbox is on (its page is then in the navigation). */
+  outbox: boolean;
 }
 
 export interface ListView {
@@ -65,11 +68,11 @@ export function passPath(mount: string, id: number): string {
 
 /** A whole admin page: the header with the sections, then `body`. */
 export function document(frame: Frame, title: string, body: SafeHtml): string {
-  const link = (section: "passes" | "sharing" | "logs", label: string, href: string) =>
+  const link = (section: Exclude<Frame["current"], null>, label: string, href: string) =>
     html`<a href="${href}"${frame.current === section ? html` aria-current="page"` : ""}>${label}</a>`;
   const header = html`<header class="admin-head">
 <a class="brand" href="${frame.mount}/">${frame.title}</a>
-<nav aria-label="Sections">${link("passes", "Passes", `${frame.mount}/`)}${link("sharing", "Sharing", `${frame.mount}/sharing`)}${link("logs", "Visit logs", `${frame.mount}/logs`)}</nav>
+<nav aria-label="Sections">${link("passes", "Passes", `${frame.mount}/`)}${link("sharing", "Sharing", `${frame.mount}/sharing`)}${link("logs", "Visit logs", `${frame.mount}/logs`)}${frame.outbox ? link("outbox", "Outbox", `${frame.mount}/outbox`) : ""}</nav>
 </header>`;
   return page(`${title} · ${frame.title}`, html`${header}${body}`, {
     wide: true,
@@ -402,4 +405,31 @@ ${pager(
 )}
 </section>`;
   return document(frame, "Sharing", body);
+}
+
+const REASONS: Record<OutboxEntry["reason"], string> = {
+  freshLink: "Fresh link",
+  selfService: "Self-service",
+};
+
+/** The development outbox: the links handed to `sendLink`, newest first. */
+export function outboxPage(frame: Frame, entries: readonly OutboxEntry[]): string {
+  const rows = entries.map(
+    (entry) => html`<tr>
+<td class="nowrap">${when(entry.at)}</td>
+<td class="wrap email">${entry.to}</td>
+<td>${REASONS[entry.reason] ?? entry.reason}</td>
+<td class="anywhere"><a href="${entry.url}" rel="noreferrer">${entry.url}</a></td>
+</tr>`,
+  );
+  const body = html`<h1>Outbox</h1>
+<p class="lede">The links sent to visitors (or that would have been, with no <code>sendLink</code> set), newest first. Development only: this page exists while the <code>outbox</code> option is on, and the list lives in this process's memory.</p>
+<section class="card">
+<div class="table-wrap"><table class="data outbox">
+<caption class="visually-hidden">Links sent, newest first</caption>
+<thead><tr><th scope="col">Time (UTC)</th><th scope="col">To</th><th scope="col">Reason</th><th scope="col">Link</th></tr></thead>
+<tbody>${rows.length ? rows : html`<tr><td colspan="4" class="empty">No links sent yet.</td></tr>`}</tbody>
+</table></div>
+</section>`;
+  return document(frame, "Outbox", body);
 }
