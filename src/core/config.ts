@@ -302,7 +302,7 @@ export interface VisitorPassOptions {
    * Limits on unauthenticated paths, counted per client network (/24 for IPv4, /48 for IPv6);
    * over a limit the answer is 429 with `Retry-After`. `false` turns every throttle off, the bound
    * on pending self-service passes included. See `ThrottleOptions` for each budget.
-   * @default { landing: { points: 30, duration: 60 }, selfService: { points: 10, duration: 60 }, selfServiceForm: { points: 20, duration: 60 } }
+   * @default { landing: { points: 30, duration: 60 }, selfService: { points: 10, duration: 60 }, selfServiceForm: { points: 20, duration: 60 }, freshLink: { points: 10, duration: 3600 }, freshLinkPass: { points: 3, duration: 3600 }, freshLinkAddress: { points: 5, duration: 3600 } }
    * @example
    * ```ts
    * createVisitorPass({ throttle: { landing: { points: 100, duration: 60 }, selfServiceForm: false } });
@@ -323,6 +323,24 @@ export interface VisitorPassOptions {
    */
   sendLink?: SendLink;
   /**
+   * Fresh links: a link that expired or was used up lands on a page offering a new one, sent
+   * (through `sendLink`, which it needs) only to the address the pass has on file, never shown on
+   * the page. Off for every scope unless `scopes` names it (`true`: every scope); a pass created
+   * with `freshLinks: true` is in whatever its scope. The new link carries a new token (the old
+   * one stays dead), a new `tokenExpiry` and its uses back; a deactivated pass is never renewed.
+   * The page and its answer are the same whether or not the token names a pass. Bounded by the
+   * `freshLink` throttles.
+   * @default undefined (off)
+   * @example
+   * ```ts
+   * createVisitorPass({
+   *   sendLink: async ({ visitor, url }) => mailer.send({ to: visitor.email, text: url }),
+   *   freshLinks: { scopes: ["REFERENCE_REQUEST"], baseUrl: "https://app.example" },
+   * });
+   * ```
+   */
+  freshLinks?: FreshLinksOptions;
+  /**
    * The clock; tests inject one. @default () => new Date()
    * @example
    * ```ts
@@ -338,6 +356,58 @@ export interface VisitorPassOptions {
    * ```
    */
   env?: Record<string, string | undefined>;
+}
+
+/**
+ * The `freshLinks` option.
+ *
+ * @example
+ * ```ts
+ * const freshLinks: FreshLinksOptions = {
+ *   scopes: ["REFERENCE_REQUEST"], // or true for every scope
+ *   baseUrl: "https://app.example", // the new link's origin: never the request's Host header
+ *   page: ({ action, sent }) => (sent ? "<p>Check your inbox.</p>" : `<form method="post" action="${escapeHtml(action)}"><button>Send me a new link</button></form>`),
+ * };
+ * ```
+ */
+export interface FreshLinksOptions {
+  /**
+   * The scopes whose expired or used-up links offer a fresh one; `true` for every scope. Passes
+   * created with `freshLinks: true` offer one whatever their scope.
+   * @default [] (only passes created with `freshLinks: true`)
+   */
+  scopes?: true | readonly string[];
+  /**
+   * The origin the new link is built on (`https://app.example`), with the path of the link that
+   * expired. Never taken from the request: a forged `Host` header would mail a link to another
+   * site.
+   */
+  baseUrl: string;
+  /** Renders the offer page and its answer (whole HTML documents) in place of the built-in one. */
+  page?: FreshLinkPageRenderer;
+}
+
+/** What a fresh-link page is given: nothing of the pass, which the page must never reveal. */
+export interface FreshLinkPageContext {
+  /** Where the offer's form must POST (the same URL, marked as asking for a fresh link). */
+  action: string;
+  /**
+   * `false`: the offer (the link no longer works; ask for a new one). `true`: the answer to the
+   * request, the same whether or not a link was sent.
+   */
+  sent: boolean;
+}
+
+/** Renders a fresh-link page: the whole HTML document. */
+export type FreshLinkPageRenderer = (context: FreshLinkPageContext) => string;
+
+/** The `freshLinks` option, checked. */
+export interface ResolvedFreshLinks {
+  /** Whether `visitor` may be sent a fresh link (by its scope, or its own opt-in). */
+  offers(visitor: Visitor): boolean;
+  /** The origin new links are built on, without a trailing slash. */
+  origin: string;
+  page: FreshLinkPageRenderer;
 }
 
 /** Receives the package's reports; `console` fits, and so do most logging libraries. */
@@ -396,6 +466,35 @@ export interface ThrottleOptions {
    */
   selfServiceForm?: ThrottleLimit | false;
   /**
+   * Requests for a fresh link (`freshLinks`) one client network may make, whatever their token:
+   * over it, 429 with `Retry-After`.
+   * @default { points: 10, duration: 3600 }
+   * @example
+   * ```ts
+   * createVisitorPass({ throttle: { freshLink: { points: 20, duration: 3600 } } });
+   * ```
+   */
+  freshLink?: ThrottleLimit | false;
+  /**
+   * Fresh links one pass may be sent. Over it the request is answered as any other (nothing
+   * tells it apart) and nothing is sent.
+   * @default { points: 3, duration: 3600 }
+   * @example
+   * ```ts
+   * createVisitorPass({ throttle: { freshLinkPass: { points: 1, duration: 600 } } });
+   * ```
+   */
+  freshLinkPass?: ThrottleLimit | false;
+  /**
+   * Fresh links one email address may be sent, over all its passes; answered as `freshLinkPass`.
+   * @default { points: 5, duration: 3600 }
+   * @example
+   * ```ts
+   * createVisitorPass({ throttle: { freshLinkAddress: { points: 10, duration: 3600 } } });
+   * ```
+   */
+  freshLinkAddress?: ThrottleLimit | false;
+  /**
    * Where the counts are kept. The default keeps them in this process's memory, so each process
    * counts on its own. `{ redis: client }` (a connected client of `redis` or `ioredis`, which
    * the app owns; `keyPrefix` optional) keeps them in Redis, shared by every process, as
@@ -416,6 +515,9 @@ export const DEFAULT_THROTTLE: Readonly<Record<ThrottleBudgetName, ThrottleLimit
   landing: Object.freeze({ points: 30, duration: 60 }),
   selfService: Object.freeze({ points: 10, duration: 60 }),
   selfServiceForm: Object.freeze({ points: 20, duration: 60 }),
+  freshLink: Object.freeze({ points: 10, duration: 3600 }),
+  freshLinkPass: Object.freeze({ points: 3, duration: 3600 }),
+  freshLinkAddress: Object.freeze({ points: 5, duration: 3600 }),
 });
 
 /** The database the SQL store opens (or is handed); `store` when a store was handed in instead. */
@@ -454,6 +556,8 @@ export interface ResolvedConfig {
   guardCacheControl: string | false;
   throttle: ResolvedThrottle;
   sendLink: SendLink | null;
+  /** The `freshLinks` option, or `null` (off). */
+  freshLinks: ResolvedFreshLinks | null;
   now: () => Date;
 }
 
@@ -467,9 +571,11 @@ export const DEFAULT_STORE_TIMEOUT = 2000;
 export function resolveConfig(
   options: VisitorPassOptions,
   defaultConfirmPage: ConfirmPageRenderer,
+  defaultFreshLinkPage?: FreshLinkPageRenderer,
 ): ResolvedConfig {
   const env = options.env ?? process.env;
   const store = resolveStore(options.store, options.database);
+  const sendLink = optionalFunction("sendLink", options.sendLink) ?? null;
   const database = store
     ? ({ kind: "store" } as const)
     : resolveDatabase(options.database ?? env.VISITOR_PASS_DATABASE_URL ?? DEFAULT_DATABASE_URL);
@@ -510,9 +616,103 @@ export function resolveConfig(
       options.guardCacheControl === undefined ? DEFAULT_CACHE_CONTROL : options.guardCacheControl,
     ),
     throttle: resolveThrottle(options.throttle),
-    sendLink: optionalFunction("sendLink", options.sendLink) ?? null,
+    sendLink,
+    freshLinks: resolveFreshLinks(options.freshLinks, sendLink, store, defaultFreshLinkPage),
     now: optionalFunction("now", options.now) ?? (() => new Date()),
   };
+}
+
+function resolveFreshLinks(
+  value: unknown,
+  sendLink: SendLink | null,
+  store: VisitorStore | null,
+  defaultPage: FreshLinkPageRenderer | undefined,
+): ResolvedFreshLinks | null {
+  if (value === undefined || value === null || value === false) return null;
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new VisitorPassConfigError(
+      "freshLinks",
+      value,
+      "expected { baseUrl, scopes?, page? } (or leave it out)",
+    );
+  }
+  const options = value as Record<string, unknown>;
+  for (const key of Object.keys(options)) {
+    if (!["scopes", "baseUrl", "page"].includes(key)) {
+      throw new VisitorPassConfigError(
+        `freshLinks.${key}`,
+        options[key],
+        "unknown option; use scopes, baseUrl, page",
+      );
+    }
+  }
+  if (!sendLink) {
+    throw new VisitorPassConfigError(
+      "freshLinks",
+      value,
+      "needs the sendLink option: fresh links are sent, never shown",
+    );
+  }
+  if (store && typeof store.renew !== "function") {
+    throw new VisitorPassConfigError(
+      "freshLinks",
+      value,
+      "the store given has no renew() method, which fresh links need",
+    );
+  }
+  const scopes = options.scopes ?? [];
+  let offersScope: (scope: string) => boolean;
+  if (scopes === true) offersScope = () => true;
+  else if (
+    Array.isArray(scopes) &&
+    scopes.every((scope) => typeof scope === "string" && scope.trim() !== "")
+  ) {
+    const set = new Set<string>(scopes);
+    offersScope = (scope) => set.has(scope);
+  } else {
+    throw new VisitorPassConfigError(
+      "freshLinks.scopes",
+      scopes,
+      "expected true or a list of scopes",
+    );
+  }
+  const origin = baseOrigin(options.baseUrl);
+  const page =
+    optionalFunction("freshLinks.page", options.page as FreshLinkPageRenderer) ?? defaultPage;
+  if (!page) {
+    throw new VisitorPassConfigError("freshLinks.page", options.page, "a page renderer is needed");
+  }
+  return Object.freeze({
+    offers: (visitor: Visitor) => visitor.freshLinks || offersScope(visitor.scope),
+    origin,
+    page,
+  });
+}
+
+/** An `http(s)` origin (a path of "/" at most): where links are built, never from a request. */
+function baseOrigin(value: unknown): string {
+  let url: URL | null = null;
+  try {
+    if (typeof value === "string") url = new URL(value);
+  } catch {
+    url = null;
+  }
+  if (
+    !url ||
+    (url.protocol !== "https:" && url.protocol !== "http:") ||
+    url.username !== "" ||
+    url.password !== "" ||
+    url.pathname !== "/" ||
+    url.search !== "" ||
+    url.hash !== ""
+  ) {
+    throw new VisitorPassConfigError(
+      "freshLinks.baseUrl",
+      value,
+      'expected the app\'s origin, like "https://app.example" (http or https, no path or query)',
+    );
+  }
+  return url.origin;
 }
 
 function resolveStore(value: unknown, database: unknown): VisitorStore | null {

@@ -13,6 +13,7 @@ import {
   type VisitorPassEventMap,
   type VisitorPassEventName,
 } from "./events.js";
+import { FreshLinkSender } from "./fresh-links.js";
 import { textPage } from "./page.js";
 import { PassCache } from "./pass-cache.js";
 import { PassRecords } from "./pass-records.js";
@@ -107,6 +108,7 @@ export class VisitorPass {
   readonly #visits: VisitLogWriter;
   readonly #events: PassEvents;
   readonly #throttles: Throttles;
+  readonly #freshLinks: FreshLinkSender;
   /** When the last sweep of expired pending passes started (epoch ms), and whether it left more. */
   #lastSweep = Number.NEGATIVE_INFINITY;
   #sweepBacklog = false;
@@ -115,7 +117,7 @@ export class VisitorPass {
   #closed = false;
 
   constructor(options: VisitorPassOptions, parts: VisitorPassParts) {
-    this.config = resolveConfig(options, parts.confirmPage);
+    this.config = resolveConfig(options, parts.confirmPage, parts.freshLinkPage);
     this.#store = this.config.store ?? parts.openStore(this.config.database, this.config);
     const changedElsewhere = this.#store.changedElsewhere?.bind(this.#store);
     const cache =
@@ -136,6 +138,12 @@ export class VisitorPass {
       watch.around(batch, insert),
     );
     this.#throttles = new Throttles(this.config.throttle);
+    this.#freshLinks = new FreshLinkSender(
+      this.config,
+      this.#records,
+      this.#throttles,
+      this.#events,
+    );
     const throttle = (budget: Parameters<Throttles["consume"]>[0], ip: string | null) =>
       this.#throttles.consume(budget, ip);
     const backend: FlowBackend = {
@@ -166,6 +174,10 @@ export class VisitorPass {
       landingRefused: async (ip) => {
         await this.#throttles.consume("landing", ip);
         return REFUSED;
+      },
+      freshLinkThrottled: (ip) => this.#throttles.consume("freshLink", ip),
+      sendFreshLink: (token, path) => {
+        if (!this.#closed) this.#freshLinks.send(token, path);
       },
       admitted: (visitor, spent) => this.#events.fire("visitorAdmitted", { visitor, spent }),
       cleared: (visitor) => this.#events.fire("visitorCleared", visitor),
@@ -207,6 +219,7 @@ export class VisitorPass {
         data.sessionExpiry === undefined ? this.config.sessionExpiry : data.sessionExpiry,
       maxUses: data.maxUses,
       uses: 0,
+      ...(data.freshLinks ? { freshLinks: true } : {}),
     });
   }
 
@@ -459,6 +472,8 @@ export class VisitorPass {
       if (this.#visits.pending === 0) break;
     }
     await this.#sweeping;
+    // Fresh links being renewed and sent finish first, and the handlers they fire with them.
+    await this.#freshLinks.settled();
     // Handlers still running (an email being sent) finish before the store goes.
     await this.#events.settled();
     if (this.#visits.pending > 0) {

@@ -16,6 +16,11 @@ export interface VisitorRecord {
   sessionExpiry: number | null;
   maxUses: number | null;
   uses: number;
+  /**
+   * Created with `freshLinks: true`: its link, once expired or used up, offers a fresh one
+   * whatever its scope (see the `freshLinks` option). Absent means `false`.
+   */
+  freshLinks?: boolean;
 }
 
 /** A visitor log row: one guarded visit. */
@@ -52,6 +57,7 @@ export interface SerializedVisitor {
   sessionExpiry: number | null;
   maxUses: number | null;
   uses: number;
+  freshLinks: boolean;
   hasExpired: boolean;
   isValid: boolean;
   isSelfService: boolean;
@@ -73,6 +79,7 @@ export class Visitor implements VisitorRecord {
   readonly sessionExpiry: number | null;
   readonly maxUses: number | null;
   readonly uses: number;
+  readonly freshLinks: boolean;
   readonly #now: () => Date;
 
   constructor(record: VisitorRecord, now: () => Date = () => new Date()) {
@@ -90,6 +97,7 @@ export class Visitor implements VisitorRecord {
     this.sessionExpiry = record.sessionExpiry;
     this.maxUses = record.maxUses;
     this.uses = record.uses;
+    this.freshLinks = record.freshLinks ?? false;
     this.#now = now;
   }
 
@@ -151,6 +159,7 @@ export class Visitor implements VisitorRecord {
       sessionExpiry: this.sessionExpiry,
       maxUses: this.maxUses,
       uses: this.uses,
+      freshLinks: this.freshLinks,
       hasExpired: this.hasExpired,
       isValid: this.isValid,
       isSelfService: this.isSelfService,

@@ -61,6 +61,7 @@ export class KyselyPassStore implements PassStore {
       session_expiry: visitor.sessionExpiry,
       max_uses: visitor.maxUses,
       uses: visitor.uses,
+      ...(visitor.freshLinks ? { fresh_links: this.#dialect.bool(true) } : {}),
     };
     const insert = this.#db.insertInto(this.#t.visitors).values(row);
     if (!this.#dialect.supportsReturning) {
@@ -135,6 +136,40 @@ export class KyselyPassStore implements PassStore {
         .where("uuid", "=", uuid)
         .where("is_active", "=", this.#dialect.bool(false)),
     );
+  }
+
+  async renew(
+    uuid: string,
+    newUuid: string,
+    now: Date,
+    expiresAt: Date | null,
+  ): Promise<VisitorRecord | null> {
+    const at = now.getTime();
+    const record = await this.#bounded(() =>
+      this.#updateReturning(newUuid, true, (db) =>
+        db
+          .updateTable(this.#t.visitors)
+          .set({
+            uuid: newUuid,
+            expires_at: expiresAt?.getTime() ?? null,
+            uses: 0,
+            last_updated_at: at,
+          })
+          .where("uuid", "=", uuid)
+          .where("is_active", "=", this.#dialect.bool(true))
+          .where("email", "<>", "")
+          // Only a link that can no longer admit: expired, or used as often as it may be.
+          .where((eb) =>
+            eb.or([
+              eb("expires_at", "<=", at),
+              eb.and([eb("max_uses", "is not", null), eb("uses", ">=", eb.ref("max_uses"))]),
+            ]),
+          ),
+      ),
+    );
+    // The old token names nothing in every process once this resolves.
+    if (record) await this.#sqlite?.seenElsewhere();
+    return record;
   }
 
   #columns(changes: VisitorChanges): Partial<Record<keyof VisitorRow, unknown>> {
@@ -348,5 +383,6 @@ function toVisitor(row: Selectable<VisitorRow>): VisitorRecord {
     sessionExpiry: row.session_expiry === null ? null : Number(row.session_expiry),
     maxUses: row.max_uses === null ? null : Number(row.max_uses),
     uses: Number(row.uses),
+    ...(Number(row.fresh_links) ? { freshLinks: true } : {}),
   };
 }

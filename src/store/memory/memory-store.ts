@@ -38,6 +38,7 @@ interface PassRow {
   maxUses: number | null;
   uses: number;
   formUuid: string | null;
+  freshLinks: boolean;
 }
 
 interface LogRow {
@@ -146,6 +147,7 @@ export class MemoryStore implements VisitorStore {
       maxUses: visitor.maxUses,
       uses: visitor.uses,
       formUuid: null,
+      freshLinks: visitor.freshLinks ?? false,
     };
     db.nextPassId += 1;
     db.passes.set(row.id, row);
@@ -213,6 +215,31 @@ export class MemoryStore implements VisitorStore {
     row.isActive = true;
     db.byUuid.set(newUuid, row);
     db.byFormUuid.set(uuid, row);
+    db.version += 1;
+    return toVisitor(row);
+  }
+
+  async renew(
+    uuid: string,
+    newUuid: string,
+    now: Date,
+    expiresAt: Date | null,
+  ): Promise<VisitorRecord | null> {
+    const db = this.#db;
+    const row = db.byUuid.get(uuid);
+    const at = now.getTime();
+    const usedUp = row?.maxUses !== null && row?.maxUses !== undefined && row.uses >= row.maxUses;
+    const expired = row?.expiresAt !== null && row?.expiresAt !== undefined && row.expiresAt <= at;
+    if (!row?.isActive || row.email === "" || !(usedUp || expired)) return null;
+    if (newUuid !== uuid && db.byUuid.has(newUuid)) {
+      throw new MemoryStoreConstraintError("A pass with this uuid is already stored.");
+    }
+    db.byUuid.delete(row.uuid);
+    row.uuid = newUuid;
+    row.expiresAt = expiresAt?.getTime() ?? null;
+    row.uses = 0;
+    row.lastUpdatedAt = at;
+    db.byUuid.set(newUuid, row);
     db.version += 1;
     return toVisitor(row);
   }
@@ -491,6 +518,7 @@ function toVisitor(row: PassRow): VisitorRecord {
     sessionExpiry: row.sessionExpiry,
     maxUses: row.maxUses,
     uses: row.uses,
+    ...(row.freshLinks ? { freshLinks: true } : {}),
   };
 }
 
