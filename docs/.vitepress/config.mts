@@ -46,6 +46,7 @@ export default defineConfig({
         link: "/recipes/",
         items: [
           { text: "A one-time link", link: "/recipes/one-time-link" },
+          { text: "Fresh links", link: "/recipes/fresh-links" },
           { text: "Sending the link by email", link: "/recipes/email-link" },
           { text: "Sessions in Redis or PostgreSQL", link: "/recipes/session-store" },
           { text: "Typing SessionData (Express)", link: "/recipes/typed-session" },
