@@ -150,6 +150,41 @@ describe("fresh links with tokenStorage: hash", () => {
   });
 });
 
+describe("fresh links with a page of the app's", () => {
+  const mail = outbox();
+  const pages: { action: string; sent: boolean }[] = [];
+  const fx = flowFixture({
+    sendLink: mail.sendLink,
+    freshLinks: {
+      scopes: true,
+      baseUrl: BASE,
+      page: (context) => {
+        pages.push(context);
+        return `<p>${context.sent ? "sent" : "offer"}</p>`;
+      },
+    },
+  });
+
+  it("renders both the offer and the answer with it, given nothing of the pass", async () => {
+    const pass = await fx.create({ expiresAt: at(-10) });
+    const offer = await fx.flow.recognise(visit(`/r?vuid=${pass.uuid}`), new FakeSession(), {
+      authenticated: false,
+    });
+    expect(offer).toMatchObject({ kind: "respond", status: 200, body: "<p>offer</p>" });
+    const answer = await fx.flow.recognise(
+      visit(`/r?vuid=${pass.uuid}&vuid-fresh=1`, { method: "POST" }),
+      new FakeSession(),
+      { authenticated: false },
+    );
+    expect(answer).toMatchObject({ kind: "respond", status: 200, body: "<p>sent</p>" });
+    const action = `/r?vuid=${pass.uuid}&vuid-fresh=1`;
+    expect(pages).toEqual([
+      { action, sent: false },
+      { action, sent: true },
+    ]);
+  });
+});
+
 describe("the freshLinks option", () => {
   const sendLink = () => {};
   const refused = (options: VisitorPassOptions): VisitorPassConfigError => {
