@@ -114,7 +114,7 @@ export class FreshLinkSender {
 
   /** Starts the work for one request, after the current one (never inside it). */
   send(token: string, path: string): void {
-    const run = new Promise<void>((resolve) => setImmediate(resolve))
+    const run = new Promise<void>((resolve) => setTimeout(resolve, 0))
       .then(() => this.#send(token, path))
       .catch((error: unknown) => this.#report("could not send a fresh link", error));
     this.#running.add(run);
