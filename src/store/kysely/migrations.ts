@@ -198,7 +198,7 @@ export function migrations(dialect: StoreDialect, t: TableNames): Record<string,
         await db.schema.alterTable(t.logs).dropColumn("idempotency_key").execute();
       },
     },
-    "0007_fresh_links_opt_in": {
+    "0008_fresh_links_opt_in": {
       // A pass created with `freshLinks: true` offers a fresh link once its own has expired or
       // been used up, whatever its scope. Passes stored before keep false: their scope decides.
       async up(db: Kysely<any>) {

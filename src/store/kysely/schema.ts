@@ -18,7 +18,7 @@ export interface VisitorRow {
   max_uses: number | null;
   uses: Generated<number>;
   form_uuid: Generated<string | null>;
-  /** Added by `0007_fresh_links_opt_in`: the pass offers fresh links whatever its scope. */
+  /** Added by `0008_fresh_links_opt_in`: the pass offers fresh links whatever its scope. */
   fresh_links: Generated<number | boolean>;
 }
 
