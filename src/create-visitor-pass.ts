@@ -4,6 +4,7 @@ import type { VisitorPassParts } from "./core/ports.js";
 import { VisitorPass as PassService } from "./core/visitor-pass.js";
 import { KyselyStore } from "./store/kysely/kysely-store.js";
 import { defaultConfirmPage } from "./ui/confirm-page.js";
+import { defaultFreshLinkPage } from "./ui/fresh-link-page.js";
 import { throttledPage } from "./ui/refusal-pages.js";
 
 /**
@@ -45,6 +46,7 @@ const PARTS: VisitorPassParts = {
     }),
   confirmPage: defaultConfirmPage,
   throttledPage,
+  freshLinkPage: defaultFreshLinkPage,
 };
 
 /** The pass service: create, look up and manage passes; the flow adapters run requests through. */

@@ -3,7 +3,13 @@
  *
  * @module visitor-pass
  */
-export type { ThrottleOptions, VisitorPassLogger } from "./core/config.js";
+export type {
+  FreshLinkPageContext,
+  FreshLinkPageRenderer,
+  FreshLinksOptions,
+  ThrottleOptions,
+  VisitorPassLogger,
+} from "./core/config.js";
 export {
   InvalidVisitorPass,
   MalformedVisitorToken,

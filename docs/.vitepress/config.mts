@@ -47,6 +47,7 @@ export default defineConfig({
         items: [
           { text: "A one-time link", link: "/recipes/one-time-link" },
           { text: "A pass for one resource", link: "/recipes/one-resource" },
+          { text: "Fresh links", link: "/recipes/fresh-links" },
           { text: "Sending the link by email", link: "/recipes/email-link" },
           { text: "Mail and the development outbox", link: "/recipes/mail" },
           { text: "Sessions in Redis or PostgreSQL", link: "/recipes/session-store" },

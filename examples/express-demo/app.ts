@@ -70,6 +70,11 @@ export interface DemoAppOptions {
    * request came in on (fine for a demo; a real app should configure it).
    */
   publicOrigin?: string;
+  /**
+   * The demo's data (its outbox): give the one `createDemoPasses` sends fresh links into.
+   * @default a new, empty one
+   */
+  state?: DemoState;
 }
 
 /**
@@ -78,7 +83,7 @@ export interface DemoAppOptions {
  */
 export function createDemoApp(options: DemoAppOptions): express.Express {
   const { passes } = options;
-  const state = new DemoState();
+  const state = options.state ?? new DemoState();
   /** The origin of the request being served, for links in emails the library asks us to send. */
   const requestOrigin = new AsyncLocalStorage<string>();
   const app = express();
@@ -260,6 +265,20 @@ export function createDemoApp(options: DemoAppOptions): express.Express {
     const thanks = req.session.thanks;
     if (!thanks) return res.redirect(303, "/");
     render(req, res, 200, "Thank you", referenceThanks(thanks.firstName, thanks.requesterName));
+  });
+
+  // Fred hears when Ginger opens the link he sent (a landing that spent a use of her pass).
+  passes.on("visitorAdmitted", ({ visitor, spent }) => {
+    const requester = userById(visitor.context?.requestedBy);
+    if (!spent || visitor.scope !== SCOPE || !requester) return;
+    const who = visitor.fullName || visitor.email;
+    state.send({
+      to: requester.name,
+      subject: `${who} opened your link`,
+      body: `${who} opened the link to your reference request.`,
+      link: null,
+      sentAt: new Date(),
+    });
   });
 
   // ---- Self-service: early access ------------------------------------------------------------

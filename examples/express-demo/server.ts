@@ -1,13 +1,23 @@
 import type { AddressInfo } from "node:net";
-import { closeGracefully, createVisitorPass, handleSignals } from "../../src/index.js";
+import { closeGracefully, handleSignals } from "../../src/index.js";
 import { createDemoApp } from "./app.js";
-
-// No database option: VISITOR_PASS_DATABASE_URL if set, else sqlite:visitor-pass.sqlite3 here.
-const passes = createVisitorPass();
-await passes.migrate();
+import { createDemoPasses } from "./passes.js";
+import { DemoState } from "./state.js";
 
 const port = Number(process.env.PORT ?? 3000);
-const app = createDemoApp({ passes, sessionSecret: process.env.SESSION_SECRET });
+// Where fresh links point (never a request's Host): set PUBLIC_ORIGIN when served elsewhere.
+const publicOrigin = process.env.PUBLIC_ORIGIN || `http://localhost:${port}`;
+const state = new DemoState();
+// No database option: VISITOR_PASS_DATABASE_URL if set, else sqlite:visitor-pass.sqlite3 here.
+const passes = createDemoPasses({ state, publicOrigin });
+await passes.migrate();
+
+const app = createDemoApp({
+  passes,
+  state,
+  publicOrigin: process.env.PUBLIC_ORIGIN || undefined,
+  sessionSecret: process.env.SESSION_SECRET,
+});
 
 const server = app.listen(port, (error?: Error) => {
   if (error) {

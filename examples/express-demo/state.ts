@@ -19,8 +19,8 @@ export interface SentEmail {
   to: string;
   subject: string;
   body: string;
-  /** The tokenised link the email carries. */
-  link: string;
+  /** The tokenised link the email carries; `null` for a notice that carries none. */
+  link: string | null;
   sentAt: Date;
 }
 

@@ -1,5 +1,11 @@
 import { VisitorPassConfigError } from "./errors.js";
 import {
+  type FreshLinkPageRenderer,
+  type FreshLinksOptions,
+  type ResolvedFreshLinks,
+  resolveFreshLinks,
+} from "./fresh-link-options.js";
+import {
   type ConfirmPageContext,
   type ConfirmPageRenderer,
   VISITOR_STORE_METHODS,
@@ -23,6 +29,12 @@ import {
 } from "./throttle.js";
 import type { Visitor } from "./visitor.js";
 
+export type {
+  FreshLinkPageContext,
+  FreshLinkPageRenderer,
+  FreshLinksOptions,
+  ResolvedFreshLinks,
+} from "./fresh-link-options.js";
 export type { ConfirmPageContext } from "./ports.js";
 
 /**
@@ -320,7 +332,7 @@ export interface VisitorPassOptions {
    * Limits on unauthenticated paths, counted per client network (/24 for IPv4, /48 for IPv6);
    * over a limit the answer is 429 with `Retry-After`. `false` turns every throttle off, the bound
    * on pending self-service passes included. See `ThrottleOptions` for each budget.
-   * @default { landing: { points: 30, duration: 60 }, selfService: { points: 10, duration: 60 }, selfServiceForm: { points: 20, duration: 60 } }
+   * @default { landing: { points: 30, duration: 60 }, selfService: { points: 10, duration: 60 }, selfServiceForm: { points: 20, duration: 60 }, freshLink: { points: 10, duration: 3600 }, freshLinkPass: { points: 3, duration: 3600 }, freshLinkAddress: { points: 5, duration: 3600 } }
    * @example
    * ```ts
    * createVisitorPass({ throttle: { landing: { points: 100, duration: 60 }, selfServiceForm: false } });
@@ -365,6 +377,24 @@ export interface VisitorPassOptions {
    * ```
    */
   outbox?: boolean | { limit?: number };
+  /**
+   * Fresh links: a link that expired or was used up lands on a page offering a new one, sent
+   * (through `sendLink`, which it needs) only to the address the pass has on file, never shown on
+   * the page. Off for every scope unless `scopes` names it (`true`: every scope); a pass created
+   * with `freshLinks: true` is in whatever its scope. The new link carries a new token (the old
+   * one stays dead), a new `tokenExpiry` and its uses back; a deactivated pass is never renewed.
+   * The page and its answer are the same whether or not the token names a pass. Bounded by the
+   * `freshLink` throttles.
+   * @default undefined (off)
+   * @example
+   * ```ts
+   * createVisitorPass({
+   *   sendLink: async ({ visitor, url }) => mailer.send({ to: visitor.email, text: url }),
+   *   freshLinks: { scopes: ["REFERENCE_REQUEST"], baseUrl: "https://app.example" },
+   * });
+   * ```
+   */
+  freshLinks?: FreshLinksOptions;
   /**
    * The clock; tests inject one. @default () => new Date()
    * @example
@@ -447,6 +477,35 @@ export interface ThrottleOptions {
    */
   selfServiceForm?: ThrottleLimit | false;
   /**
+   * Requests for a fresh link (`freshLinks`) one client network may make, whatever their token:
+   * over it, 429 with `Retry-After`.
+   * @default { points: 10, duration: 3600 }
+   * @example
+   * ```ts
+   * createVisitorPass({ throttle: { freshLink: { points: 20, duration: 3600 } } });
+   * ```
+   */
+  freshLink?: ThrottleLimit | false;
+  /**
+   * Fresh links one pass may be sent. Over it the request is answered as any other (nothing
+   * tells it apart) and nothing is sent.
+   * @default { points: 3, duration: 3600 }
+   * @example
+   * ```ts
+   * createVisitorPass({ throttle: { freshLinkPass: { points: 1, duration: 600 } } });
+   * ```
+   */
+  freshLinkPass?: ThrottleLimit | false;
+  /**
+   * Fresh links one email address may be sent, over all its passes; answered as `freshLinkPass`.
+   * @default { points: 5, duration: 3600 }
+   * @example
+   * ```ts
+   * createVisitorPass({ throttle: { freshLinkAddress: { points: 10, duration: 3600 } } });
+   * ```
+   */
+  freshLinkAddress?: ThrottleLimit | false;
+  /**
    * Where the counts are kept. The default keeps them in this process's memory, so each process
    * counts on its own. `{ redis: client }` (a connected client of `redis` or `ioredis`, which
    * the app owns; `keyPrefix` optional) keeps them in Redis, shared by every process, as
@@ -469,6 +528,9 @@ export const DEFAULT_THROTTLE: Readonly<Record<ThrottleBudgetName, ThrottleLimit
   landing: Object.freeze({ points: 30, duration: 60 }),
   selfService: Object.freeze({ points: 10, duration: 60 }),
   selfServiceForm: Object.freeze({ points: 20, duration: 60 }),
+  freshLink: Object.freeze({ points: 10, duration: 3600 }),
+  freshLinkPass: Object.freeze({ points: 3, duration: 3600 }),
+  freshLinkAddress: Object.freeze({ points: 5, duration: 3600 }),
 });
 
 /** The database the SQL store opens (or is handed); `store` when a store was handed in instead. */
@@ -513,6 +575,8 @@ export interface ResolvedConfig {
   baseUrl: string | null;
   /** How many links the development outbox keeps, or `null` when it is off. */
   outbox: { limit: number } | null;
+  /** The `freshLinks` option, or `null` (off). */
+  freshLinks: ResolvedFreshLinks | null;
   now: () => Date;
 }
 
@@ -526,9 +590,12 @@ export const DEFAULT_STORE_TIMEOUT = 2000;
 export function resolveConfig(
   options: VisitorPassOptions,
   defaultConfirmPage: ConfirmPageRenderer,
+  defaultFreshLinkPage?: FreshLinkPageRenderer,
 ): ResolvedConfig {
   const env = options.env ?? process.env;
   const store = resolveStore(options.store, options.database);
+  const sendLink = optionalFunction("sendLink", options.sendLink) ?? null;
+  const origin = baseUrl(options.baseUrl ?? env.VISITOR_PASS_BASE_URL);
   const database = store
     ? ({ kind: "store" } as const)
     : resolveDatabase(options.database ?? env.VISITOR_PASS_DATABASE_URL ?? DEFAULT_DATABASE_URL);
@@ -570,9 +637,16 @@ export function resolveConfig(
       options.guardCacheControl === undefined ? DEFAULT_CACHE_CONTROL : options.guardCacheControl,
     ),
     throttle: resolveThrottle(options.throttle),
-    sendLink: optionalFunction("sendLink", options.sendLink) ?? null,
-    baseUrl: baseUrl(options.baseUrl ?? env.VISITOR_PASS_BASE_URL),
+    sendLink,
+    baseUrl: origin,
     outbox: outbox(options.outbox, env.NODE_ENV),
+    freshLinks: resolveFreshLinks(
+      options.freshLinks,
+      sendLink,
+      store,
+      defaultFreshLinkPage,
+      origin,
+    ),
     now: optionalFunction("now", options.now) ?? (() => new Date()),
   };
 }

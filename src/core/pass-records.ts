@@ -129,6 +129,24 @@ export class PassRecords {
     return this.#wrap(record, newToken);
   }
 
+  /**
+   * Renews the pass `token` names under `newToken` (`PassStore#renew`); `null` when it cannot be
+   * renewed, or the store cannot renew at all.
+   */
+  async renew(
+    token: string,
+    newToken: string,
+    now: Date,
+    expiresAt: Date | null,
+  ): Promise<Visitor | null> {
+    if (typeof this.store.renew !== "function") return null;
+    const key = this.keys.key(token);
+    this.cache?.forget(key);
+    const record = await this.store.renew(key, this.keys.key(newToken), now, expiresAt);
+    this.cache?.forget(key);
+    return this.#wrap(record, newToken);
+  }
+
   /** Forgets every cached pass: after writes that touch many (purge). */
   forgetAll(): void {
     this.cache?.clear();

@@ -10,7 +10,7 @@
  * - *read-only*: changes nothing (one query unless said otherwise).
  * No method reads and then writes what another request may be writing.
  */
-import type { DatabaseTarget, ResolvedConfig } from "./config.js";
+import type { DatabaseTarget, FreshLinkPageRenderer, ResolvedConfig } from "./config.js";
 import type { ResolvedSharingThresholds, SharingCounts } from "./sharing.js";
 import type { ThrottleBudgetName, ThrottleStore } from "./throttle.js";
 import type { Visitor, VisitorLog, VisitorRecord } from "./visitor.js";
@@ -213,6 +213,20 @@ export interface PassStore {
    * transaction, as for `update`).
    */
   claim(uuid: string, newUuid: string, changes: VisitorChanges): Promise<VisitorRecord | null>;
+  /**
+   * Gives the pass with `uuid` a new token, `newUuid`, with its link valid until `expiresAt` and
+   * its uses back to 0, atomically: one conditional update that succeeds only while that pass is
+   * active, has an email, and its link can no longer admit at `now` (expired, or used as many
+   * times as `maxUses` allows). Of concurrent renewals one wins; the old token names nothing
+   * afterwards. The renewed pass, or `null`. One statement (or one transaction, as for
+   * `update`). Optional: a store without it cannot serve fresh links (`freshLinks`).
+   */
+  renew?(
+    uuid: string,
+    newUuid: string,
+    now: Date,
+    expiresAt: Date | null,
+  ): Promise<VisitorRecord | null>;
   /** The pass claimed from the self-service form that had token `uuid`, or `null`. Read-only. */
   findByFormUuid(uuid: string): Promise<VisitorRecord | null>;
   /** The passes matching `filter`, newest first. Read-only. */
@@ -418,4 +432,6 @@ export interface VisitorPassParts {
   confirmPage: ConfirmPageRenderer;
   /** The HTML page of a 429 (too many requests from this network): wait `retryAfter` seconds. */
   throttledPage(retryAfter: number): string;
+  /** The built-in fresh-link page, used unless `freshLinks.page` replaces it. */
+  freshLinkPage: FreshLinkPageRenderer;
 }

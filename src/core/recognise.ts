@@ -5,6 +5,7 @@ import {
   type VisitorPassThrottled,
   type VisitorPassUnavailable,
 } from "./errors.js";
+import { type FreshLinkBackend, FreshLinkOffer } from "./fresh-links.js";
 import type { MaybePromise } from "./guard.js";
 import { htmlPage, type PageResponse, textPage } from "./page.js";
 import type { SessionPort, VisitRequest } from "./ports.js";
@@ -13,7 +14,7 @@ import { addToken, hasParam, localPath, readToken } from "./tokens.js";
 import type { Visitor } from "./visitor.js";
 
 /** What recognising a token asks of the pass service. */
-export interface RecogniseBackend {
+export interface RecogniseBackend extends FreshLinkBackend {
   readonly config: ResolvedConfig;
   find(uuid: string): Promise<Visitor | null>;
   /** Spends one use of the pass `token` names, atomically: the visitor, or null if it cannot. */
@@ -50,6 +51,11 @@ export type Recognition =
   | { kind: "confirm"; visitor: Visitor; page: PageResponse }
   /** Unknown, inactive, expired or used up: the request goes on as anonymous. */
   | { kind: "refused" }
+  /**
+   * Fresh links (`freshLinks`): the offer page of a link that no longer admits, or the answer to
+   * the request for a new one. Answer with `page`.
+   */
+  | { kind: "freshLink"; page: PageResponse }
   /** Ignored: the session already holds a different visitor or a user (`onConflict: "keep"`). */
   | { kind: "kept" }
   /** Too many failed landings from this client network: answer with `page` (429, `Retry-After`). */
@@ -66,6 +72,7 @@ const IGNORED: Recognition = Object.freeze({ kind: "ignored" });
 export class Recogniser {
   readonly #backend: RecogniseBackend;
   readonly #stash: SessionStash;
+  readonly #fresh: FreshLinkOffer | null;
   /** The query parameter marking a confirming POST. */
   readonly confirmKey: string;
 
@@ -73,6 +80,13 @@ export class Recogniser {
     this.#backend = backend;
     this.#stash = stash;
     this.confirmKey = `${backend.config.querystringKey}-confirm`;
+    const { freshLinks } = backend.config;
+    this.#fresh = freshLinks ? new FreshLinkOffer(backend, freshLinks) : null;
+  }
+
+  /** The query parameter marking a request for a fresh link, or `null` without `freshLinks`. */
+  get freshKey(): string | null {
+    return this.#fresh?.key ?? null;
   }
 
   get #config(): ResolvedConfig {
@@ -101,6 +115,9 @@ export class Recogniser {
     const method = request.method.toUpperCase();
     if (method === "GET")
       return this.#recogniseToken(token, false, request, session, authenticated);
+    if (method === "POST" && this.#fresh && hasParam(request.url, this.#fresh.key)) {
+      return this.#freshLink(this.#fresh.request(token, request));
+    }
     // Only the confirmation page's POST, from this same site, admits besides a GET.
     if (method !== "POST" || !hasParam(request.url, this.confirmKey)) return IGNORED;
     if (isCrossSite(originOf(request))) return IGNORED;
@@ -131,8 +148,20 @@ export class Recogniser {
         if (confirm) return confirm;
       }
       const visitor = await this.#backend.spendUse(token);
-      if (!visitor) return this.#backend.landingRefused(request.ip);
+      if (!visitor) {
+        const refused = await this.#backend.landingRefused(request.ip);
+        const offer = this.#fresh ? await this.#fresh.offer(token, request) : null;
+        return offer ? { kind: "freshLink", page: offer } : refused;
+      }
       return { kind: "admitted", visitor, spent: true, confirmed: confirming };
+    } catch (error) {
+      return { kind: "unavailable", error: unavailable(error) };
+    }
+  }
+
+  async #freshLink(answer: Promise<PageResponse>): Promise<Recognition> {
+    try {
+      return { kind: "freshLink", page: await answer };
     } catch (error) {
       return { kind: "unavailable", error: unavailable(error) };
     }

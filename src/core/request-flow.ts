@@ -511,6 +511,7 @@ function recognitionResult(recognition: Recognition): FlowResult {
     case "malformed":
     case "confirm":
     case "throttled":
+    case "freshLink":
       return page(recognition.page);
     default:
       return {

@@ -30,7 +30,7 @@ function configError(options: VisitorPassOptions): VisitorPassConfigError {
 }
 
 describe("the throttle option", () => {
-  it("defaults to 30 failed landings, 10 pending passes and 20 form posts a minute per client network, in memory", () => {
+  it("defaults to 30 failed landings, 10 pending passes and 20 form posts a minute per client network, and fresh links an hour per network, pass and address, in memory", () => {
     const { throttle } = createVisitorPass({ env: {} }).config;
     expect(throttle).not.toBe(false);
     if (throttle === false) return;
@@ -38,6 +38,9 @@ describe("the throttle option", () => {
       landing: { points: 30, duration: 60 },
       selfService: { points: 10, duration: 60 },
       selfServiceForm: { points: 20, duration: 60 },
+      freshLink: { points: 10, duration: 3600 },
+      freshLinkPass: { points: 3, duration: 3600 },
+      freshLinkAddress: { points: 5, duration: 3600 },
     });
     expect(DEFAULT_THROTTLE).toEqual(throttle.budgets);
   });
@@ -54,6 +57,9 @@ describe("the throttle option", () => {
         landing: { points: 30, duration: 60 },
         selfService: { points: 3, duration: 10 },
         selfServiceForm: false,
+        freshLink: { points: 10, duration: 3600 },
+        freshLinkPass: { points: 3, duration: 3600 },
+        freshLinkAddress: { points: 5, duration: 3600 },
       },
       store,
     });

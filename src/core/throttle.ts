@@ -11,7 +11,13 @@ export interface ThrottleLimit {
 }
 
 /** The throttled paths, each with a budget of its own. */
-export type ThrottleBudgetName = "landing" | "selfService" | "selfServiceForm";
+export type ThrottleBudgetName =
+  | "landing"
+  | "selfService"
+  | "selfServiceForm"
+  | "freshLink"
+  | "freshLinkPass"
+  | "freshLinkAddress";
 
 /** One budget as a store is asked to count it. */
 export interface ThrottleBudget extends ThrottleLimit {
@@ -238,9 +244,16 @@ export class Throttles {
    * to wait. With `points` 0, counts nothing: whether the budget is used up.
    */
   async consume(name: ThrottleBudgetName, ip: string | null, points = 1): Promise<number | null> {
+    return this.consumeKey(name, ip ? networkOf(ip) : "unknown", points);
+  }
+
+  /**
+   * As `consume`, counted by `key` itself rather than a client network: a pass, an address.
+   * `null` when allowed, else the seconds to wait.
+   */
+  async consumeKey(name: ThrottleBudgetName, key: string, points = 1): Promise<number | null> {
     const limiter = this.#limiter(name);
     if (!limiter) return null;
-    const key = ip ? networkOf(ip) : "unknown";
     const verdict = await (points === 1 ? limiter.consume(key) : limiter.consume(key, points));
     return verdict.allowed ? null : verdict.retryAfter;
   }

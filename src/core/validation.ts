@@ -69,6 +69,8 @@ export const createInput = z.object({
     .positive("Must be 1 or more.")
     .nullable()
     .default(null),
+  /** Offer a fresh link once this pass's link expires or is used up, whatever its scope. */
+  freshLinks: z.boolean("Must be true or false.").default(false),
 });
 
 export type CreateVisitorInput = z.input<typeof createInput>;

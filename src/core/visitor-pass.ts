@@ -15,6 +15,7 @@ import {
   type VisitorPassEventMap,
   type VisitorPassEventName,
 } from "./events.js";
+import { FreshLinkSender } from "./fresh-links.js";
 import { LinkOutbox, LinkSender, type OutboxEntry, withOutbox } from "./link-outbox.js";
 import { htmlPage, textPage } from "./page.js";
 import { PassCache } from "./pass-cache.js";
@@ -121,6 +122,7 @@ export class VisitorPass {
   readonly #outbox: LinkOutbox | null;
   readonly #links: LinkSender;
   #warnedBaseUrl = false;
+  readonly #freshLinks: FreshLinkSender;
   /** When the last sweep of expired pending passes started (epoch ms), and whether it left more. */
   #lastSweep = Number.NEGATIVE_INFINITY;
   #sweepBacklog = false;
@@ -129,7 +131,7 @@ export class VisitorPass {
   #closed = false;
 
   constructor(options: VisitorPassOptions, parts: VisitorPassParts) {
-    this.config = resolveConfig(options, parts.confirmPage);
+    this.config = resolveConfig(options, parts.confirmPage, parts.freshLinkPage);
     // The one place `sendLink` is wrapped: whoever sends a link calls `config.sendLink`.
     this.#outbox = this.config.outbox ? new LinkOutbox(this.config.outbox.limit) : null;
     this.config.sendLink = withOutbox(this.config.sendLink, this.#outbox, this.config.now);
@@ -160,6 +162,12 @@ export class VisitorPass {
         : undefined,
     );
     const throttledPage = throttledPageOf(this.config, parts);
+    this.#freshLinks = new FreshLinkSender(
+      this.config,
+      this.#records,
+      this.#throttles,
+      this.#events,
+    );
     const throttle = (budget: Parameters<Throttles["consume"]>[0], ip: string | null) =>
       this.#throttles.consume(budget, ip);
     const backend: FlowBackend = {
@@ -190,6 +198,10 @@ export class VisitorPass {
       landingRefused: async (ip) => {
         await this.#throttles.consume("landing", ip);
         return REFUSED;
+      },
+      freshLinkThrottled: (ip) => this.#throttles.consume("freshLink", ip),
+      sendFreshLink: (token, path) => {
+        if (!this.#closed) this.#freshLinks.send(token, path);
       },
       admitted: (visitor, spent) => this.#events.fire("visitorAdmitted", { visitor, spent }),
       cleared: (visitor) => this.#events.fire("visitorCleared", visitor),
@@ -232,6 +244,7 @@ export class VisitorPass {
         data.sessionExpiry === undefined ? this.config.sessionExpiry : data.sessionExpiry,
       maxUses: data.maxUses,
       uses: 0,
+      ...(data.freshLinks ? { freshLinks: true } : {}),
     });
   }
 
@@ -591,6 +604,8 @@ export class VisitorPass {
       if (this.#visits.pending === 0) break;
     }
     await this.#sweeping;
+    // Fresh links being renewed and sent finish first, and the handlers they fire with them.
+    await this.#freshLinks.settled();
     // Handlers still running (an email being sent) finish before the store goes.
     await this.#events.settled();
     await this.#links.settled();

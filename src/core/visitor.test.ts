@@ -195,6 +195,7 @@ describe("serialize()", () => {
       sessionExpiry: null,
       maxUses: 3,
       uses: 1,
+      freshLinks: false,
       hasExpired: false,
       isValid: true,
       isSelfService: false,

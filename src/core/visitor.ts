@@ -23,6 +23,11 @@ export interface VisitorRecord {
   promotedTo?: string | null;
   /** When it was promoted; `null` (or left out) while it was not. */
   promotedAt?: Date | null;
+  /**
+   * Created with `freshLinks: true`: its link, once expired or used up, offers a fresh one
+   * whatever its scope (see the `freshLinks` option). Absent means `false`.
+   */
+  freshLinks?: boolean;
 }
 
 /** A visitor log row: one guarded visit. */
@@ -59,6 +64,7 @@ export interface SerializedVisitor {
   sessionExpiry: number | null;
   maxUses: number | null;
   uses: number;
+  freshLinks: boolean;
   hasExpired: boolean;
   isValid: boolean;
   isSelfService: boolean;
@@ -86,6 +92,7 @@ export class Visitor implements VisitorRecord {
   readonly promotedTo: string | null;
   /** When the pass was promoted, or `null`. */
   readonly promotedAt: Date | null;
+  readonly freshLinks: boolean;
   readonly #now: () => Date;
 
   constructor(record: VisitorRecord, now: () => Date = () => new Date()) {
@@ -105,6 +112,7 @@ export class Visitor implements VisitorRecord {
     this.uses = record.uses;
     this.promotedTo = record.promotedTo ?? null;
     this.promotedAt = record.promotedAt ?? null;
+    this.freshLinks = record.freshLinks ?? false;
     this.#now = now;
   }
 
@@ -177,6 +185,7 @@ export class Visitor implements VisitorRecord {
       sessionExpiry: this.sessionExpiry,
       maxUses: this.maxUses,
       uses: this.uses,
+      freshLinks: this.freshLinks,
       hasExpired: this.hasExpired,
       isValid: this.isValid,
       isSelfService: this.isSelfService,

@@ -23,7 +23,11 @@ export function outboxPage(emails: readonly SentEmail[]): Html {
                 <dd>${when(email.sentAt)}</dd>
               </dl>
               <div class="email-body">${email.body}</div>
-              <p class="email-link"><a href="${email.link}">${email.link}</a></p>
+              ${
+                email.link === null
+                  ? ""
+                  : html`<p class="email-link"><a href="${email.link}">${email.link}</a></p>`
+              }
             </article>`,
           )
     }`;

@@ -141,6 +141,15 @@ export class KyselyStore
     return this.#passes.admit(uuid, now);
   }
 
+  renew(
+    uuid: string,
+    newUuid: string,
+    now: Date,
+    expiresAt: Date | null,
+  ): Promise<VisitorRecord | null> {
+    return this.#passes.renew(uuid, newUuid, now, expiresAt);
+  }
+
   claim(uuid: string, newUuid: string, changes: VisitorChanges): Promise<VisitorRecord | null> {
     return this.#passes.claim(uuid, newUuid, changes);
   }

@@ -222,6 +222,24 @@ export function migrations(dialect: StoreDialect, t: TableNames): Record<string,
         await db.schema.alterTable(t.visitors).dropColumn("promoted_to").execute();
       },
     },
+    "0008_fresh_links_opt_in": {
+      // A pass created with `freshLinks: true` offers a fresh link once its own has expired or
+      // been used up, whatever its scope. Passes stored before keep false: their scope decides.
+      async up(db: Kysely<any>) {
+        const existing = await schema.existingColumns(db, t.visitors);
+        if (!existing.has("fresh_links")) {
+          await db.schema
+            .alterTable(t.visitors)
+            .addColumn("fresh_links", schema.boolean, (c) =>
+              c.notNull().defaultTo(dialect.bool(false)),
+            )
+            .execute();
+        }
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.alterTable(t.visitors).dropColumn("fresh_links").execute();
+      },
+    },
   };
 }
 

@@ -62,6 +62,7 @@ export class KyselyPassStore implements PassStore {
       session_expiry: visitor.sessionExpiry,
       max_uses: visitor.maxUses,
       uses: visitor.uses,
+      ...(visitor.freshLinks ? { fresh_links: this.#dialect.bool(true) } : {}),
     };
     const insert = this.#db.insertInto(this.#t.visitors).values(row);
     if (!this.#dialect.supportsReturning) {
@@ -162,6 +163,40 @@ export class KyselyPassStore implements PassStore {
     if (!current) return null;
     // MySQL's `=` ignores trailing spaces: the ids are compared here, exactly.
     return { outcome: current.promotedTo === userId ? "unchanged" : "conflict", record: current };
+  }
+
+  async renew(
+    uuid: string,
+    newUuid: string,
+    now: Date,
+    expiresAt: Date | null,
+  ): Promise<VisitorRecord | null> {
+    const at = now.getTime();
+    const record = await this.#bounded(() =>
+      this.#updateReturning(newUuid, true, (db) =>
+        db
+          .updateTable(this.#t.visitors)
+          .set({
+            uuid: newUuid,
+            expires_at: expiresAt?.getTime() ?? null,
+            uses: 0,
+            last_updated_at: at,
+          })
+          .where("uuid", "=", uuid)
+          .where("is_active", "=", this.#dialect.bool(true))
+          .where("email", "<>", "")
+          // Only a link that can no longer admit: expired, or used as often as it may be.
+          .where((eb) =>
+            eb.or([
+              eb("expires_at", "<=", at),
+              eb.and([eb("max_uses", "is not", null), eb("uses", ">=", eb.ref("max_uses"))]),
+            ]),
+          ),
+      ),
+    );
+    // The old token names nothing in every process once this resolves.
+    if (record) await this.#sqlite?.seenElsewhere();
+    return record;
   }
 
   #columns(changes: VisitorChanges): Partial<Record<keyof VisitorRow, unknown>> {
@@ -392,5 +427,6 @@ function toVisitor(row: Selectable<VisitorRow>): VisitorRecord {
     promotedTo: row.promoted_to ?? null,
     promotedAt:
       row.promoted_at === null || row.promoted_at === undefined ? null : toDate(row.promoted_at),
+    ...(Number(row.fresh_links) ? { freshLinks: true } : {}),
   };
 }

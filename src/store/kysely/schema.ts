@@ -22,6 +22,8 @@ export interface VisitorRow {
   promoted_to: Generated<string | null>;
   /** Added by `0007_pass_promotion`: when it was promoted (epoch ms), NULL while it was not. */
   promoted_at: Generated<number | null>;
+  /** Added by `0008_fresh_links_opt_in`: the pass offers fresh links whatever its scope. */
+  fresh_links: Generated<number | boolean>;
 }
 
 export interface VisitorLogRow {

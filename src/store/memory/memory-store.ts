@@ -43,6 +43,7 @@ interface PassRow {
   formUuid: string | null;
   promotedTo: string | null;
   promotedAt: number | null;
+  freshLinks: boolean;
 }
 
 interface LogRow {
@@ -153,6 +154,7 @@ export class MemoryStore implements VisitorStore {
       formUuid: null,
       promotedTo: null,
       promotedAt: null,
+      freshLinks: visitor.freshLinks ?? false,
     };
     db.nextPassId += 1;
     db.passes.set(row.id, row);
@@ -240,6 +242,31 @@ export class MemoryStore implements VisitorStore {
     row.isActive = true;
     db.byUuid.set(newUuid, row);
     db.byFormUuid.set(uuid, row);
+    db.version += 1;
+    return toVisitor(row);
+  }
+
+  async renew(
+    uuid: string,
+    newUuid: string,
+    now: Date,
+    expiresAt: Date | null,
+  ): Promise<VisitorRecord | null> {
+    const db = this.#db;
+    const row = db.byUuid.get(uuid);
+    const at = now.getTime();
+    const usedUp = row?.maxUses !== null && row?.maxUses !== undefined && row.uses >= row.maxUses;
+    const expired = row?.expiresAt !== null && row?.expiresAt !== undefined && row.expiresAt <= at;
+    if (!row?.isActive || row.email === "" || !(usedUp || expired)) return null;
+    if (newUuid !== uuid && db.byUuid.has(newUuid)) {
+      throw new MemoryStoreConstraintError("A pass with this uuid is already stored.");
+    }
+    db.byUuid.delete(row.uuid);
+    row.uuid = newUuid;
+    row.expiresAt = expiresAt?.getTime() ?? null;
+    row.uses = 0;
+    row.lastUpdatedAt = at;
+    db.byUuid.set(newUuid, row);
     db.version += 1;
     return toVisitor(row);
   }
@@ -565,6 +592,7 @@ function toVisitor(row: PassRow): VisitorRecord {
     uses: row.uses,
     promotedTo: row.promotedTo,
     promotedAt: row.promotedAt === null ? null : new Date(row.promotedAt),
+    ...(row.freshLinks ? { freshLinks: true } : {}),
   };
 }
 
