@@ -17,7 +17,7 @@ import {
 } from "./events.js";
 import { FreshLinkSender } from "./fresh-links.js";
 import { LinkOutbox, LinkSender, type OutboxEntry, withOutbox } from "./link-outbox.js";
-import { htmlPage, textPage } from "./page.js";
+import { htmlPage } from "./page.js";
 import { PassCache } from "./pass-cache.js";
 import { PassRecords } from "./pass-records.js";
 import type {
