@@ -204,7 +204,7 @@ echo "the five quick starts: type-checked, started, walked and stopped in $((SEC
 # type-checks against the package as installed, with the libraries each recipe names.
 step "the recipes (examples/recipes/*.ts): strict type-check against the packed package"
 npm install --no-audit --no-fund nodemailer@10 @types/nodemailer connect-redis@9 redis@5 \
-  connect-pg-simple@10 @types/connect-pg-simple
+  connect-pg-simple@10 @types/connect-pg-simple standardwebhooks@1
 mkdir recipes
 cp "$repo"/examples/recipes/*.ts recipes/
 cat >tsconfig.recipes.json <<'JSON'
