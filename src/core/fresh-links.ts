@@ -2,9 +2,11 @@ import { randomUUID } from "node:crypto";
 import type { ResolvedConfig, ResolvedFreshLinks } from "./config.js";
 import { isCrossSite, type OriginHeaders } from "./cross-site.js";
 import type { PassEvents } from "./events.js";
+import type { LinkSender } from "./link-outbox.js";
 import { htmlPage, PAGE_HEADERS, type PageResponse, textPage } from "./page.js";
 import type { PassRecords } from "./pass-records.js";
 import type { VisitRequest } from "./ports.js";
+import type { LinkMessage } from "./send-link.js";
 import type { Throttles } from "./throttle.js";
 import { addToken, localPath, stripToken } from "./tokens.js";
 import type { Visitor } from "./visitor.js";
@@ -99,67 +101,50 @@ function originOf(request: VisitRequest): OriginHeaders {
 }
 
 /**
- * Renews passes and sends their fresh links: what a request for one does once it is answered.
- * Each request's work is tracked, so that `settled()` (at shutdown) waits for it.
+ * Renews passes and sends their fresh links: what a request for one does once it is answered,
+ * through `links` (which defers the work, tracks it for shutdown and reports its failures).
  */
 export class FreshLinkSender {
-  readonly #running = new Set<Promise<void>>();
-
   constructor(
     readonly config: ResolvedConfig,
     readonly records: PassRecords,
     readonly throttles: Throttles,
     readonly events: PassEvents,
+    readonly links: LinkSender,
   ) {}
 
   /** Starts the work for one request, after the current one (never inside it). */
   send(token: string, path: string): void {
-    const run = new Promise<void>((resolve) => setTimeout(resolve, 0))
-      .then(() => this.#send(token, path))
-      .catch((error: unknown) => this.#report("could not send a fresh link", error));
-    this.#running.add(run);
-    void run.finally(() => this.#running.delete(run));
+    this.links.send(
+      { prepare: () => this.#renew(token, path), failure: "could not send a fresh link" },
+      ({ visitor }) => this.events.fire("freshLinkSent", { visitor }),
+    );
   }
 
-  /** Resolves once every sending started so far has finished. */
-  async settled(): Promise<void> {
-    while (this.#running.size > 0) await Promise.all([...this.#running]);
-  }
-
-  async #send(token: string, path: string): Promise<void> {
-    const { freshLinks, sendLink } = this.config;
-    if (!freshLinks || !sendLink) return;
+  /** Renews the pass `token` names and builds its new link, or `null` when none is to be sent. */
+  async #renew(token: string, path: string): Promise<LinkMessage | null> {
+    const { freshLinks } = this.config;
+    if (!freshLinks) return null;
     const visitor = await this.records.find(token);
     if (!visitor?.isActive || visitor.email === "" || !freshLinks.offers(visitor)) {
-      return;
+      return null;
     }
     // A valid link needs no fresh one (and renewing it would end it).
-    if (visitor.isValid && (visitor.maxUses === null || visitor.uses < visitor.maxUses)) return;
-    if ((await this.throttles.consumeKey("freshLinkPass", String(visitor.id))) !== null) return;
+    if (visitor.isValid && (visitor.maxUses === null || visitor.uses < visitor.maxUses)) {
+      return null;
+    }
+    if ((await this.throttles.consumeKey("freshLinkPass", String(visitor.id))) !== null) {
+      return null;
+    }
     const address = visitor.email.toLowerCase();
-    if ((await this.throttles.consumeKey("freshLinkAddress", address)) !== null) return;
+    if ((await this.throttles.consumeKey("freshLinkAddress", address)) !== null) return null;
     const now = this.config.now();
     const newToken = randomUUID();
     const expiresAt = new Date(now.getTime() + this.config.tokenExpiry * 1000);
     // Conditional and atomic: of two concurrent requests, one renews; the other finds nothing.
     const renewed = await this.records.renew(token, newToken, now, expiresAt);
-    if (!renewed) return;
+    if (!renewed) return null;
     const url = `${freshLinks.origin}${addToken(path, this.config.querystringKey, newToken)}`;
-    try {
-      await sendLink({ visitor: renewed, url, reason: "freshLink" });
-    } catch (error) {
-      this.#report(`sendLink failed for pass ${renewed.id}`, error);
-      return;
-    }
-    this.events.fire("freshLinkSent", { visitor: renewed });
-  }
-
-  #report(what: string, error: unknown): void {
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    try {
-      this.config.logger.error(`visitor-pass: ${what}: ${message}`);
-    } catch {
-      // A logger that throws must not become an unhandled rejection.
-    }
+    return { visitor: renewed, url, reason: "freshLink" };
   }
 }

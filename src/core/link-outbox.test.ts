@@ -74,6 +74,38 @@ describe("LinkSender", () => {
       "visitor-pass: sendLink (selfService) failed: Error: SMTP down",
     );
   });
+
+  it("prepares a link off the request, sends what it builds, and reports a failed preparation", async () => {
+    const logger = { warn: vi.fn(), error: vi.fn() };
+    const calls: string[] = [];
+    const sent: string[] = [];
+    const sender = new LinkSender((m) => {
+      calls.push(m.url);
+    }, logger);
+    let prepared = false;
+    const prepare = async () => {
+      prepared = true;
+      return message(2, "freshLink");
+    };
+    sender.send({ prepare, failure: "could not prepare" }, (m) => sent.push(m.url));
+    sender.send({ prepare: async () => null, failure: "could not prepare" }, (m) =>
+      sent.push(m.url),
+    );
+    sender.send({
+      prepare: async () => {
+        throw new Error("store down");
+      },
+      failure: "could not prepare",
+    });
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(prepared).toBe(false);
+    await sender.settled();
+    expect(calls).toEqual(["https://app.example/p?vuid=2"]);
+    expect(sent).toEqual(["https://app.example/p?vuid=2"]);
+    expect(logger.error.mock.calls).toEqual([
+      ["visitor-pass: could not prepare: Error: store down"],
+    ]);
+  });
 });
 
 describe("the outbox option", () => {

@@ -55,6 +55,15 @@ export function withOutbox(
 }
 
 /**
+ * A link whose message is made off the request too: `prepare` builds it once the response is
+ * written (`null`: there is none to send), and a rejection of it is reported as `failure`.
+ */
+export interface LinkPreparation {
+  prepare(): Promise<LinkMessage | null>;
+  failure: string;
+}
+
+/**
  * Hands links to `sendLink` off the request that caused them: once its response is written (the
  * next turn of the event loop), without anyone waiting; a rejection is reported to `logger`.
  * `settled()` lets shutdown wait for sends still running.
@@ -74,23 +83,14 @@ export class LinkSender {
     return this.#sendLink !== null;
   }
 
-  send(message: LinkMessage): void {
+  /** Sends `link` (or what it prepares); `sent` is called once `sendLink` has taken it. */
+  send(link: LinkMessage | LinkPreparation, sent?: (message: LinkMessage) => void): void {
     const sendLink = this.#sendLink;
     if (!sendLink) return;
     // The next turn of the event loop: the response that caused it has been written by then.
     const run = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => sendLink(message))
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-          try {
-            this.#logger.error(`visitor-pass: sendLink (${message.reason}) failed: ${text}`);
-          } catch {
-            // A logger that throws must not turn a failed send into an unhandled rejection.
-          }
-        },
-      );
+      .then(() => this.#run(sendLink, link, sent))
+      .catch((error: unknown) => this.#report("could not send a link", error));
     this.#running.add(run);
     void run.finally(() => this.#running.delete(run));
   }
@@ -98,5 +98,40 @@ export class LinkSender {
   /** Resolves once every send started so far has finished. */
   async settled(): Promise<void> {
     while (this.#running.size > 0) await Promise.all([...this.#running]);
+  }
+
+  async #run(
+    sendLink: SendLink,
+    link: LinkMessage | LinkPreparation,
+    sent: ((message: LinkMessage) => void) | undefined,
+  ): Promise<void> {
+    let message: LinkMessage | null;
+    if ("prepare" in link) {
+      try {
+        message = await link.prepare();
+      } catch (error) {
+        this.#report(link.failure, error);
+        return;
+      }
+      if (!message) return;
+    } else {
+      message = link;
+    }
+    try {
+      await sendLink(message);
+    } catch (error) {
+      this.#report(`sendLink (${message.reason}) failed`, error);
+      return;
+    }
+    sent?.(message);
+  }
+
+  #report(what: string, error: unknown): void {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    try {
+      this.#logger.error(`visitor-pass: ${what}: ${text}`);
+    } catch {
+      // A logger that throws must not turn a failed send into an unhandled rejection.
+    }
   }
 }

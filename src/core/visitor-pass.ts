@@ -167,6 +167,7 @@ export class VisitorPass {
       this.#records,
       this.#throttles,
       this.#events,
+      this.#links,
     );
     const throttle = (budget: Parameters<Throttles["consume"]>[0], ip: string | null) =>
       this.#throttles.consume(budget, ip);
@@ -604,9 +605,10 @@ export class VisitorPass {
       if (this.#visits.pending === 0) break;
     }
     await this.#sweeping;
-    // Fresh links being renewed and sent finish first, and the handlers they fire with them.
-    await this.#freshLinks.settled();
-    // Handlers still running (an email being sent) finish before the store goes.
+    // Links being prepared (a fresh link's pass renewed) and sent finish first, then the
+    // handlers they fired; handlers still running (an email being sent) finish before the store
+    // goes, and any link they sent.
+    await this.#links.settled();
     await this.#events.settled();
     await this.#links.settled();
     if (this.#visits.pending > 0) {
