@@ -117,10 +117,22 @@ function addedMicros({ a, b }: { a: number; b: number }): string {
   return `${(1e6 / b - 1e6 / a).toFixed(0)} µs`;
 }
 
+/**
+ * Requests per second on `url`. A round in which any request failed, or got an answer other than
+ * a 2xx (a redirect too, unless `redirects`), fails the run: a refused visitor answers faster
+ * than a guarded page, and must not pass for one.
+ */
 const throughput =
-  (url: string, headers: Record<string, string> = {}) =>
-  async () =>
-    (await load(url, { seconds, connections, headers })).throughput;
+  (url: string, headers: Record<string, string> = {}, { redirects = false } = {}) =>
+  async () => {
+    const result = await load(url, { seconds, connections, headers });
+    if (result.errors > 0 || (!redirects && result.non2xx > 0)) {
+      throw new Error(
+        `${url}: ${result.errors} requests failed and ${result.non2xx} were answered other than 2xx, of ${result.requests}`,
+      );
+    }
+    return result.throughput;
+  };
 
 /**
  * The visit request written by hand without visitor-pass, on `database`, with a session holding
@@ -154,7 +166,7 @@ async function landing(database: string) {
   try {
     const result = await ratio(
       throughput(`${plain.server.url}/start`),
-      throughput(`${visitor.server.url}/reference?vuid=${visitor.uuid}`),
+      throughput(`${visitor.server.url}/reference?vuid=${visitor.uuid}`, {}, { redirects: true }),
     );
     say(
       `| first click (lookup, use spent, rotation, redirect) vs a request creating a session | ${result.a.toFixed(0)} | ${result.b.toFixed(0)} | ${addedMicros(result)} | **${result.ratio.toFixed(2)}** |`,

@@ -62,6 +62,14 @@ export type Recognition =
   | { kind: "throttled"; error: VisitorPassThrottled; page: PageResponse }
   | { kind: "unavailable"; error: VisitorPassUnavailable };
 
+/**
+ * Whether a user is signed in, read only when a token needs it: most requests carry none, and
+ * the check reads the framework's request.
+ */
+export interface SignedIn {
+  readonly authenticated: boolean;
+}
+
 export const NO_TOKEN: Recognition = Object.freeze({ kind: "none" });
 const IGNORED: Recognition = Object.freeze({ kind: "ignored" });
 
@@ -100,7 +108,7 @@ export class Recogniser {
   recognise(
     request: VisitRequest,
     session: SessionPort | null,
-    authenticated: boolean,
+    context: SignedIn,
   ): MaybePromise<Recognition> {
     let token: string | null;
     try {
@@ -113,15 +121,14 @@ export class Recogniser {
     }
     if (token === null) return NO_TOKEN;
     const method = request.method.toUpperCase();
-    if (method === "GET")
-      return this.#recogniseToken(token, false, request, session, authenticated);
+    if (method === "GET") return this.#recogniseToken(token, false, request, session, context);
     if (method === "POST" && this.#fresh && hasParam(request.url, this.#fresh.key)) {
       return this.#freshLink(this.#fresh.request(token, request));
     }
     // Only the confirmation page's POST, from this same site, admits besides a GET.
     if (method !== "POST" || !hasParam(request.url, this.confirmKey)) return IGNORED;
     if (isCrossSite(originOf(request))) return IGNORED;
-    return this.#recogniseToken(token, true, request, session, authenticated);
+    return this.#recogniseToken(token, true, request, session, context);
   }
 
   async #recogniseToken(
@@ -129,7 +136,7 @@ export class Recogniser {
     confirming: boolean,
     request: VisitRequest,
     session: SessionPort | null,
-    authenticated: boolean,
+    context: SignedIn,
   ): Promise<Recognition> {
     try {
       const alreadyHeld = await this.#alreadyHeld(token, session);
@@ -139,7 +146,7 @@ export class Recogniser {
       const throttled = await this.#backend.landingThrottled(request.ip);
       if (throttled) return throttled;
       if (this.#config.onConflict === "keep") {
-        if (authenticated) return { kind: "kept" };
+        if (context.authenticated) return { kind: "kept" };
         // Another pass the session holds (and still honours) stays: a link cannot replace it.
         if (session && (await this.#stash.restore(session)) !== null) return { kind: "kept" };
       }

@@ -231,7 +231,7 @@ export class VisitorFlow {
     context: RequestContext,
   ): MaybePromise<FlowResult> {
     if (!session && !isOriginForm(request.url)) return ANONYMOUS;
-    const recognition = this.#recogniser.recognise(request, session, context.authenticated);
+    const recognition = this.#recogniser.recognise(request, session, context);
     return recognition instanceof Promise
       ? recognition.then(recognitionResult)
       : recognitionResult(recognition);

@@ -87,8 +87,8 @@ export class VisitLogWriter {
       timestamp: this.config.now(),
       clientNetwork: signals.clientNetwork,
       browserFamily: signals.browserFamily,
-      // Written again after a lost reply, the visit is stored once all the same.
-      idempotencyKey: visitKey(),
+      // Given when its batch is first written (`#write`): off the request path.
+      idempotencyKey: null,
     });
     // Counted here, reported with the next write attempt: one line per attempt (at most one a
     // second while the database is away), not one per request.
@@ -145,6 +145,7 @@ export class VisitLogWriter {
   /** One insert of the oldest rows; false when the database could not take it. */
   async #write(): Promise<boolean> {
     const batch = this.#queue.splice(0, BATCH_SIZE);
+    giveKeys(batch);
     try {
       await (this.around ? this.around(batch, () => this.#insert(batch)) : this.#insert(batch));
       this.#retrying = false;
@@ -243,13 +244,27 @@ function describe(error: unknown): string {
 }
 
 /**
- * A random id for one visit: a UUIDv7 (the time in ms, then 74 random bits), so that keys follow
- * the order of the visits and the unique index on them grows at its end, as the log table does,
- * rather than at random places.
+ * Gives each visit of `batch` that has none its idempotency key, kept on the row: written again
+ * after a lost reply, the visit is stored once all the same. The keys are UUIDv7s (the time in
+ * ms, then random bits), so that they follow the order of the visits and the unique index on
+ * them grows at its end, as the log table does, rather than at random places. One random UUID
+ * serves a batch: the last four hex digits number its rows (a batch holds at most
+ * `BATCH_SIZE`), which keeps the request path free of it.
  */
-function visitKey(): string {
+function giveKeys(batch: NewVisitorLog[]): void {
+  let base: string | null = null;
+  for (let i = 0; i < batch.length; i++) {
+    const log = batch[i]!;
+    if (log.idempotencyKey) continue;
+    base ??= batchKey();
+    log.idempotencyKey = base + i.toString(16).padStart(4, "0");
+  }
+}
+
+/** A UUIDv7 without its last four hex digits. */
+function batchKey(): string {
   const time = Date.now().toString(16).padStart(12, "0");
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${randomUUID().slice(15)}`;
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${randomUUID().slice(15, 32)}`;
 }
 
 function clip<T extends string | null>(value: T, length: number): T {

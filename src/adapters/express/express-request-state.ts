@@ -2,6 +2,7 @@ import type { Request } from "express";
 import { setupError, type VisitorPassUnavailable } from "../../core/errors.js";
 import type { PendingVisit, Recognition, VisitorFlow } from "../../core/request-flow.js";
 import type { Visitor } from "../../core/visitor.js";
+import { addRequestState } from "./express-object-shape.js";
 
 /**
  * What the middleware learnt of a request, for the guards and handlers after it. It holds nothing
@@ -51,11 +52,18 @@ export function stateOf(req: Request, caller: string): RequestState {
 
 /**
  * Keeps `state` on the request (taking over what the response owes the visit log from a state
- * kept before), and sets `req.visitor` and `req.isVisitor`.
+ * kept before), and sets `req.visitor` and `req.isVisitor`: the first time through
+ * `addRequestState`, which leaves the request's properties in a dictionary (see
+ * `express-object-shape.ts`).
  */
 export function keepState(req: Request, state: RequestState, visitor: Visitor | null): void {
   const request = req as StatefulRequest;
-  state.owed = request[STATE]?.owed ?? null;
+  const before = request[STATE];
+  if (before === undefined) {
+    addRequestState(req, STATE, state, visitor);
+    return;
+  }
+  state.owed = before.owed;
   request[STATE] = state;
   setVisitor(req, visitor);
 }

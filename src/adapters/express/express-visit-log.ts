@@ -1,5 +1,6 @@
 import type { Response } from "express";
 import type { PendingVisit } from "../../core/request-flow.js";
+import { replaceWriteHead } from "./express-object-shape.js";
 import type { OwedVisit, RequestState } from "./express-request-state.js";
 
 /**
@@ -11,7 +12,9 @@ import type { OwedVisit, RequestState } from "./express-request-state.js";
  *
  * The visits owed are kept on the request's state, which has room for them: adding a property
  * to a response object was the costliest step of a logged request (bench/README.md). The
- * response only has its `writeHead` replaced, by a closure holding the one before.
+ * response only has its `writeHead` replaced, by a closure holding the one before (through
+ * `replaceWriteHead`, which leaves the response's properties in a dictionary: see
+ * `express-object-shape.ts`).
  */
 export function recordWithStatus(res: Response, state: RequestState, visit: PendingVisit): void {
   if (state.owed) {
@@ -24,24 +27,20 @@ export function recordWithStatus(res: Response, state: RequestState, visit: Pend
   const owed: OwedVisit[] = [{ flow: state.flow, visit }];
   state.owed = owed;
   const writeHead = res.writeHead as WriteHead;
-  (res as { writeHead: WriteHead }).writeHead = function (this: Response, ...args: unknown[]) {
-    return recordOwed(this, owed, writeHead, args);
-  };
+  replaceWriteHead(res, function (this: Response, status?: unknown) {
+    // `arguments` handed on as they came: no array made for them.
+    recordOwed(this, owed, status);
+    // biome-ignore lint/complexity/noArguments: forwarded whole, whatever their number.
+    return writeHead.apply(this, arguments as unknown as unknown[]);
+  } as Response["writeHead"]);
 }
 
 type WriteHead = (this: Response, ...args: unknown[]) => unknown;
 
-/** Records the visits `owed` (once), then writes the head with the response's `writeHead` before. */
-function recordOwed(
-  res: Response,
-  owed: OwedVisit[],
-  writeHead: WriteHead,
-  args: unknown[],
-): unknown {
-  if (owed.length > 0) {
-    // `writeHead(status, …)` sets the status it is given; otherwise it sends `res.statusCode`.
-    const status = typeof args[0] === "number" ? args[0] : res.statusCode;
-    for (const { flow, visit } of owed.splice(0)) flow.recordPending(visit, status);
-  }
-  return writeHead.apply(res, args);
+/** Records the visits `owed` (once), as `writeHead(status, …)` is called. */
+function recordOwed(res: Response, owed: OwedVisit[], status: unknown): void {
+  if (owed.length === 0) return;
+  // `writeHead(status, …)` sets the status it is given; otherwise it sends `res.statusCode`.
+  const final = typeof status === "number" ? status : res.statusCode;
+  for (const { flow, visit } of owed.splice(0)) flow.recordPending(visit, final);
 }
