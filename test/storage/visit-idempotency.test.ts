@@ -87,6 +87,74 @@ for (const database of STORES) {
       expect(await uris(store, pass.id)).toEqual(["/same", "/same", "/same"]);
     });
 
+    it("keeps every value of a batch as given: quotes, braces, backslashes, commas, NULLs", async () => {
+      const { passes, store } = storage;
+      const pass = await passes.create({ email: "values@example.org", scope: "S" });
+      const odd = [
+        'a "quoted" value',
+        "{braced,listed}",
+        "back\\slash\\",
+        "NULL",
+        "",
+        "comma, and 'single' quotes",
+        "ünï©ødé 🎟",
+      ];
+      const batch = odd.map((text, index) => ({
+        ...visit(pass.id, `/odd/${index}`),
+        sessionKey: index === 0 ? null : text,
+        queryString: text,
+        httpUserAgent: index === 1 ? null : text,
+        httpReferer: index === 2 ? null : text,
+        statusCode: 200 + index,
+        timestamp: new Date(1_700_000_000_000 + index),
+      }));
+      expect(await store.insertLogs(batch)).toBe(0);
+      const stored = (await store.logs(pass.id)).sort((a, b) =>
+        a.requestUri.localeCompare(b.requestUri),
+      );
+      expect(
+        stored.map(
+          ({
+            requestUri,
+            sessionKey,
+            queryString,
+            httpUserAgent,
+            httpReferer,
+            statusCode,
+            timestamp,
+          }) => ({
+            requestUri,
+            sessionKey,
+            queryString,
+            httpUserAgent,
+            httpReferer,
+            statusCode,
+            timestamp: timestamp.getTime(),
+          }),
+        ),
+      ).toEqual(
+        batch.map(
+          ({
+            requestUri,
+            sessionKey,
+            queryString,
+            httpUserAgent,
+            httpReferer,
+            statusCode,
+            timestamp,
+          }) => ({
+            requestUri,
+            sessionKey,
+            queryString,
+            httpUserAgent,
+            httpReferer,
+            statusCode,
+            timestamp: timestamp.getTime(),
+          }),
+        ),
+      );
+    });
+
     it.skipIf(notSql)("stores the key given with the visit", async () => {
       const { passes, sql: store, prefix } = storage;
       const pass = await passes.create({ email: "keys@example.org", scope: "S" });

@@ -47,6 +47,13 @@ export interface StoreDialect {
    */
   skipDuplicate(key: string): string;
   /**
+   * Whether a batch of rows is inserted from one array per column (`insert … select * from
+   * unnest($1::bigint[], …)`): a statement of the same short text whatever the number of rows,
+   * with one parameter per column, which PostgreSQL parses and plans at a fraction of the cost of
+   * a `values` list with a parameter per cell (bench/README.md). Else a multi-row `values` list.
+   */
+  readonly columnArrays: boolean;
+  /**
    * A condition to add to `column = value` where the database's `=` is not exact (MySQL's ignores
    * trailing spaces, even in a binary collation); absent where it is.
    */
@@ -133,6 +140,7 @@ export const SQLITE: StoreDialect = {
   quoteId: doubleQuoted,
   placeholder: () => "?",
   skipDuplicate: (key) => `on conflict ("${key}") do nothing`,
+  columnArrays: false,
   isConstraintViolation: (error) => {
     const code = codeOf(error);
     return typeof code === "string" && code.startsWith("SQLITE_CONSTRAINT");
@@ -169,6 +177,7 @@ export const POSTGRES: StoreDialect = {
   quoteId: doubleQuoted,
   placeholder: (position) => `$${position}`,
   skipDuplicate: (key) => `on conflict ("${key}") do nothing`,
+  columnArrays: true,
   isConstraintViolation: (error) => {
     const code = codeOf(error);
     return typeof code === "string" && /^23\d{3}$/.test(code);
@@ -209,6 +218,7 @@ export const MYSQL: StoreDialect = {
   placeholder: () => "?",
   // Any unique key's conflict: the logs have one besides the primary key.
   skipDuplicate: () => "on duplicate key update `id` = `id`",
+  columnArrays: false,
   exactly: (column, value) =>
     sql<boolean>`cast(${sql.ref(column)} as binary) = cast(${value} as binary)`,
   isConstraintViolation: (error) => {

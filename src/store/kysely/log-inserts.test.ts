@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MYSQL, POSTGRES, SQLITE } from "./dialects.js";
-import { LOG_COLUMNS, logInsertSql, logParameters, logRow } from "./log-inserts.js";
+import { LOG_COLUMNS, logInsert, logInsertSql, logParameters, logRow } from "./log-inserts.js";
 
 const log = {
   visitorId: 7,
@@ -52,5 +52,28 @@ describe("log inserts", () => {
     const mysql = logInsertSql(MYSQL, "t", 3);
     expect(mysql).toMatch(/\) on duplicate key update `id` = `id`$/);
     expect(mysql).not.toMatch(/ignore/i);
+  });
+
+  it("inserts from one array per column on PostgreSQL, with the same text for any number of rows", () => {
+    const other = logRow({ ...log, visitorId: 8, httpReferer: 'a "quoted", {braced} \\ referer' });
+    const one = logInsert(POSTGRES, "p_visitor_logs", [logRow(log)]);
+    const two = logInsert(POSTGRES, "p_visitor_logs", [logRow(log), other]);
+    expect(two.sql).toBe(one.sql);
+    expect(two.sql).toMatch(
+      /^insert into "p_visitor_logs" \("visitor_id", .*\) select \* from unnest\(\$1::bigint\[\], \$2::text\[\], /,
+    );
+    expect(two.sql).toContain(`$${LOG_COLUMNS.length}::text[])`);
+    expect(two.sql).toMatch(/\) on conflict \("idempotency_key"\) do nothing$/);
+    expect(two.parameters).toHaveLength(LOG_COLUMNS.length);
+    expect(two.parameters[LOG_COLUMNS.indexOf("visitor_id")]).toEqual([7, 8]);
+    expect(two.parameters[LOG_COLUMNS.indexOf("http_referer")]).toEqual([null, other.http_referer]);
+  });
+
+  it("keeps a values list where the dialect takes no column arrays", () => {
+    for (const dialect of [MYSQL, SQLITE]) {
+      const insert = logInsert(dialect, "t", [logRow(log), logRow(log)]);
+      expect(insert.sql).toBe(logInsertSql(dialect, "t", 2));
+      expect(insert.parameters).toEqual(logParameters([logRow(log), logRow(log)]));
+    }
   });
 });

@@ -47,6 +47,23 @@ export const LOG_COLUMNS: readonly (keyof LogRow)[] = [
   "idempotency_key",
 ];
 
+/** The SQL type of each column, for an insert from column arrays (`StoreDialect#columnArrays`). */
+const LOG_COLUMN_TYPES: Readonly<Record<keyof LogRow, "bigint" | "integer" | "text">> = {
+  visitor_id: "bigint",
+  session_key: "text",
+  http_method: "text",
+  request_uri: "text",
+  query_string: "text",
+  http_user_agent: "text",
+  http_referer: "text",
+  remote_addr: "text",
+  status_code: "integer",
+  timestamp: "bigint",
+  client_network: "text",
+  browser_family: "text",
+  idempotency_key: "text",
+};
+
 /** The parameters of an insert of `rows`, row after row. */
 export function logParameters(rows: readonly LogRow[]): unknown[] {
   const parameters: unknown[] = [];
@@ -74,4 +91,45 @@ export function logInsertSql(dialect: StoreDialect, table: string, rows: number)
   }
   const skipStored = dialect.skipDuplicate("idempotency_key");
   return `insert into ${dialect.quoteId(table)} (${columns}) values ${tuples.join(", ")} ${skipStored}`;
+}
+
+/** One insert of a batch of logs: its text and its parameters. */
+export interface LogInsert {
+  sql: string;
+  parameters: unknown[];
+}
+
+/**
+ * The insert of `rows` in `dialect`: from one array per column where the dialect takes them
+ * (`StoreDialect#columnArrays`: the text is then the same for any number of rows), else a
+ * multi-row `values` list (`logInsertSql`). Either way a row whose idempotency key is stored is
+ * skipped, and a row whose pass is gone fails the statement.
+ */
+export function logInsert(
+  dialect: StoreDialect,
+  table: string,
+  rows: readonly LogRow[],
+): LogInsert {
+  if (!dialect.columnArrays) {
+    return { sql: logInsertSql(dialect, table, rows.length), parameters: logParameters(rows) };
+  }
+  const parameters = LOG_COLUMNS.map((column) => rows.map((row) => row[column]));
+  return { sql: arrayInsertSql(dialect, table), parameters };
+}
+
+const arrayInserts = new Map<string, string>();
+
+/** `insert into <logs> (…) select * from unnest($1::bigint[], …)`, built once per table. */
+function arrayInsertSql(dialect: StoreDialect, table: string): string {
+  const key = `${dialect.name}:${table}`;
+  let text = arrayInserts.get(key);
+  if (text === undefined) {
+    const columns = LOG_COLUMNS.map(dialect.quoteId).join(", ");
+    const arrays = LOG_COLUMNS.map(
+      (column, index) => `${dialect.placeholder(index + 1)}::${LOG_COLUMN_TYPES[column]}[]`,
+    ).join(", ");
+    text = `insert into ${dialect.quoteId(table)} (${columns}) select * from unnest(${arrays}) ${dialect.skipDuplicate("idempotency_key")}`;
+    arrayInserts.set(key, text);
+  }
+  return text;
 }

@@ -9,7 +9,7 @@ import type {
   PurgeBatches,
   VisitLogStore,
 } from "../store.js";
-import { type LogRow, logInsertSql, logParameters, logRow } from "./log-inserts.js";
+import { type LogRow, logInsert, logRow } from "./log-inserts.js";
 import { searchLogs, toLog } from "./log-search.js";
 import type { Database, SqlTables } from "./schema.js";
 import type { SqliteFastPath } from "./sqlite-fast-path.js";
@@ -66,8 +66,8 @@ export class KyselyVisitLogStore implements VisitLogStore {
 
   /** One multi-row insert, its text written here rather than by the query builder (cheaper). */
   async #insertRows(rows: readonly LogRow[]): Promise<void> {
-    const text = logInsertSql(this.#dialect, this.#t.logs, rows.length);
-    await this.#db.executeQuery(CompiledQuery.raw(text, logParameters(rows)));
+    const { sql, parameters } = logInsert(this.#dialect, this.#t.logs, rows);
+    await this.#db.executeQuery(CompiledQuery.raw(sql, parameters));
   }
 
   async logs(visitorId: number): Promise<VisitorLog[]> {
