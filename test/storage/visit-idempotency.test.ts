@@ -40,6 +40,17 @@ function visit(
   } satisfies NewVisitorLog;
 }
 
+/** What a log keeps of a visit, as it was given and as it is read back. */
+const kept = (log: Omit<NewVisitorLog, "visitorId">) => ({
+  requestUri: log.requestUri,
+  sessionKey: log.sessionKey,
+  queryString: log.queryString,
+  httpUserAgent: log.httpUserAgent,
+  httpReferer: log.httpReferer,
+  statusCode: log.statusCode,
+  timestamp: log.timestamp.getTime(),
+});
+
 const uris = async (store: VisitorStore, visitorId: number) =>
   (await store.logs(visitorId)).map((log) => log.requestUri).sort();
 
@@ -112,47 +123,7 @@ for (const database of STORES) {
       const stored = (await store.logs(pass.id)).sort((a, b) =>
         a.requestUri.localeCompare(b.requestUri),
       );
-      expect(
-        stored.map(
-          ({
-            requestUri,
-            sessionKey,
-            queryString,
-            httpUserAgent,
-            httpReferer,
-            statusCode,
-            timestamp,
-          }) => ({
-            requestUri,
-            sessionKey,
-            queryString,
-            httpUserAgent,
-            httpReferer,
-            statusCode,
-            timestamp: timestamp.getTime(),
-          }),
-        ),
-      ).toEqual(
-        batch.map(
-          ({
-            requestUri,
-            sessionKey,
-            queryString,
-            httpUserAgent,
-            httpReferer,
-            statusCode,
-            timestamp,
-          }) => ({
-            requestUri,
-            sessionKey,
-            queryString,
-            httpUserAgent,
-            httpReferer,
-            statusCode,
-            timestamp: timestamp.getTime(),
-          }),
-        ),
-      );
+      expect(stored.map(kept)).toEqual(batch.map(kept));
     });
 
     it.skipIf(notSql)("stores the key given with the visit", async () => {

@@ -184,11 +184,7 @@ function recognise(
     next(error);
     return;
   }
-  if (result instanceof Promise) {
-    result.then((decided) => apply(state, decided, req, res, next), next);
-  } else {
-    apply(state, result, req, res, next);
-  }
+  applyWhenDecided(state, result, req, res, next);
 }
 
 /** The second half (`visitorSession`): the session consulted after the app's own middleware. */
@@ -213,6 +209,17 @@ function settle(
     next(error);
     return;
   }
+  applyWhenDecided(state, result, req, res, next);
+}
+
+/** `apply`, at once when the core decided without waiting, else once it has. */
+function applyWhenDecided(
+  state: RequestState,
+  result: MaybePromise<FlowResult>,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): void {
   if (result instanceof Promise) {
     result.then((decided) => apply(state, decided, req, res, next), next);
   } else {
