@@ -13,6 +13,7 @@ import { VisitorPassConfigError } from "../../core/errors.js";
 import { dialectOf, MYSQL, POSTGRES, SQLITE, type StoreDialect } from "./dialects.js";
 import type { Database } from "./schema.js";
 import { BusyRetrySqliteDialect, SQLITE_BUSY_TIMEOUT_MS } from "./sqlite-busy-retry.js";
+import { keepingStatements } from "./sqlite-statement-cache.js";
 import { overdue, timeLeft } from "./store-deadline.js";
 
 export interface Connection {
@@ -84,7 +85,11 @@ export function connect(
       const inTransaction = () => (handle as SqliteHandle | null)?.inTransaction ?? false;
       return {
         db: new Kysely<Database>({
-          dialect: new BusyRetrySqliteDialect({ database: open }, inTransaction, storeTimeout),
+          dialect: new BusyRetrySqliteDialect(
+            { database: async () => keepingStatements(await open()) },
+            inTransaction,
+            storeTimeout,
+          ),
         }),
         dialect: SQLITE,
         owned: true,
