@@ -18,6 +18,14 @@ import type { Visitor, VisitorLog, VisitorRecord } from "./visitor.js";
 // ---------------------------------------------------------------------------------------------
 // The request side: what each adapter fills in from its framework.
 
+/**
+ * Whether a user is signed in (then the cookie lifetime of a pass does not apply). Read only when
+ * a token needs it: most requests carry none, and the check reads the framework's request.
+ */
+export interface RequestContext {
+  readonly authenticated: boolean;
+}
+
 /** What the core needs to know of a request; each adapter fills it from its framework. */
 export interface VisitRequest {
   method: string;

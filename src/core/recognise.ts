@@ -8,7 +8,7 @@ import {
 import { type FreshLinkBackend, FreshLinkOffer } from "./fresh-links.js";
 import type { MaybePromise } from "./guard.js";
 import { htmlPage, type PageResponse, textPage } from "./page.js";
-import type { SessionPort, VisitRequest } from "./ports.js";
+import type { RequestContext, SessionPort, VisitRequest } from "./ports.js";
 import { type SessionStash, unavailable } from "./session-stash.js";
 import { addToken, hasParam, localPath, readToken } from "./tokens.js";
 import type { Visitor } from "./visitor.js";
@@ -62,14 +62,6 @@ export type Recognition =
   | { kind: "throttled"; error: VisitorPassThrottled; page: PageResponse }
   | { kind: "unavailable"; error: VisitorPassUnavailable };
 
-/**
- * Whether a user is signed in, read only when a token needs it: most requests carry none, and
- * the check reads the framework's request.
- */
-export interface SignedIn {
-  readonly authenticated: boolean;
-}
-
 export const NO_TOKEN: Recognition = Object.freeze({ kind: "none" });
 const IGNORED: Recognition = Object.freeze({ kind: "ignored" });
 
@@ -108,7 +100,7 @@ export class Recogniser {
   recognise(
     request: VisitRequest,
     session: SessionPort | null,
-    context: SignedIn,
+    context: RequestContext,
   ): MaybePromise<Recognition> {
     let token: string | null;
     try {
@@ -136,7 +128,7 @@ export class Recogniser {
     confirming: boolean,
     request: VisitRequest,
     session: SessionPort | null,
-    context: SignedIn,
+    context: RequestContext,
   ): Promise<Recognition> {
     try {
       const alreadyHeld = await this.#alreadyHeld(token, session);

@@ -16,7 +16,7 @@ import {
   matchRequest,
 } from "./guard.js";
 import { htmlPage, PAGE_HEADERS, type PageResponse, textPage } from "./page.js";
-import type { SessionPort, VisitRequest } from "./ports.js";
+import type { RequestContext, SessionPort, VisitRequest } from "./ports.js";
 import { NO_TOKEN, type RecogniseBackend, Recogniser, type Recognition } from "./recognise.js";
 import { SelfServiceStart, type SelfServiceStartBackend } from "./self-service-start.js";
 import { SessionStash, type StashBackend, unavailable } from "./session-stash.js";
@@ -24,6 +24,7 @@ import { isOriginForm, localPath, stripToken } from "./tokens.js";
 import type { Visitor } from "./visitor.js";
 
 export type { MaybePromise } from "./guard.js";
+export type { RequestContext } from "./ports.js";
 export type { Recognition } from "./recognise.js";
 
 /** What the request flow asks of the pass service (implemented by `VisitorPass`). */
@@ -54,11 +55,6 @@ export interface FlowBackend extends StashBackend, RecogniseBackend, SelfService
  */
 export function hasUser(holder: unknown): boolean {
   return (holder as { user?: unknown } | null | undefined)?.user != null;
-}
-
-export interface RequestContext {
-  /** Whether a user is signed in (then the cookie lifetime of a pass does not apply). */
-  readonly authenticated: boolean;
 }
 
 /**
